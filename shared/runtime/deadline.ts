@@ -1,0 +1,60 @@
+// A deadline the caller owns (in Lambda: the invocation's remaining time). Every wait and retry
+// checks it, so work stops in time to checkpoint instead of being killed mid-sleep.
+import { setTimeout as delay } from 'node:timers/promises';
+import { scaledMs } from './timeScale.ts';
+
+export class DeadlineExceededError extends Error {
+  override name = 'DeadlineExceededError';
+  constructor(
+    readonly operation: string,
+    readonly wantedMs: number,
+    readonly remainingMs: number,
+  ) {
+    super(
+      `${operation}: stopping before the deadline (wanted ${Math.round(wantedMs)} ms, ` +
+        `${Math.max(0, Math.round(remainingMs))} ms left); the caller should checkpoint and continue later`,
+    );
+  }
+}
+
+export class Deadline {
+  private constructor(private readonly atMs: number) {}
+
+  static none(): Deadline {
+    return new Deadline(Number.POSITIVE_INFINITY);
+  }
+
+  static in(ms: number): Deadline {
+    return new Deadline(Date.now() + ms);
+  }
+
+  static at(epochMs: number): Deadline {
+    return new Deadline(epochMs);
+  }
+
+  /** From a Lambda context: the remaining time minus a margin for checkpointing. */
+  static fromRemaining(remainingMs: number, marginMs = 0): Deadline {
+    return new Deadline(Date.now() + remainingMs - marginMs);
+  }
+
+  remainingMs(): number {
+    return this.atMs - Date.now();
+  }
+
+  isPast(): boolean {
+    return this.remainingMs() <= 0;
+  }
+
+  /** Throws DeadlineExceededError if the deadline has passed or `nextMs` of work would not fit. */
+  assertTime(operation: string, nextMs = 0): void {
+    const remaining = this.remainingMs();
+    if (remaining <= nextMs) throw new DeadlineExceededError(operation, nextMs, remaining);
+  }
+
+  /** Waits a nominal `ms` (scaled by the time scale), refusing a wait that would end past the deadline. */
+  async sleep(operation: string, ms: number, signal?: AbortSignal): Promise<void> {
+    const real = scaledMs(ms);
+    this.assertTime(operation, real);
+    if (real > 0) await delay(real, undefined, { signal });
+  }
+}
