@@ -1,0 +1,98 @@
+// What an entity is: where its records come from in M3, its key, change fields and field types.
+// Entities are data, validated here, so a user adds an MI list transaction or a table without code.
+import { z } from 'zod';
+
+const FIELD_NAME = /^[A-Z0-9]{4}$/;
+const fieldName = z.string().regex(FIELD_NAME, 'a 4-character M3 field name in upper case, e.g. SUNO');
+
+export const fieldDefinitionSchema = z.object({
+  name: fieldName,
+  /** A alpha, N numeric, D date (yyyyMMdd). */
+  type: z.enum(['A', 'N', 'D']),
+  length: z.number().int().positive().max(999),
+  decimals: z.number().int().min(0).max(30).default(0),
+});
+
+const miListSourceSchema = z.object({
+  kind: z.literal('mi-list'),
+  program: z.string().regex(/^[A-Z0-9]{3,10}MI$/, 'an MI program name such as CRS620MI'),
+  transaction: z.string().regex(/^[A-Za-z0-9]{3,15}$/, 'an MI transaction name such as LstSuppliers'),
+  /** Fixed inputs sent on every call, e.g. { AITP: '1' }. */
+  inputs: z.record(z.string(), z.string()).default({}),
+  /** Input field that carries the company (the session company is always set as well). */
+  companyInput: z.string().optional(),
+  /** Input field that carries the division, for division-scoped entities. */
+  divisionInput: z.string().optional(),
+  /**
+   * Start-key paging: key field -> input field that starts the list at that value,
+   * e.g. { SUNO: 'FRSU' }. Empty means the transaction has no start key and is read in one call.
+   */
+  startKeyInputs: z.record(fieldName, z.string()).default({}),
+});
+
+const exportMiSourceSchema = z.object({
+  kind: z.literal('exportmi'),
+  table: z.string().regex(/^[A-Z0-9]{4,10}$/, 'an M3 table name such as MPHEAD'),
+  /** The table's 2-character column prefix, e.g. IA for MPHEAD. */
+  prefix: z.string().regex(/^[A-Z0-9]{2}$/, 'a 2-character column prefix such as IA'),
+  /**
+   * 'key-cursor' pages with AND-only key conditions (rows must come in key order);
+   * 'single-call' reads the whole unit with maxrecs=0 (for servers that do not return key order).
+   */
+  paging: z.enum(['key-cursor', 'single-call']).default('key-cursor'),
+});
+
+export const entityDefinitionSchema = z
+  .object({
+    id: z.string().regex(/^[a-z][a-z0-9_]{1,62}$/, 'lower-case letters, digits and _ (it names the target table)'),
+    description: z.string().default(''),
+    source: z.discriminatedUnion('kind', [miListSourceSchema, exportMiSourceSchema]),
+    /** Primary key fields in key order; always includes CONO (and DIVI where the table's key has it). */
+    key: z.array(fieldName).min(1),
+    fields: z.array(fieldDefinitionSchema).min(1),
+    changeFields: z
+      .object({ date: fieldName.optional(), counter: fieldName.optional(), timestamp: fieldName.optional() })
+      .default({}),
+    /** snapshot: full read every run, changes found by content hash. incremental: filter on the change date. */
+    strategy: z.enum(['snapshot', 'incremental']),
+    /** company: one unit per company; division: one unit per company and division. */
+    scope: z.enum(['company', 'division']).default('company'),
+    /** Records per MI call. */
+    pageSize: z.number().int().positive().max(100_000).default(1000),
+    /** A call without a start key reads everything at once; fail loudly when it reaches this many rows. */
+    singleCallCap: z.number().int().positive().default(100_000),
+  })
+  .superRefine((entity, ctx) => {
+    const names = new Set(entity.fields.map((f) => f.name));
+    const problem = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
+    if (names.size !== entity.fields.length) problem(['fields'], 'field names must be unique');
+    entity.key.forEach((k, i) => {
+      if (!names.has(k)) problem(['key', i], `key field ${k} is not among the entity's fields`);
+    });
+    if (!entity.key.includes('CONO')) problem(['key'], 'the key must include CONO (company)');
+    for (const [role, f] of Object.entries(entity.changeFields)) {
+      if (f && !names.has(f)) problem(['changeFields', role], `change field ${f} is not among the entity's fields`);
+    }
+    if (entity.strategy === 'incremental') {
+      if (!entity.changeFields.date) problem(['changeFields', 'date'], 'an incremental entity needs a change date field (LMDT)');
+      if (entity.source.kind !== 'exportmi') {
+        problem(['strategy'], 'incremental reads need a server-side date filter: use an exportmi source');
+      }
+    }
+    if (entity.scope === 'division' && !names.has('DIVI')) problem(['scope'], 'a division-scoped entity needs a DIVI field');
+    if (entity.source.kind === 'mi-list') {
+      for (const [k, input] of Object.entries(entity.source.startKeyInputs)) {
+        if (!names.has(k)) problem(['source', 'startKeyInputs', k], `start key field ${k} is not among the entity's fields`);
+        if (!input) problem(['source', 'startKeyInputs', k], 'input name is empty');
+      }
+      if (entity.scope === 'division' && !entity.source.divisionInput) {
+        problem(['source', 'divisionInput'], 'a division-scoped MI list entity needs the input that carries DIVI');
+      }
+    }
+  });
+
+export type FieldDefinition = z.infer<typeof fieldDefinitionSchema>;
+export type EntityDefinition = z.infer<typeof entityDefinitionSchema>;
+export type EntityDefinitionInput = z.input<typeof entityDefinitionSchema>;
+export type MiListSource = z.infer<typeof miListSourceSchema>;
+export type ExportMiSource = z.infer<typeof exportMiSourceSchema>;

@@ -1,0 +1,227 @@
+// Pages an M3 table through EXPORTMI/Select with a key cursor made of AND-only conditions.
+// For a key (k1..kn) and a cursor at the last row read (c1..cn), level L asks for
+// k1 = c1 and ... and k(L-1) = c(L-1) and kL > cL: it pages within the current leading-key value
+// before moving past it. A page with rows moves the cursor and returns to the deepest level; an
+// empty page moves one level up; an empty page at level 1 ends the read.
+// Every row is checked against the conditions asked for and for key order, so a server that ignores
+// a condition or returns rows unordered fails loudly instead of silently skipping records.
+import type { EntityDefinition, ExportMiSource, FieldDefinition } from '../../catalog/entityDefinition.ts';
+import type { MiRecord } from '../../m3/miTypes.ts';
+import type { Deadline } from '../../runtime/deadline.ts';
+import { CursorStuckError, ExportResultError, ReadCapReachedError } from '../extractErrors.ts';
+import { compareFieldValues, compareKeys } from '../keyOrder.ts';
+import type { MiExecutor } from '../miExecutor.ts';
+import type { Page, PagedReadRequest } from '../pagedRead.ts';
+import { buildSelect, type Condition } from './exportQuery.ts';
+import { planColumnGroups, SEPARATORS, splitBySeparator, splitFixedWidth } from './replFormat.ts';
+
+const MAX_GROUP_RETRIES = 3;
+
+interface Cursor {
+  values: Record<string, string> | null;
+  level: number;
+}
+
+function holds(cond: Condition, value: string): boolean {
+  const c = compareFieldValues(cond.field, value, cond.value);
+  switch (cond.op) {
+    case '=': return c === 0;
+    case '<>': return c !== 0;
+    case '<': return c < 0;
+    case '<=': return c <= 0;
+    case '>': return c > 0;
+    case '>=': return c >= 0;
+  }
+}
+
+class ExportReader {
+  private readonly fieldsByName: Map<string, FieldDefinition>;
+  readonly cursorFields: FieldDefinition[];
+  private readonly groups: FieldDefinition[][];
+  private preferredSeparator = 0;
+  readonly label: string;
+
+  constructor(
+    private readonly mi: MiExecutor,
+    readonly entity: EntityDefinition,
+    readonly source: ExportMiSource,
+    readonly company: string,
+    private readonly deadline: Deadline,
+  ) {
+    this.fieldsByName = new Map(entity.fields.map((f) => [f.name, f]));
+    const field = (name: string) => this.fieldsByName.get(name)!;
+    // CONO is the session company; DIVI is fixed by a condition for division-scoped units.
+    this.cursorFields = entity.key
+      .filter((k) => k !== 'CONO' && !(entity.scope === 'division' && k === 'DIVI'))
+      .map(field);
+    const counter = entity.changeFields.counter;
+    const always = entity.key.map(field);
+    if (counter && !entity.key.includes(counter)) always.push(field(counter));
+    this.groups = planColumnGroups(entity.fields, always);
+    this.label = `EXPORTMI/Select on ${source.table} (company ${company})`;
+  }
+
+  field(name: string): FieldDefinition {
+    const f = this.fieldsByName.get(name);
+    if (!f) throw new Error(`entity ${this.entity.id} has no field ${name}`);
+    return f;
+  }
+
+  /** Reads one page: every column group with the same conditions, joined row by row. */
+  async readPage(conditions: Condition[], maxRecords: number): Promise<MiRecord[]> {
+    for (let attempt = 1; ; attempt++) {
+      const parts = [];
+      for (const group of this.groups) parts.push(await this.readGroup(group, conditions, maxRecords));
+      const joined = this.join(parts);
+      if (joined) return joined;
+      if (attempt >= MAX_GROUP_RETRIES) {
+        throw new ExportResultError(
+          `${this.label}: column groups disagreed ${attempt} times (rows changed between the calls of one page); retry the run later`,
+        );
+      }
+    }
+  }
+
+  private join(parts: MiRecord[][]): MiRecord[] | undefined {
+    const [first, ...rest] = parts;
+    if (!first) return [];
+    const counter = this.entity.changeFields.counter;
+    const checked = [...this.entity.key, ...(counter ? [counter] : [])];
+    for (const other of rest) {
+      if (other.length !== first.length) return undefined;
+      for (let i = 0; i < first.length; i++) {
+        const a = first[i]!;
+        const b = other[i]!;
+        if (checked.some((f) => a[f] !== b[f])) return undefined;
+        Object.assign(a, b);
+      }
+    }
+    return first;
+  }
+
+  private async readGroup(columns: FieldDefinition[], conditions: Condition[], maxRecords: number): Promise<MiRecord[]> {
+    const query = buildSelect(this.source.table, this.source.prefix, columns, conditions);
+    const order = [...SEPARATORS.keys()];
+    order.unshift(...order.splice(this.preferredSeparator, 1));
+    for (const index of order) {
+      const separator = SEPARATORS[index]!;
+      const rows = await this.select(query, separator, maxRecords);
+      const parsed = this.parse(rows, columns, (repl) => splitBySeparator(repl, separator, columns));
+      if (parsed) {
+        this.preferredSeparator = index;
+        return parsed;
+      }
+    }
+    const rows = await this.select(query, '', maxRecords);
+    const parsed = this.parse(rows, columns, (repl) => splitFixedWidth(repl, columns));
+    if (parsed) return parsed;
+    throw new ExportResultError(`${this.label}: rows could not be split into ${columns.length} fields with any separator or fixed width`);
+  }
+
+  private parse(rows: MiRecord[], columns: FieldDefinition[], split: (repl: string) => string[] | undefined): MiRecord[] | undefined {
+    const out: MiRecord[] = [];
+    for (const row of rows) {
+      const repl = row.REPL;
+      if (repl === undefined) throw new ExportResultError(`${this.label}: a row has no REPL field`);
+      const values = split(repl);
+      if (!values) return undefined;
+      out.push(Object.fromEntries(columns.map((c, i) => [c.name, values[i]!])));
+    }
+    return out;
+  }
+
+  private async select(query: string, separator: string, maxRecords: number): Promise<MiRecord[]> {
+    const inputs: Record<string, string> = { QERY: query, HDRS: '0' };
+    if (separator) inputs.SEPC = separator;
+    // The session division stays blank: M3 honours division conditions only there.
+    const response = await this.mi.execute(
+      { program: 'EXPORTMI', transaction: 'Select', inputs, maxRecords, company: this.company, division: '' },
+      { deadline: this.deadline },
+    );
+    return response.records;
+  }
+
+  /** Refuses rows the server should not have returned: outside the conditions or out of key order. */
+  verify(rows: MiRecord[], conditions: Condition[], after: Record<string, string> | null): void {
+    let previous = after;
+    for (const row of rows) {
+      for (const cond of conditions) {
+        if (!holds(cond, row[cond.field.name] ?? '')) {
+          throw new ExportResultError(
+            `${this.label} returned a row with ${cond.field.name}=${JSON.stringify(row[cond.field.name])} although the query asked for ` +
+              `${cond.field.name} ${cond.op} ${JSON.stringify(cond.value)}; the server ignored a condition, so paging cannot be trusted ` +
+              '(for division conditions the session division must be blank)',
+          );
+        }
+      }
+      if (previous && compareKeys(this.cursorFields, row, previous) <= 0) {
+        throw new ExportResultError(
+          `${this.label} returned rows out of primary-key order, so key paging could skip records; ` +
+            `set the entity's source.paging to "single-call" to read each unit in one call`,
+        );
+      }
+      previous = row;
+    }
+  }
+}
+
+function windowConditions(reader: ExportReader, req: PagedReadRequest): Condition[] {
+  const conditions: Condition[] = [];
+  const dateField = reader.entity.changeFields.date;
+  if (reader.entity.strategy === 'incremental' && dateField) {
+    if (req.window.since) conditions.push({ field: reader.field(dateField), op: '>=', value: req.window.since });
+    if (req.window.until) conditions.push({ field: reader.field(dateField), op: '<=', value: req.window.until });
+  }
+  if (reader.entity.scope === 'division') conditions.push({ field: reader.field('DIVI'), op: '=', value: req.division });
+  return conditions;
+}
+
+function cursorConditions(fields: FieldDefinition[], cursor: Cursor): Condition[] {
+  if (!cursor.values) return [];
+  const values = cursor.values;
+  return fields.slice(0, cursor.level).map((field, i) => ({
+    field,
+    op: i === cursor.level - 1 ? '>' : '=',
+    value: values[field.name] ?? '',
+  }));
+}
+
+export async function* pageExportMi(req: PagedReadRequest): AsyncGenerator<Page> {
+  const { entity } = req;
+  const source = entity.source;
+  if (source.kind !== 'exportmi') throw new Error(`entity ${entity.id} is not an EXPORTMI entity`);
+  const reader = new ExportReader(req.mi, entity, source, req.company, req.deadline);
+  const base = windowConditions(reader, req);
+
+  // A key made only of the company (or company and a fixed division) leaves nothing to page on.
+  if (source.paging === 'single-call' || reader.cursorFields.length === 0) {
+    if (req.resumeFrom?.done) return;
+    const rows = await reader.readPage(base, 0);
+    if (rows.length >= entity.singleCallCap) {
+      throw new ReadCapReachedError(`${reader.label} returned ${rows.length} rows, the configured cap (singleCallCap ${entity.singleCallCap}); raise it`);
+    }
+    reader.verify(rows, base, null);
+    yield { records: rows, cursor: { done: true } };
+    return;
+  }
+
+  const depth = reader.cursorFields.length;
+  let cursor: Cursor = (req.resumeFrom as Cursor | undefined) ?? { values: null, level: depth };
+  for (;;) {
+    const conditions = [...base, ...cursorConditions(reader.cursorFields, cursor)];
+    const rows = await reader.readPage(conditions, entity.pageSize);
+    reader.verify(rows, conditions, cursor.values);
+    const last = rows.at(-1);
+    if (!last) {
+      if (!cursor.values || cursor.level <= 1) return;
+      cursor = { values: cursor.values, level: cursor.level - 1 };
+      continue;
+    }
+    const values = Object.fromEntries(reader.cursorFields.map((f) => [f.name, last[f.name] ?? '']));
+    if (cursor.values && reader.cursorFields.every((f) => values[f.name] === cursor.values![f.name])) {
+      throw new CursorStuckError(`${reader.label}: the key cursor did not advance past ${JSON.stringify(values)}`);
+    }
+    cursor = { values, level: depth };
+    yield { records: rows, cursor: { ...cursor } };
+  }
+}

@@ -1,0 +1,33 @@
+// The shape every pager shares: pages of records, each followed by a cursor from which a later
+// invocation can continue (JSON-serialisable, so it can travel in a Step Functions checkpoint).
+import type { EntityDefinition } from '../catalog/entityDefinition.ts';
+import type { MiRecord } from '../m3/miTypes.ts';
+import type { Deadline } from '../runtime/deadline.ts';
+import type { MiExecutor } from './miExecutor.ts';
+
+export type PageCursor = Record<string, unknown>;
+
+export interface Page {
+  records: MiRecord[];
+  /** Where to continue after this page; undefined on the last page. */
+  cursor: PageCursor;
+}
+
+export interface ReadWindow {
+  /** Inclusive lower bound on the change date (yyyyMMdd), or null for everything. */
+  since: string | null;
+  /** Inclusive upper bound on the change date (yyyyMMdd), or null for no bound. */
+  until: string | null;
+}
+
+export interface PagedReadRequest {
+  mi: MiExecutor;
+  entity: EntityDefinition;
+  company: string;
+  /** '' for company-scoped entities. */
+  division: string;
+  window: ReadWindow;
+  deadline: Deadline;
+  /** Continue after this cursor (from an earlier page); start from the beginning when absent. */
+  resumeFrom?: PageCursor;
+}

@@ -1,0 +1,29 @@
+// The port the staging code writes through: a local folder for the CLI, S3 in Lambda.
+import type { Readable } from 'node:stream';
+
+export interface BlobStore {
+  /** Stores the whole stream under key; the object appears only once it is complete. */
+  put(key: string, body: Readable): Promise<void>;
+  /** A stream of the stored bytes; rejects with BlobNotFoundError when there is no such key. */
+  get(key: string): Promise<Readable>;
+  /** Keys under the prefix, sorted. */
+  list(prefix: string): Promise<string[]>;
+  /** A human-readable location for messages, e.g. s3://bucket/key or a file path. */
+  describe(key: string): string;
+}
+
+export class BlobNotFoundError extends Error {
+  override name = 'BlobNotFoundError';
+  constructor(readonly location: string) {
+    super(`staged object not found: ${location}`);
+  }
+}
+
+/** Joins key segments with '/', skipping empty ones. */
+export function joinKey(...parts: (string | undefined)[]): string {
+  return parts
+    .filter((p): p is string => p !== undefined && p !== '')
+    .map((p) => p.replace(/^\/+|\/+$/g, ''))
+    .filter(Boolean)
+    .join('/');
+}

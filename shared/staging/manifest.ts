@@ -1,0 +1,40 @@
+// The manifest of one staged unit: what was extracted, into which files, with counts and checksums.
+// The load step trusts nothing it cannot check against it.
+import { z } from 'zod';
+
+export const stagedFileSchema = z.object({
+  name: z.string().regex(/^part-\d{5}\.jsonl\.gz$/),
+  records: z.number().int().nonnegative(),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  bytes: z.number().int().nonnegative(),
+});
+
+export const unitManifestSchema = z.object({
+  formatVersion: z.literal(1),
+  tenant: z.string(),
+  entity: z.string(),
+  company: z.string(),
+  division: z.string(),
+  strategy: z.enum(['snapshot', 'incremental']),
+  /** The change-date window read (yyyyMMdd, inclusive); both null for a full read. */
+  window: z.object({ since: z.string().nullable(), until: z.string().nullable() }),
+  runId: z.string(),
+  startedAt: z.string(),
+  completedAt: z.string(),
+  sourceCall: z.object({ program: z.string(), transaction: z.string(), table: z.string().optional() }),
+  files: z.array(stagedFileSchema),
+  totalRecords: z.number().int().nonnegative(),
+  /** Largest _change_stamp staged (null when no record was read). */
+  maxChangeStamp: z.string().nullable(),
+  /** Largest change date (LMDT, yyyyMMdd) staged, for the watermark; null for snapshot entities or no records. */
+  maxChangeDate: z.string().nullable(),
+});
+
+export type StagedFile = z.infer<typeof stagedFileSchema>;
+export type UnitManifest = z.infer<typeof unitManifestSchema>;
+
+export const MANIFEST_NAME = 'manifest.json';
+
+export function partFileName(index: number): string {
+  return `part-${String(index).padStart(5, '0')}.jsonl.gz`;
+}
