@@ -1,0 +1,190 @@
+// The OAuth 2.0 calls of an ION API backend-service app: password grant with the service account,
+// refresh grant, revoke. Transient failures are retried by ky under the shared retry policy; refusals
+// become IonAuthError naming what to check. Nothing here logs or reports a secret or a token.
+import ky, { isHTTPError, isTimeoutError } from 'ky';
+import { z } from 'zod';
+import { Deadline, DeadlineExceededError } from '../runtime/deadline.ts';
+import { logger, type Log } from '../observability/logger.ts';
+import {
+  DEFAULT_RETRY_POLICY,
+  RETRYABLE_STATUS_CODES,
+  RetrySchedule,
+  exhaustedKyError,
+  kyTotalTimeout,
+  type RetryPolicy,
+} from '../http/retryPolicy.ts';
+import { IonAuthError, type IonAuthStep } from './errors.ts';
+import type { IonApiConfig } from './ionApiFile.ts';
+
+/** A token endpoint answer. */
+export interface TokenGrant {
+  accessToken: string;
+  /** Only when the app has "Issue Refresh Tokens" on; a refresh answer may omit it. */
+  refreshToken?: string;
+  expiresInSeconds: number;
+}
+
+export interface OAuthClientOptions {
+  config: IonApiConfig;
+  log?: Log;
+  retry?: Partial<RetryPolicy>;
+  /** Per-attempt timeout (real ms). */
+  attemptTimeoutMs?: number;
+  /** Assumed lifetime when a token answer has no expires_in (conservative; Infor's default is 7200 s). */
+  defaultExpiresInSeconds?: number;
+}
+
+const tokenResponseSchema = z.object({
+  access_token: z.string().min(1),
+  token_type: z.string().optional(),
+  expires_in: z.coerce.number().positive().optional(),
+  refresh_token: z.string().min(1).optional(),
+});
+
+const STEP_LABEL: Record<IonAuthStep, string> = {
+  'password-grant': 'token request (password grant)',
+  'refresh-grant': 'token refresh (refresh grant)',
+  revoke: 'token revocation',
+  'api-call': 'API call',
+};
+
+export class OAuthClient {
+  private readonly config: IonApiConfig;
+  private readonly log: Log;
+  private readonly policy: RetryPolicy;
+  private readonly attemptTimeoutMs: number;
+  private readonly defaultExpiresInSeconds: number;
+
+  constructor(options: OAuthClientOptions) {
+    this.config = options.config;
+    this.log = options.log ?? logger;
+    this.policy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
+    this.attemptTimeoutMs = options.attemptTimeoutMs ?? 15_000;
+    this.defaultExpiresInSeconds = options.defaultExpiresInSeconds ?? 3600;
+  }
+
+  /** grant_type=password with the service account keys; client credentials in the form body. */
+  async passwordGrant(deadline: Deadline = Deadline.none()): Promise<TokenGrant> {
+    const form = new URLSearchParams({
+      grant_type: 'password',
+      username: this.config.serviceAccountAccessKey,
+      password: this.config.serviceAccountSecretKey,
+      client_id: this.config.clientId,
+      client_secret: this.config.clientSecret,
+    });
+    return this.parseGrant('password-grant', await this.post('password-grant', this.config.tokenUrl, form, false, deadline));
+  }
+
+  /** grant_type=refresh_token; client credentials as HTTP Basic. */
+  async refreshGrant(refreshToken: string, deadline: Deadline = Deadline.none()): Promise<TokenGrant> {
+    const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken });
+    return this.parseGrant('refresh-grant', await this.post('refresh-grant', this.config.tokenUrl, form, true, deadline));
+  }
+
+  /** Revokes a token (revoking a refresh token also revokes its access tokens). */
+  async revoke(
+    token: string,
+    hint: 'refresh_token' | 'access_token' = 'refresh_token',
+    deadline: Deadline = Deadline.none(),
+  ): Promise<void> {
+    const url = this.config.revokeUrl;
+    if (url === undefined) {
+      throw new IonAuthError(
+        `ION API token revocation for tenant ${this.config.tenant}: the .ionapi file "${this.config.source}" has no "or" (revoke path)`,
+        'revoke',
+      );
+    }
+    await this.post('revoke', url, new URLSearchParams({ token, token_type_hint: hint }), true, deadline);
+  }
+
+  private async post(
+    step: IonAuthStep,
+    url: string,
+    form: URLSearchParams,
+    basicAuth: boolean,
+    deadline: Deadline,
+  ): Promise<string> {
+    const operation = `ION API ${STEP_LABEL[step]}`;
+    deadline.assertTime(operation);
+    const schedule = new RetrySchedule({ operation, policy: this.policy, deadline, log: this.log });
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (basicAuth) {
+      const basic = Buffer.from(`${this.config.clientId}:${this.config.clientSecret}`, 'utf8').toString('base64');
+      headers.authorization = `Basic ${basic}`;
+    }
+    return ky
+      .post(url, {
+        body: form,
+        headers,
+        timeout: this.attemptTimeoutMs,
+        totalTimeout: kyTotalTimeout(deadline),
+        // POST is not retried by ky by default; a token request is safe to repeat.
+        retry: schedule.kyRetry(['post']),
+        hooks: {
+          beforeError: [({ error }) => this.toTypedError(step, operation, error, deadline, schedule.retries + 1)],
+        },
+      })
+      .text();
+  }
+
+  private toTypedError(step: IonAuthStep, operation: string, error: Error, deadline: Deadline, attempts: number): Error {
+    if (isHTTPError(error) && !RETRYABLE_STATUS_CODES.includes(error.response.status)) {
+      return this.refusal(step, error.response.status, error.data);
+    }
+    if (isTimeoutError(error) && deadline.isPast()) {
+      return new DeadlineExceededError(operation, 0, deadline.remainingMs());
+    }
+    return exhaustedKyError(error, operation, attempts) ?? error;
+  }
+
+  /** A 4xx from the token endpoint: says what to check, using only the OAuth error code. */
+  private refusal(step: IonAuthStep, status: number, data: unknown): IonAuthError {
+    const body = typeof data === 'string' ? safeJson(data) : data;
+    const rawCode = typeof body === 'object' && body !== null ? (body as { error?: unknown }).error : undefined;
+    // Only a plain OAuth code is echoed: descriptions are free text and could repeat a credential.
+    const code = typeof rawCode === 'string' && /^[a-z_]{1,64}$/.test(rawCode) ? rawCode : undefined;
+    const { tenant, source } = this.config;
+    const what = `ION API ${STEP_LABEL[step]} for tenant ${tenant} was refused (HTTP ${status}${code ? `, ${code}` : ''})`;
+    let advice: string;
+    if (code === 'invalid_client') {
+      advice = `check the client id (ci) and client secret (cs) in the .ionapi file "${source}"; the authorized app may have been deleted or its secret regenerated`;
+    } else if (code === 'invalid_grant' && step === 'password-grant') {
+      advice = `the service account keys (saak, sask) in "${source}" were rejected; the service account may have been deleted or its keys regenerated: download a new .ionapi file`;
+    } else if (code === 'invalid_grant') {
+      advice = 'the refresh token has expired or was revoked; a new password grant is needed';
+    } else if (code === 'unauthorized_client' || code === 'unsupported_grant_type') {
+      advice = 'the authorized app does not allow this grant: it must be a "Backend Service" app with a service account';
+    } else if (status === 404 || status === 405) {
+      advice = `check "pu", "ot" and "or" in the .ionapi file "${source}"`;
+    } else {
+      advice = `check that the .ionapi file "${source}" belongs to this tenant and its authorized app is active`;
+    }
+    return new IonAuthError(`${what}: ${advice}`, step, status, code);
+  }
+
+  private parseGrant(step: IonAuthStep, text: string): TokenGrant {
+    const parsed = tokenResponseSchema.safeParse(safeJson(text));
+    if (!parsed.success) {
+      throw new IonAuthError(
+        `ION API ${STEP_LABEL[step]} for tenant ${this.config.tenant}: the token endpoint answered without a usable access_token; ` +
+          `check that "pu" and "ot" in "${this.config.source}" point at the ION authorization server`,
+        step,
+        200,
+      );
+    }
+    const { access_token, refresh_token, expires_in } = parsed.data;
+    return {
+      accessToken: access_token,
+      ...(refresh_token === undefined ? {} : { refreshToken: refresh_token }),
+      expiresInSeconds: expires_in ?? this.defaultExpiresInSeconds,
+    };
+  }
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
