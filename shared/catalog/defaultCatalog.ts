@@ -2,15 +2,19 @@
 // Field lists are the columns a finance team needs; types come from M3 metadata (`describe`).
 import { entityDefinitionSchema, type EntityDefinition, type EntityDefinitionInput } from './entityDefinition.ts';
 
-type F = [name: string, type: 'A' | 'N' | 'D', length: number, decimals?: number];
-const fields = (list: F[]) => list.map(([name, type, length, decimals = 0]) => ({ name, type, length, decimals }));
+/** Fields as M3 metadata lists them: "NAME:<type><length>[.<decimals>]", e.g. "CUAM:N17.2". */
+function fields(spec: string) {
+  return spec
+    .trim()
+    .split(/\s+/)
+    .map((item) => {
+      const m = /^([A-Z0-9]{4}):([AND])(\d+)(?:\.(\d+))?$/.exec(item);
+      if (!m) throw new Error(`bad field spec "${item}"`);
+      return { name: m[1]!, type: m[2] as 'A' | 'N' | 'D', length: Number(m[3]), decimals: Number(m[4] ?? 0) };
+    });
+}
 
-const CHANGE_FIELDS: F[] = [
-  ['RGDT', 'D', 8],
-  ['LMDT', 'D', 8],
-  ['CHNO', 'N', 5],
-  ['LMTS', 'N', 18],
-];
+const AUDIT = 'RGDT:D8 RGTM:N6 LMDT:D8 CHNO:N5 CHID:A10 LMTS:N18';
 const CHANGE = { date: 'LMDT', counter: 'CHNO', timestamp: 'LMTS' };
 
 const definitions: EntityDefinitionInput[] = [
@@ -19,11 +23,8 @@ const definitions: EntityDefinitionInput[] = [
     description: 'Supplier master (CIDMAS) through CRS620MI/LstSuppliers',
     source: { kind: 'mi-list', program: 'CRS620MI', transaction: 'LstSuppliers', companyInput: 'CONO', startKeyInputs: { SUNO: 'FRSU' } },
     key: ['CONO', 'SUNO'],
-    fields: fields([
-      ['CONO', 'N', 3], ['SUNO', 'A', 10], ['SUNM', 'A', 36], ['SUTY', 'N', 1], ['STAT', 'A', 2], ['CUCD', 'A', 3],
-      ['TEPY', 'A', 3], ['PYME', 'A', 3], ['CSCD', 'A', 3], ['VRNO', 'A', 16], ['PHNO', 'A', 16], ['SUAL', 'A', 10],
-      ['LNCD', 'A', 2],
-    ]),
+    fields: fields(`CONO:N3 SUNO:A10 SUNM:A36 LNCD:A2 PHNO:A16 CSCD:A3 ECAR:A2 CUCD:A3 CRTP:N2 TEPY:A3 PYME:A3 VTCD:N2
+      TAXC:A3 BUYE:A10 RESP:A10 SUGR:A10 SUST:N1 TINO:A15 COBI:A10 SUCL:A3 ORTY:A3 TEDL:A3 MODL:A3`),
     strategy: 'snapshot',
     scope: 'company',
   },
@@ -32,26 +33,21 @@ const definitions: EntityDefinitionInput[] = [
     description: 'Chart of accounts (FCHACC, accounting dimension 1) through CRS630MI/LstAccountID',
     source: {
       kind: 'mi-list', program: 'CRS630MI', transaction: 'LstAccountID', inputs: { AITP: '1' },
-      companyInput: 'CONO', divisionInput: 'DIVI', startKeyInputs: { AITM: 'AITM' },
+      divisionInput: 'DIVI', startKeyInputs: { AITM: 'AITM' },
     },
     key: ['CONO', 'DIVI', 'AITP', 'AITM'],
-    fields: fields([
-      ['CONO', 'N', 3], ['DIVI', 'A', 3], ['AITP', 'N', 1], ['AITM', 'A', 8], ['TX40', 'A', 40], ['TX15', 'A', 15],
-      ['STAT', 'A', 2], ...CHANGE_FIELDS,
-    ]),
+    fields: fields(`CONO:N3 DIVI:A3 AITP:N1 AITM:A10 AICL:A8 TX40:A40 TX15:A15 VFDT:D8 VTDT:D8 ACGR:A10 RESP:A10 VTCD:N2
+      CUCD:A3 ${AUDIT}`),
     changeFields: CHANGE,
     strategy: 'snapshot',
     scope: 'division',
   },
   {
     id: 'purchase_agreements',
-    description: 'Purchase agreement heads through PPS100MI/LstAgrHead',
-    source: { kind: 'mi-list', program: 'PPS100MI', transaction: 'LstAgrHead', companyInput: 'CONO', startKeyInputs: { SUNO: 'SUNO', AGNB: 'AGNB' } },
+    description: 'Purchase agreement heads (MPAGRH) through PPS100MI/LstAgrHead (no start key: one call, capped)',
+    source: { kind: 'mi-list', program: 'PPS100MI', transaction: 'LstAgrHead', companyInput: 'CONO', fromUnit: ['CONO'] },
     key: ['CONO', 'SUNO', 'AGNB'],
-    fields: fields([
-      ['CONO', 'N', 3], ['SUNO', 'A', 10], ['AGNB', 'A', 10], ['AGTP', 'A', 3], ['AGST', 'A', 2], ['FVDT', 'D', 8],
-      ['UVDT', 'D', 8], ['CUCD', 'A', 3], ['TX40', 'A', 40],
-    ]),
+    fields: fields('CONO:N3 SUNO:A10 AGNB:A7 AGTP:A3 FVDT:D8 UVDT:D8 PAST:A2 TX30:A30 VAGN:A30 FACI:A3 ACGR:A10'),
     strategy: 'snapshot',
     scope: 'company',
   },
@@ -60,11 +56,9 @@ const definitions: EntityDefinitionInput[] = [
     description: 'Purchase order heads (MPHEAD)',
     source: { kind: 'exportmi', table: 'MPHEAD', prefix: 'IA' },
     key: ['CONO', 'PUNO'],
-    fields: fields([
-      ['CONO', 'N', 3], ['DIVI', 'A', 3], ['PUNO', 'A', 10], ['SUNO', 'A', 10], ['PUDT', 'D', 8], ['DWDT', 'D', 8],
-      ['PUSL', 'A', 2], ['PUST', 'A', 2], ['CUCD', 'A', 3], ['FACI', 'A', 3], ['WHLO', 'A', 3], ['BUYE', 'A', 10],
-      ['TEPY', 'A', 3], ['ARAT', 'N', 12, 6], ['LNAM', 'N', 17, 2], ['YRE1', 'A', 30], ['OURR', 'A', 30], ...CHANGE_FIELDS,
-    ]),
+    fields: fields(`CONO:N3 DIVI:A3 PUNO:A10 SUNO:A10 PUDT:D8 DWDT:D8 LEDT:D8 BUYE:A10 RESP:A10 CUCD:A3 YRE1:A36 REMK:A30
+      COAM:N17.2 FACI:A3 WHLO:A3 ORTY:A3 TEPY:A3 OURR:A10 AGNT:A10 NTAM:N17.2 TOQT:N17.6 PROJ:A7 PUSL:A2 PUST:A2
+      ARAT:N12.6 LNAM:N17.2 ${AUDIT}`),
     changeFields: CHANGE,
     strategy: 'incremental',
   },
@@ -73,12 +67,10 @@ const definitions: EntityDefinitionInput[] = [
     description: 'Purchase order lines (MPLINE)',
     source: { kind: 'exportmi', table: 'MPLINE', prefix: 'IB' },
     key: ['CONO', 'PUNO', 'PNLI', 'PNLS'],
-    fields: fields([
-      ['CONO', 'N', 3], ['DIVI', 'A', 3], ['PUNO', 'A', 10], ['PNLI', 'N', 5], ['PNLS', 'N', 3], ['ITNO', 'A', 15],
-      ['PITD', 'A', 60], ['ORQA', 'N', 15, 6], ['RVQA', 'N', 15, 6], ['PUPR', 'N', 17, 6], ['PUUN', 'A', 3],
-      ['LNAM', 'N', 17, 2], ['PUSL', 'A', 2], ['PUST', 'A', 2], ['DWDT', 'D', 8], ['WHLO', 'A', 3], ['SUNO', 'A', 10],
-      ...CHANGE_FIELDS,
-    ]),
+    fields: fields(`CONO:N3 DIVI:A3 PUNO:A10 PNLI:N5 PNLS:N3 ITNO:A15 SITE:A30 CODT:D8 PUUN:A3 ITDS:A30 FACI:A3 WHLO:A3
+      PUST:A2 PUSL:A2 SUNO:A10 SUFI:A20 PITD:A30 PITT:A60 SORN:A20 PUPR:N17.6 PPUN:A3 PUCD:N5 LNAM:N17.2 DWDT:D8
+      ORQA:N15.6 RVQA:N15.6 RCDT:D8 CAQA:N15.6 RJQA:N15.6 IVQA:N15.6 BUYE:A10 VTCD:N2 PROD:A10 TEL1:A36 CUPR:N19.6
+      SAAM:N17.2 ${AUDIT}`),
     changeFields: CHANGE,
     strategy: 'incremental',
   },
@@ -87,11 +79,8 @@ const definitions: EntityDefinitionInput[] = [
     description: 'Supplier invoice batch heads (FAPIBH, APS450MI batch)',
     source: { kind: 'exportmi', table: 'FAPIBH', prefix: 'E5' },
     key: ['CONO', 'DIVI', 'INBN'],
-    fields: fields([
-      ['CONO', 'N', 3], ['DIVI', 'A', 3], ['INBN', 'N', 10], ['SUNO', 'A', 10], ['SINO', 'A', 24], ['IVDT', 'D', 8],
-      ['DUDT', 'D', 8], ['CUCD', 'A', 3], ['CUAM', 'N', 17, 2], ['VTAM', 'N', 15, 2], ['ARAT', 'N', 12, 6],
-      ['SUPA', 'A', 2], ['TEPY', 'A', 3], ['PUNO', 'A', 10], ['TX40', 'A', 40], ...CHANGE_FIELDS,
-    ]),
+    fields: fields(`CONO:N3 DIVI:A3 INBN:N10 IBTP:A2 SUNO:A10 SPYN:A10 SINO:A24 IVDT:D8 DUDT:D8 ACDT:D8 CUCD:A3 CRTP:N2
+      ARAT:N12.6 CUAM:N17.2 VTAM:N15.2 TEPY:A3 PYME:A3 SUPA:A2 PUNO:A10 APCD:A10 TX40:A40 ${AUDIT}`),
     changeFields: CHANGE,
     strategy: 'incremental',
   },
@@ -100,11 +89,8 @@ const definitions: EntityDefinitionInput[] = [
     description: 'Supplier invoice batch lines (FAPIBL)',
     source: { kind: 'exportmi', table: 'FAPIBL', prefix: 'E6' },
     key: ['CONO', 'DIVI', 'INBN', 'TRNO'],
-    fields: fields([
-      ['CONO', 'N', 3], ['DIVI', 'A', 3], ['INBN', 'N', 10], ['TRNO', 'N', 5], ['RDTP', 'N', 1], ['PUNO', 'A', 10],
-      ['PNLI', 'N', 5], ['PNLS', 'N', 3], ['NLAM', 'N', 17, 2], ['IVQA', 'N', 15, 6], ['AIT1', 'A', 8], ['VTCD', 'N', 2],
-      ['TX40', 'A', 40], ...CHANGE_FIELDS,
-    ]),
+    fields: fields(`CONO:N3 DIVI:A3 INBN:N10 TRNO:N5 RDTP:N1 PUNO:A10 PNLI:N5 PNLS:N3 ITNO:A15 NLAM:N17.2 IVQA:N15.6
+      PUPR:N17.6 AIT1:A8 AIT2:A8 VTCD:N2 TX40:A40 ${AUDIT}`),
     changeFields: CHANGE,
     strategy: 'incremental',
   },
@@ -113,12 +99,9 @@ const definitions: EntityDefinitionInput[] = [
     description: 'Accounts payable ledger (FPLEDG): posted invoices (TRCD 40) and payments (TRCD 50)',
     source: { kind: 'exportmi', table: 'FPLEDG', prefix: 'EP' },
     key: ['CONO', 'DIVI', 'YEA4', 'JRNO', 'JSNO'],
-    fields: fields([
-      ['CONO', 'N', 3], ['DIVI', 'A', 3], ['YEA4', 'N', 4], ['JRNO', 'N', 7], ['JSNO', 'N', 7], ['SPYN', 'A', 10],
-      ['SUNO', 'A', 10], ['SINO', 'A', 24], ['INYR', 'N', 4], ['TRCD', 'N', 2], ['IVDT', 'D', 8], ['DUDT', 'D', 8],
-      ['ACDT', 'D', 8], ['CUCD', 'A', 3], ['CUAM', 'N', 17, 2], ['ARAT', 'N', 12, 6], ['VSER', 'A', 3], ['VONO', 'N', 8],
-      ...CHANGE_FIELDS,
-    ]),
+    fields: fields(`CONO:N3 DIVI:A3 YEA4:N4 JRNO:N7 JSNO:N7 TRCD:N2 SPYN:A10 SUNO:A10 SINO:A24 INYR:N4 VSER:A3 VONO:N8
+      IVTP:A2 APCD:A10 CUCD:A3 CRTP:N2 ARAT:N12.6 CUAM:N17.2 VTAM:N17.2 IVDT:D8 DUDT:D8 ACDT:D8 TEPY:A3 PYME:A3
+      PYST:N1 RECO:N1 REDE:D8 ${AUDIT}`),
     changeFields: CHANGE,
     strategy: 'incremental',
   },
@@ -127,11 +110,8 @@ const definitions: EntityDefinitionInput[] = [
     description: 'General ledger transactions (FGLEDG), for reconciling balances',
     source: { kind: 'exportmi', table: 'FGLEDG', prefix: 'EG' },
     key: ['CONO', 'DIVI', 'YEA4', 'JRNO', 'JSNO'],
-    fields: fields([
-      ['CONO', 'N', 3], ['DIVI', 'A', 3], ['YEA4', 'N', 4], ['JRNO', 'N', 7], ['JSNO', 'N', 7], ['ACDT', 'D', 8],
-      ['AIT1', 'A', 8], ['AIT2', 'A', 8], ['AIT3', 'A', 8], ['AIT4', 'A', 8], ['ACAM', 'N', 17, 2], ['CUAM', 'N', 17, 2],
-      ['CUCD', 'A', 3], ['VTXT', 'A', 40], ['VSER', 'A', 3], ['VONO', 'N', 8], ['TRCD', 'N', 2], ...CHANGE_FIELDS,
-    ]),
+    fields: fields(`CONO:N3 DIVI:A3 YEA4:N4 JRNO:N7 JSNO:N7 TRCD:N2 ACDT:D8 AIT1:A8 AIT2:A8 AIT3:A8 AIT4:A8 AIT5:A8 AIT6:A8
+      AIT7:A8 ACAM:N17.2 CUAM:N17.2 CUCD:A3 ARAT:N12.6 VTCD:N2 VTXT:A40 VSER:A3 VONO:N8 FEID:A4 ${AUDIT}`),
     changeFields: CHANGE,
     strategy: 'incremental',
   },

@@ -28,6 +28,11 @@ const miListSourceSchema = z.object({
    * e.g. { SUNO: 'FRSU' }. Empty means the transaction has no start key and is read in one call.
    */
   startKeyInputs: z.record(fieldName, z.string()).default({}),
+  /**
+   * Key fields the transaction does not output (e.g. CONO of PPS100MI/LstAgrHead): filled from the
+   * unit's company or division, and never asked for in returncols.
+   */
+  fromUnit: z.array(z.enum(['CONO', 'DIVI'])).default([]),
 });
 
 const exportMiSourceSchema = z.object({
@@ -40,6 +45,8 @@ const exportMiSourceSchema = z.object({
    * 'single-call' reads the whole unit with maxrecs=0 (for servers that do not return key order).
    */
   paging: z.enum(['key-cursor', 'single-call']).default('key-cursor'),
+  /** REPL separators to try in order (one character each); the default suits most data. */
+  separators: z.array(z.string().length(1)).min(1).optional(),
 });
 
 export const entityDefinitionSchema = z

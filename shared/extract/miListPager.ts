@@ -24,10 +24,21 @@ export function miListRequest(entity: EntityDefinition, source: MiListSource, co
     program: source.program,
     transaction: source.transaction,
     inputs,
-    outputFields: entity.fields.map((f) => f.name),
+    outputFields: entity.fields.map((f) => f.name).filter((f) => !(source.fromUnit as string[]).includes(f)),
     company,
     ...(entity.scope === 'division' ? { division } : {}),
   };
+}
+
+/** Adds the key fields the transaction does not output, from the unit being read. */
+function withUnitFields(source: MiListSource, company: string, division: string, records: MiRecord[]): MiRecord[] {
+  if (source.fromUnit.length === 0) return records;
+  const unit: Record<string, string> = { CONO: company, DIVI: division };
+  return records.map((r) => {
+    const filled = { ...r };
+    for (const f of source.fromUnit) filled[f] = unit[f]!;
+    return filled;
+  });
 }
 
 export async function* pageMiList(req: PagedReadRequest): AsyncGenerator<Page> {
@@ -47,7 +58,7 @@ export async function* pageMiList(req: PagedReadRequest): AsyncGenerator<Page> {
           'the result may be truncated: raise the cap or use a transaction with a start key',
       );
     }
-    yield { records, cursor: { done: true } };
+    yield { records: withUnitFields(source, req.company, req.division, records), cursor: { done: true } };
     return;
   }
 
@@ -65,6 +76,6 @@ export async function* pageMiList(req: PagedReadRequest): AsyncGenerator<Page> {
       throw new CursorStuckError(`${label} did not move past start key ${JSON.stringify(startKey)} for company ${req.company}`);
     }
     startKey = nextKey;
-    yield { records: fresh, cursor: { startKey } };
+    yield { records: withUnitFields(source, req.company, req.division, fresh), cursor: { startKey } };
   }
 }

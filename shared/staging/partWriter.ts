@@ -2,7 +2,7 @@
 // hashing the stored bytes on the way so the manifest can vouch for them.
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
-import { PassThrough, Transform } from 'node:stream';
+import { PassThrough, pipeline, Transform } from 'node:stream';
 import { createGzip } from 'node:zlib';
 import type { BlobStore } from './blobStore.ts';
 import type { StagedFile } from './manifest.ts';
@@ -24,9 +24,11 @@ export class PartWriter {
       },
     });
     const body = new PassThrough();
-    this.gzip.pipe(hashing).pipe(body);
-    this.gzip.on('error', (e) => body.destroy(e));
-    hashing.on('error', (e) => body.destroy(e));
+    // pipeline carries an error either way: a failed store stops the writer, an aborted writer
+    // fails the store's upload so no partial object appears.
+    pipeline(this.gzip, hashing, body, (error) => {
+      if (error) this.failure ??= error;
+    });
     this.stored = store.put(key, body);
     this.stored.catch((error: unknown) => {
       this.failure = error;

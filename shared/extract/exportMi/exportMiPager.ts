@@ -13,7 +13,7 @@ import { compareFieldValues, compareKeys } from '../keyOrder.ts';
 import type { MiExecutor } from '../miExecutor.ts';
 import type { Page, PagedReadRequest } from '../pagedRead.ts';
 import { buildSelect, type Condition } from './exportQuery.ts';
-import { planColumnGroups, SEPARATORS, splitBySeparator, splitFixedWidth } from './replFormat.ts';
+import { DEFAULT_SEPARATORS, planColumnGroups, splitBySeparator, splitFixedWidth } from './replFormat.ts';
 
 const MAX_GROUP_RETRIES = 3;
 
@@ -101,10 +101,11 @@ class ExportReader {
 
   private async readGroup(columns: FieldDefinition[], conditions: Condition[], maxRecords: number): Promise<MiRecord[]> {
     const query = buildSelect(this.source.table, this.source.prefix, columns, conditions);
-    const order = [...SEPARATORS.keys()];
+    const separators = this.source.separators ?? DEFAULT_SEPARATORS;
+    const order = [...separators.keys()];
     order.unshift(...order.splice(this.preferredSeparator, 1));
     for (const index of order) {
-      const separator = SEPARATORS[index]!;
+      const separator = separators[index]!;
       const rows = await this.select(query, separator, maxRecords);
       const parsed = this.parse(rows, columns, (repl) => splitBySeparator(repl, separator, columns));
       if (parsed) {
@@ -141,9 +142,12 @@ class ExportReader {
     return response.records;
   }
 
-  /** Refuses rows the server should not have returned: outside the conditions or out of key order. */
-  verify(rows: MiRecord[], conditions: Condition[], after: Record<string, string> | null): void {
-    let previous = after;
+  /**
+   * Refuses rows the server should not have returned: outside the conditions, or (when paging by
+   * key, `ordered`) not strictly after the previous row.
+   */
+  verify(rows: MiRecord[], conditions: Condition[], ordered: { after: Record<string, string> | null } | undefined): void {
+    let previous = ordered?.after ?? null;
     for (const row of rows) {
       for (const cond of conditions) {
         if (!holds(cond, row[cond.field.name] ?? '')) {
@@ -154,7 +158,7 @@ class ExportReader {
           );
         }
       }
-      if (previous && compareKeys(this.cursorFields, row, previous) <= 0) {
+      if (ordered && previous && compareKeys(this.cursorFields, row, previous) <= 0) {
         throw new ExportResultError(
           `${this.label} returned rows out of primary-key order, so key paging could skip records; ` +
             `set the entity's source.paging to "single-call" to read each unit in one call`,
@@ -200,7 +204,7 @@ export async function* pageExportMi(req: PagedReadRequest): AsyncGenerator<Page>
     if (rows.length >= entity.singleCallCap) {
       throw new ReadCapReachedError(`${reader.label} returned ${rows.length} rows, the configured cap (singleCallCap ${entity.singleCallCap}); raise it`);
     }
-    reader.verify(rows, base, null);
+    reader.verify(rows, base, undefined);
     yield { records: rows, cursor: { done: true } };
     return;
   }
@@ -210,7 +214,7 @@ export async function* pageExportMi(req: PagedReadRequest): AsyncGenerator<Page>
   for (;;) {
     const conditions = [...base, ...cursorConditions(reader.cursorFields, cursor)];
     const rows = await reader.readPage(conditions, entity.pageSize);
-    reader.verify(rows, conditions, cursor.values);
+    reader.verify(rows, conditions, { after: cursor.values });
     const last = rows.at(-1);
     if (!last) {
       if (!cursor.values || cursor.level <= 1) return;

@@ -4,8 +4,11 @@ import type { FieldDefinition } from '../../catalog/entityDefinition.ts';
 
 export const MAX_REPL_CHARS = 984;
 
-/** Separators tried in turn; data may contain any of them, which a field-count check detects. */
-export const SEPARATORS = ['|', '~', '^', '¦', '§', '¤'] as const;
+/**
+ * Separators tried in turn, rarest in business text first; data may contain any of them, which the
+ * field-count check detects (the page is then re-read with the next one, finally fixed-width).
+ */
+export const DEFAULT_SEPARATORS: readonly string[] = ['¤', '§', '¦', '~', '^', '|'];
 
 /** The widest a value of the field can print: alpha its length; numerics with sign and decimal point. */
 export function displayWidth(field: FieldDefinition): number {

@@ -1,0 +1,92 @@
+// `describe`: lists an MI transaction's or a table's fields with types and prints a ready catalog
+// entry, so adding an entity by configuration needs no guessing.
+import { connectCloudSuite } from '../../../shared/cloudsuite/cloudSuiteConnection.ts';
+import { entityDefinitionSchema } from '../../../shared/catalog/entityDefinition.ts';
+import { loadIonApiFile } from '../../../shared/ionapi/ionApiFile.ts';
+import { result, UsageError } from '../output.ts';
+
+export interface DescribeOptions {
+  ionapi: string;
+  transaction?: string;
+  table?: string;
+}
+
+/** MI metadata reports dates as numeric 8 in some releases: a yyyyMMdd-named N8 field is a date. */
+function fieldType(type: string, name: string, length: number): 'A' | 'N' | 'D' {
+  const t = type.trim().toUpperCase();
+  if (t === 'D') return 'D';
+  if (t === 'N') return length === 8 && /(DT|DAT)$|^(RGDT|LMDT)$/.test(name) ? 'D' : 'N';
+  return 'A';
+}
+
+function fieldOf(name: string, type: string, length: string | undefined, decimals: string | undefined, description: string | undefined) {
+  const len = Number.parseInt(length ?? '0', 10) || 1;
+  return {
+    name,
+    type: fieldType(type, name, len),
+    length: len,
+    decimals: Number.parseInt(decimals ?? '0', 10) || 0,
+    description: (description ?? '').trim(),
+  };
+}
+
+const CHANGE = ['LMDT', 'CHNO', 'LMTS'] as const;
+
+export async function describeCommand(options: DescribeOptions): Promise<number> {
+  if (!!options.transaction === !!options.table) throw new UsageError('give exactly one of --transaction PROGRAM/TRANSACTION or --table NAME');
+  const config = await loadIonApiFile(options.ionapi);
+  const { mi, tokens } = connectCloudSuite(config);
+  try {
+    let fields: ReturnType<typeof fieldOf>[];
+    let entry: Record<string, unknown>;
+    if (options.transaction) {
+      const m = /^([A-Z0-9]+MI)\/([A-Za-z0-9]+)$/.exec(options.transaction);
+      if (!m) throw new UsageError(`--transaction must look like CRS620MI/LstSuppliers, got "${options.transaction}"`);
+      const [, program, transaction] = m as unknown as [string, string, string];
+      const { records } = await mi.execute({
+        program: 'MRS001MI', transaction: 'LstAdtFieldInf', inputs: { MINM: program, TRNM: transaction, TRTP: 'O' }, maxRecords: 0,
+      });
+      // MRS001MI/LstAdtFieldInf: FLNM, TYPE, LENG, FLDP (decimals), FLDS (description).
+      fields = records.map((r) => fieldOf((r.FLNM ?? '').trim(), r.TYPE ?? 'A', r.LENG, r.FLDP, r.FLDS));
+      const names = fields.map((f) => f.name);
+      entry = {
+        id: transaction.replace(/^Lst/, '').replace(/([a-z])([A-Z])/g, '$1_$2').toLowerCase(),
+        description: `${program}/${transaction}`,
+        source: { kind: 'mi-list', program, transaction, companyInput: 'CONO', startKeyInputs: {} },
+        key: names.filter((n) => n === 'CONO' || n === 'DIVI'),
+        fields: fields.map(({ description: _d, ...f }) => f),
+        strategy: 'snapshot',
+        scope: names.includes('DIVI') ? 'division' : 'company',
+      };
+    } else {
+      const table = options.table!.toUpperCase();
+      const { records } = await mi.execute({ program: 'EXPORTMI', transaction: 'LstFields', inputs: { FILE: table }, maxRecords: 0 });
+      // EXPORTMI/LstFields: FLDN (prefixed column), FLTY, FLLE, FLDP, FLDS (description).
+      const prefix = (records[0]?.FLDN ?? '').trim().slice(0, 2);
+      fields = records.map((r) => fieldOf((r.FLDN ?? '').trim().slice(2), r.FLTY ?? 'A', r.FLLE, r.FLDP, r.FLDS));
+      const names = fields.map((f) => f.name);
+      const incremental = names.includes('LMDT');
+      entry = {
+        id: table.toLowerCase(),
+        description: `EXPORTMI on ${table}`,
+        source: { kind: 'exportmi', table, prefix },
+        key: names.filter((n) => n === 'CONO' || n === 'DIVI'),
+        fields: fields.map(({ description: _d, ...f }) => f),
+        changeFields: Object.fromEntries(CHANGE.filter((c) => names.includes(c)).map((c) => [{ LMDT: 'date', CHNO: 'counter', LMTS: 'timestamp' }[c], c])),
+        strategy: incremental ? 'incremental' : 'snapshot',
+      };
+    }
+    const width = Math.max(4, ...fields.map((f) => f.name.length));
+    result(`${'field'.padEnd(width)}  type  length  decimals  description`);
+    for (const f of fields) {
+      result(`${f.name.padEnd(width)}  ${f.type.padEnd(4)}  ${String(f.length).padStart(6)}  ${String(f.decimals).padStart(8)}  ${f.description}`);
+    }
+    const check = entityDefinitionSchema.safeParse(entry);
+    result('');
+    result('catalog entry (complete "key" with the fields that identify a record, then add it to the configuration):');
+    result(JSON.stringify(check.success ? check.data : entry, null, 2));
+    return 0;
+  } finally {
+    await tokens.revoke().catch(() => undefined);
+  }
+}

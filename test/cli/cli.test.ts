@@ -1,0 +1,102 @@
+// The CLI as a user runs it: real process, real emulator over HTTP, results on stdout, errors as one line.
+import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startCloudSuiteEmulator, type CloudSuiteEmulator } from '#emulators/cloudsuite/index.ts';
+import { runCli } from '../support/runCli.ts';
+
+let emulator: CloudSuiteEmulator;
+let dir: string;
+let ionapi: string;
+
+beforeAll(async () => {
+  emulator = await startCloudSuiteEmulator({ seed: 21 });
+  dir = await mkdtemp(path.join(tmpdir(), 'cli-'));
+  ionapi = path.join(dir, 'tenant.ionapi');
+  await emulator.writeIonApiFile(ionapi);
+});
+afterAll(() => emulator.close());
+
+describe('extract', () => {
+  it('stages a snapshot entity and ends stdout with a JSON summary', async () => {
+    const out = path.join(dir, 'suppliers');
+    const res = await runCli(['extract', '--ionapi', ionapi, '--entity', 'suppliers', '--company', '100', '--out', out]);
+    expect(res.code, res.stderr).toBe(0);
+    const summary = res.summary();
+    expect(summary).toMatchObject({ entity: 'suppliers', company: '100', records: emulator.truth('CIDMAS', '100').length });
+    expect(summary.files).toEqual(['part-00001.jsonl.gz']);
+    expect(res.stderr).toMatch(/snapshot entity: it is always read in full/);
+    expect((await readdir(out)).sort()).toEqual(['manifest.json', 'part-00001.jsonl.gz']);
+  });
+
+  it('extracts every division of a division-scoped entity into its own folder', async () => {
+    const out = path.join(dir, 'accounts');
+    const res = await runCli(['extract', '--ionapi', ionapi, '--entity', 'gl_accounts', '--company', '200', '--out', out]);
+    expect(res.code, res.stderr).toBe(0);
+    const summary = res.summary() as { divisions: string[]; files: string[]; records: number };
+    expect(summary.divisions.length).toBeGreaterThanOrEqual(3);
+    expect(summary.files.every((f) => /^[^/]+\/part-\d{5}\.jsonl\.gz$/.test(f))).toBe(true);
+    expect(summary.records).toBe(emulator.truth('FCHACC', '200').filter((r) => r.AITP === '1').length);
+  });
+
+  it('reads an incremental entity since a day, and refuses to guess without --since or --full', async () => {
+    const res = await runCli(['extract', '--ionapi', ionapi, '--entity', 'purchase_orders', '--company', '100', '--since', '2026-11-01', '--out', path.join(dir, 'po')]);
+    expect(res.code, res.stderr).toBe(0);
+    expect(res.summary().records).toBe(emulator.truth('MPHEAD', '100').filter((r) => r.LMDT! >= '20261101').length);
+
+    const missing = await runCli(['extract', '--ionapi', ionapi, '--entity', 'purchase_orders', '--company', '100', '--out', path.join(dir, 'x')]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/^error: purchase_orders is incremental: give --since YYYY-MM-DD .* or --full/m);
+  });
+
+  it('explains an unknown entity, a bad date and an unauthorised company in one line', async () => {
+    const unknown = await runCli(['extract', '--ionapi', ionapi, '--entity', 'invoices', '--company', '100', '--full', '--out', dir]);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/error: unknown entity "invoices"; known entities: suppliers/);
+    const badDate = await runCli(['extract', '--ionapi', ionapi, '--entity', 'purchase_orders', '--company', '100', '--since', '2026-13-01', '--out', dir]);
+    expect(badDate.stderr).toMatch(/--since must be a date like 2026-11-01/);
+    const company = await runCli(['extract', '--ionapi', ionapi, '--entity', 'suppliers', '--company', '999', '--out', path.join(dir, 'c999')]);
+    expect(company.code).toBe(1);
+    expect(company.stderr).toMatch(/XAU0008/);
+    expect(company.stderr).toMatch(/CONO/);
+    for (const r of [unknown, badDate, company]) expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe('.ionapi problems', () => {
+  it('names the missing field and never echoes secrets', async () => {
+    const broken = { ...emulator.ionapi } as Record<string, string>;
+    delete broken.pu;
+    const file = path.join(dir, 'broken.ionapi');
+    await writeFile(file, JSON.stringify(broken));
+    const res = await runCli(['check', '--ionapi', file]);
+    expect(res.code).toBe(1);
+    expect(res.stdout).toMatch(/FAIL\s+\.ionapi file: .*"pu"/);
+    for (const secret of [emulator.ionapi.cs, emulator.ionapi.sask]) {
+      expect(res.stdout + res.stderr).not.toContain(secret);
+    }
+  });
+});
+
+describe('check and describe', () => {
+  it('check reports each step and exits 0 against a working tenant', async () => {
+    const res = await runCli(['check', '--ionapi', ionapi, '--company', '100']);
+    expect(res.code, res.stdout + res.stderr).toBe(0);
+    expect(res.stdout).toMatch(/ok\s+token/);
+    expect(res.stdout).toMatch(/ok\s+MI call MNS150MI\/GetUserData/);
+    expect(res.stdout).toMatch(/ok\s+company 100: \d+ division/);
+  });
+
+  it('describe prints field types and a catalog entry that validates', async () => {
+    const res = await runCli(['describe', '--ionapi', ionapi, '--table', 'MPHEAD']);
+    expect(res.code, res.stderr).toBe(0);
+    expect(res.stdout).toMatch(/LNAM\s+N\s+17\s+2/);
+    const entry = JSON.parse(res.stdout.slice(res.stdout.indexOf('{'))) as { source: { table: string; prefix: string }; strategy: string };
+    expect(entry.source).toMatchObject({ table: 'MPHEAD', prefix: 'IA' });
+    expect(entry.strategy).toBe('incremental');
+    const tx = await runCli(['describe', '--ionapi', ionapi, '--transaction', 'CRS620MI/LstSuppliers']);
+    expect(tx.code, tx.stderr).toBe(0);
+    expect(tx.stdout).toMatch(/SUNO\s+A\s+10/);
+  });
+});
