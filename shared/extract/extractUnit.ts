@@ -170,6 +170,7 @@ export async function extractUnit(req: ExtractUnitRequest): Promise<ExtractOutco
     strategy: entity.strategy,
     window,
     runId: req.runId,
+    runStartedAt: req.runStartedAt,
     startedAt,
     completedAt: new Date().toISOString(),
     sourceCall,

@@ -19,6 +19,8 @@ export const unitManifestSchema = z.object({
   /** The change-date window read (yyyyMMdd, inclusive); both null for a full read. */
   window: z.object({ since: z.string().nullable(), until: z.string().nullable() }),
   runId: z.string(),
+  /** The run's start (ISO-8601 UTC): the change stamp of every record of a snapshot unit. */
+  runStartedAt: z.string(),
   startedAt: z.string(),
   completedAt: z.string(),
   sourceCall: z.object({ program: z.string(), transaction: z.string(), table: z.string().optional() }),

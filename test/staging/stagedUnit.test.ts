@@ -17,7 +17,7 @@ async function stageUnit(lines: object[]) {
   const file = await writer.finish();
   const manifest: UnitManifest = {
     formatVersion: 1, tenant: 'T', entity: 'suppliers', company: '100', division: '', strategy: 'snapshot',
-    window: { since: null, until: null }, runId: 'r', startedAt: 'a', completedAt: 'b',
+    window: { since: null, until: null }, runId: 'r', runStartedAt: 'a', startedAt: 'a', completedAt: 'b',
     sourceCall: { program: 'CRS620MI', transaction: 'LstSuppliers' }, files: [file], totalRecords: lines.length,
     maxChangeStamp: null, maxChangeDate: null,
   };

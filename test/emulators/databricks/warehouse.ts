@@ -1,0 +1,474 @@
+// The warehouse engine: one DuckDB instance, the catalogs, and sessions that execute translated Databricks
+// statements. Protocol-agnostic: the Thrift handler turns its results and errors into wire responses.
+import { DuckDBInstance, StatementType, type DuckDBConnection, type DuckDBPreparedStatement } from '@duckdb/node-api';
+import { CatalogStore, DEFAULT_CATALOG, DEFAULT_SCHEMA } from './catalogs.ts';
+import { WarehouseError, databricksErrors, toWarehouseError } from './errors.ts';
+import { catalogAlias, catalogFromAlias, quoteIdent, quoteLiteral } from './identifiers.ts';
+import { renderMerge, renderMultipleMatchCheck } from './mergeStatement.ts';
+import { StatementParameters } from './parameters.ts';
+import { EMPTY_RESULT, resultFromReader, resultFromRows, type CellValue, type ResultColumn, type ResultSet } from './results.ts';
+import { databricksTypeName, sparkTypeOfDuckDb, type SparkType } from './sparkTypes.ts';
+import {
+  CATALOG_VIEW_TABLES,
+  objectSql,
+  showPatternMatches,
+  translateStatement,
+  type ColumnDefinition,
+  type MergePlan,
+  type ObjectName,
+  type Plan,
+} from './sqlTranslator.ts';
+
+export interface StatementOutcome {
+  readonly result: ResultSet;
+  readonly translatedSql: string;
+  /** Rows written by DML and MERGE; rows returned otherwise. */
+  readonly rows: number;
+}
+
+const STRING: SparkType = { kind: 'primitive', name: 'string' };
+const BIGINT: SparkType = { kind: 'primitive', name: 'bigint' };
+const BOOLEAN: SparkType = { kind: 'primitive', name: 'boolean' };
+const column = (name: string, type: SparkType = STRING): ResultColumn => ({ name, type });
+
+/** A statement that failed: the Databricks error, and the DuckDB SQL that was running (for the statement log). */
+export class StatementFailure extends Error {
+  override name = 'StatementFailure';
+  constructor(
+    readonly error: WarehouseError,
+    readonly translatedSql: string,
+  ) {
+    super(error.message);
+  }
+}
+
+interface Trace {
+  /** The DuckDB SQL being executed, kept current so a failure can report it. */
+  sql: string;
+}
+
+interface TableColumn {
+  readonly name: string;
+  readonly type: SparkType;
+  readonly nullable: boolean;
+  readonly comment: string | null;
+}
+
+interface ResolvedTable {
+  readonly catalog: string;
+  readonly schema: string;
+  readonly name: string;
+  readonly isView: boolean;
+}
+
+export class Warehouse {
+  private readonly sessions = new Set<WarehouseSession>();
+  private adminSession: WarehouseSession | undefined;
+
+  private constructor(
+    private readonly instance: DuckDBInstance,
+    private readonly admin: DuckDBConnection,
+    readonly catalogs: CatalogStore,
+  ) {}
+
+  static async open(dbFile: string): Promise<Warehouse> {
+    // json and icu are linked into the binding; never download extensions (tests must not need a network).
+    const instance = await DuckDBInstance.create(':memory:', { autoinstall_known_extensions: 'false', autoload_known_extensions: 'false' });
+    const admin = await instance.connect();
+    // Databricks sessions default to UTC; DuckDB renders and casts TIMESTAMPTZ in this zone.
+    await admin.run(`SET GLOBAL TimeZone = 'UTC'`);
+    try {
+      const catalogs = await CatalogStore.open(admin, dbFile);
+      return new Warehouse(instance, admin, catalogs);
+    } catch (error) {
+      admin.closeSync();
+      instance.closeSync();
+      throw error;
+    }
+  }
+
+  /** A session positioned on the initial namespace (default `main`.`default`), as OpenSession does. */
+  async openSession(namespace: { catalog?: string | null; schema?: string | null } = {}): Promise<WarehouseSession> {
+    const catalog = (namespace.catalog ?? DEFAULT_CATALOG).toLowerCase();
+    const schema = (namespace.schema ?? DEFAULT_SCHEMA).toLowerCase();
+    const connection = await this.instance.connect();
+    const session = new WarehouseSession(connection, this.catalogs, () => this.sessions.delete(session));
+    try {
+      await session.use(catalog, schema);
+    } catch (error) {
+      connection.closeSync();
+      throw error;
+    }
+    this.sessions.add(session);
+    return session;
+  }
+
+  /** Runs one Databricks statement on a private session (for assertions in tests); throws WarehouseError. */
+  async query(sql: string): Promise<ResultSet> {
+    this.adminSession ??= await this.openSession();
+    try {
+      return (await this.adminSession.execute(sql, StatementParameters.none)).result;
+    } catch (error) {
+      throw error instanceof StatementFailure ? error.error : error;
+    }
+  }
+
+  async close(): Promise<void> {
+    for (const session of [...this.sessions]) await session.close();
+    await this.catalogs.close();
+    this.admin.closeSync();
+    this.instance.closeSync();
+  }
+}
+
+export class WarehouseSession {
+  private queue: Promise<unknown> = Promise.resolve();
+  private closed = false;
+
+  constructor(
+    private readonly connection: DuckDBConnection,
+    private readonly catalogs: CatalogStore,
+    private readonly onClose: () => void,
+  ) {}
+
+  /** Executes one statement (rejects with StatementFailure); statements of a session run one at a time, in order. */
+  execute(sql: string, parameters: StatementParameters): Promise<StatementOutcome> {
+    const run = this.queue.then(() => this.executeNow(sql, parameters));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.queue;
+    this.connection.closeSync();
+    this.onClose();
+  }
+
+  private async executeNow(sql: string, parameters: StatementParameters): Promise<StatementOutcome> {
+    const trace: Trace = { sql: '' };
+    try {
+      if (this.closed) throw new WarehouseError('INVALID_HANDLE', 'HY000', 'The session is closed.');
+      return await this.run(translateStatement(sql, parameters), parameters, trace);
+    } catch (error) {
+      throw new StatementFailure(toWarehouseError(error), trace.sql);
+    }
+  }
+
+  private async run(plan: Plan, parameters: StatementParameters, trace: Trace): Promise<StatementOutcome> {
+    switch (plan.kind) {
+      case 'sql':
+        trace.sql = plan.sql;
+        if (plan.usesCatalogViews) await this.refreshCatalogViews();
+        return this.runSql(plan.sql, parameters);
+      case 'script':
+        trace.sql = plan.statements.join(';\n');
+        await this.transaction(async () => {
+          for (const statement of plan.statements) await this.runPrepared(statement, parameters);
+        });
+        return { result: EMPTY_RESULT, translatedSql: plan.statements.join(';\n'), rows: 0 };
+      case 'merge':
+        if (plan.usesCatalogViews) await this.refreshCatalogViews();
+        return this.merge(plan.merge, parameters, trace);
+      case 'addColumns':
+        return this.addColumns(plan.table, plan.tableSql, plan.columns, trace);
+      case 'createCatalog':
+        await this.catalogs.create(plan.name, { ifNotExists: plan.ifNotExists });
+        return { result: EMPTY_RESULT, translatedSql: `-- create catalog ${plan.name} (ATTACH ${quoteIdent(catalogAlias(plan.name))})`, rows: 0 };
+      case 'use': {
+        const current = await this.currentNamespace();
+        const catalog = plan.catalog ?? current.catalog;
+        const schema = plan.schema ?? (plan.catalog === undefined ? current.schema : DEFAULT_SCHEMA);
+        const translatedSql = await this.use(catalog, schema);
+        return { result: EMPTY_RESULT, translatedSql, rows: 0 };
+      }
+      case 'describeTable': {
+        const columns = await this.tableColumns(plan.table);
+        const rows = columns.map((c): CellValue[] => [c.name, databricksTypeName(c.type), c.comment]);
+        const result = resultFromRows([column('col_name'), column('data_type'), column('comment')], rows);
+        return { result, translatedSql: `-- describe ${plan.tableSql}`, rows: rows.length };
+      }
+      case 'showColumns': {
+        const columns = await this.tableColumns(plan.table);
+        const result = resultFromRows([column('col_name')], columns.map((c) => [c.name]));
+        return { result, translatedSql: `-- show columns of ${plan.tableSql}`, rows: columns.length };
+      }
+      case 'showTables':
+        return this.showTables(plan.catalog, plan.schema, plan.pattern);
+      case 'showSchemas':
+        return this.showSchemas(plan.catalog, plan.pattern);
+      case 'showCatalogs': {
+        const names = this.catalogs.names().filter((n) => plan.pattern === undefined || showPatternMatches(plan.pattern, n));
+        const result = resultFromRows([column('catalog')], names.map((n) => [n]));
+        return { result, translatedSql: '-- show catalogs', rows: names.length };
+      }
+      case 'noop':
+        return { result: EMPTY_RESULT, translatedSql: '-- accepted without effect', rows: 0 };
+    }
+  }
+
+  // ---- Plain statements -----------------------------------------------------------------------------
+
+  private async runSql(sql: string, parameters: StatementParameters): Promise<StatementOutcome> {
+    const prepared = await this.prepare(sql, parameters);
+    const reader = await prepared.runAndReadAll();
+    switch (reader.statementType) {
+      case StatementType.INSERT: {
+        const rows = reader.rowsChanged;
+        const result = resultFromRows([column('num_affected_rows', BIGINT), column('num_inserted_rows', BIGINT)], [[BigInt(rows), BigInt(rows)]]);
+        return { result, translatedSql: sql, rows };
+      }
+      case StatementType.UPDATE:
+      case StatementType.DELETE: {
+        const rows = reader.rowsChanged;
+        return { result: resultFromRows([column('num_affected_rows', BIGINT)], [[BigInt(rows)]]), translatedSql: sql, rows };
+      }
+      case StatementType.SELECT:
+      case StatementType.EXPLAIN:
+      case StatementType.PRAGMA:
+      case StatementType.CALL: {
+        const result = await resultFromReader(reader);
+        return { result, translatedSql: sql, rows: result.rowCount };
+      }
+      default:
+        return { result: EMPTY_RESULT, translatedSql: sql, rows: 0 };
+    }
+  }
+
+  private async prepare(sql: string, parameters: StatementParameters): Promise<DuckDBPreparedStatement> {
+    const prepared = await this.connection.prepare(sql);
+    for (let i = 1; i <= prepared.parameterCount; i += 1) {
+      const value = parameters.valueFor(prepared.parameterName(i));
+      if (value === null) prepared.bindNull(i);
+      else prepared.bindVarchar(i, value);
+    }
+    return prepared;
+  }
+
+  private async runPrepared(sql: string, parameters: StatementParameters): Promise<void> {
+    await (await this.prepare(sql, parameters)).run();
+  }
+
+  private async transaction<T>(work: () => Promise<T>): Promise<T> {
+    await this.connection.run('BEGIN TRANSACTION');
+    try {
+      const result = await work();
+      await this.connection.run('COMMIT');
+      return result;
+    } catch (error) {
+      await this.connection.run('ROLLBACK').catch(() => undefined); // DuckDB may have ended the transaction already
+      throw error;
+    }
+  }
+
+  // ---- MERGE and schema changes ---------------------------------------------------------------------
+
+  private async merge(plan: MergePlan, parameters: StatementParameters, trace: Trace): Promise<StatementOutcome> {
+    const table = await this.resolveTable(plan.target);
+    const targetColumns = (await this.tableColumnsOf(table)).map((c) => c.name);
+    const mergeSql = renderMerge(plan, targetColumns);
+    const checkSql = renderMultipleMatchCheck(plan);
+    const translatedSql = checkSql === undefined ? mergeSql : `-- multiple-match check\n${checkSql};\n${mergeSql}`;
+    trace.sql = translatedSql;
+    await this.checkStarSources(plan, targetColumns, parameters);
+    const actions = await this.transaction(async () => {
+      if (checkSql !== undefined) {
+        const duplicates = await (await this.prepare(checkSql, parameters)).runAndReadAll();
+        if (duplicates.currentRowCount > 0) throw databricksErrors.multipleSourceRowsMatched();
+      }
+      const reader = await (await this.prepare(mergeSql, parameters)).runAndReadAll();
+      return reader.getColumnsJson()[0] ?? [];
+    });
+    const count = (action: string) => BigInt(actions.filter((a) => a === action).length);
+    const [updated, deleted, inserted] = [count('UPDATE'), count('DELETE'), count('INSERT')];
+    const result = resultFromRows(
+      ['num_affected_rows', 'num_updated_rows', 'num_deleted_rows', 'num_inserted_rows'].map((n) => column(n, BIGINT)),
+      [[updated + deleted + inserted, updated, deleted, inserted]],
+    );
+    return { result, translatedSql, rows: actions.length };
+  }
+
+  /** `UPDATE SET *` / `INSERT *` need every target column in the source (Delta matches them by name). */
+  private async checkStarSources(plan: MergePlan, targetColumns: readonly string[], parameters: StatementParameters): Promise<void> {
+    const star = plan.clauses.find((c) => c.action.kind === 'updateAll' || c.action.kind === 'insertAll');
+    if (!star) return;
+    // Executed rather than only prepared: with unbound parameters DuckDB cannot name the columns yet.
+    const probe = await (await this.prepare(`SELECT * FROM ${plan.sourceSql} AS ${quoteIdent(plan.sourceAlias)} LIMIT 0`, parameters)).run();
+    const sourceColumns = probe.columnNames();
+    const available = new Set(sourceColumns.map((c) => c.toLowerCase()));
+    const missing = targetColumns.find((c) => !available.has(c.toLowerCase()));
+    if (missing !== undefined) {
+      const clause = star.action.kind === 'updateAll' ? 'UPDATE' : 'INSERT';
+      throw databricksErrors.mergeUnresolvedColumn(`${plan.sourceAlias}.${missing}`, clause, sourceColumns.map((c) => `${plan.sourceAlias}.${c}`));
+    }
+  }
+
+  private async addColumns(
+    name: ObjectName,
+    tableSql: string,
+    columns: readonly ColumnDefinition[],
+    trace: Trace,
+  ): Promise<StatementOutcome> {
+    const table = await this.resolveTable(name);
+    const existing = new Set((await this.tableColumnsOf(table)).map((c) => c.name.toLowerCase()));
+    const seen = new Set<string>();
+    for (const c of columns) {
+      const key = c.name.toLowerCase();
+      if (existing.has(key) || seen.has(key)) throw databricksErrors.fieldsAlreadyExist(c.name, [table.catalog, table.schema, table.name]);
+      seen.add(key);
+    }
+    const statements = columns.flatMap((c) => [
+      `ALTER TABLE ${tableSql} ADD COLUMN ${quoteIdent(c.name)} ${c.typeSql}`,
+      ...(c.comment === undefined ? [] : [`COMMENT ON COLUMN ${tableSql}.${quoteIdent(c.name)} IS ${quoteLiteral(c.comment)}`]),
+    ]);
+    trace.sql = statements.join(';\n');
+    await this.transaction(async () => {
+      for (const statement of statements) await this.connection.run(statement);
+    });
+    return { result: EMPTY_RESULT, translatedSql: statements.join(';\n'), rows: 0 };
+  }
+
+  // ---- Namespaces and metadata ----------------------------------------------------------------------
+
+  /** Switches the session's catalog and schema; both must exist. Returns the DuckDB statement. */
+  async use(catalog: string, schema: string): Promise<string> {
+    this.catalogs.require(catalog);
+    if (!(await this.schemaExists(catalog, schema))) throw databricksErrors.schemaNotFound([catalog, schema]);
+    const sql = `USE ${quoteIdent(catalogAlias(catalog))}.${quoteIdent(schema)}`;
+    await this.connection.run(sql);
+    return sql;
+  }
+
+  private async currentNamespace(): Promise<{ catalog: string; schema: string }> {
+    const row = (await this.connection.runAndReadAll('SELECT current_database() AS db, current_schema() AS sch')).getRowObjectsJson()[0]!;
+    return { catalog: catalogFromAlias(String(row.db)), schema: String(row.sch) };
+  }
+
+  private async schemaExists(catalog: string, schema: string): Promise<boolean> {
+    const reader = await this.connection.runAndReadAll(
+      `SELECT 1 FROM duckdb_schemas() WHERE database_name = ${quoteLiteral(catalogAlias(catalog))} AND schema_name = ${quoteLiteral(schema)}`,
+    );
+    return reader.currentRowCount > 0;
+  }
+
+  private async resolveTable(name: ObjectName): Promise<ResolvedTable> {
+    const current = await this.currentNamespace();
+    const catalog = name.catalog ?? current.catalog;
+    const schema = name.schema ?? current.schema;
+    const parts = [catalog, schema, name.name];
+    if (!this.catalogs.has(catalog)) throw databricksErrors.tableNotFound(parts);
+    const reader = await this.connection.runAndReadAll(
+      `SELECT table_name, false AS is_view FROM duckdb_tables() WHERE database_name = $db AND schema_name = $sch AND lower(table_name) = $name
+       UNION ALL SELECT view_name, true FROM duckdb_views() WHERE database_name = $db AND schema_name = $sch AND lower(view_name) = $name`,
+      { db: catalogAlias(catalog), sch: schema, name: name.name.toLowerCase() },
+    );
+    const row = reader.getRowObjectsJson()[0];
+    if (!row) throw databricksErrors.tableNotFound(parts);
+    return { catalog, schema, name: String(row.table_name), isView: row.is_view === true };
+  }
+
+  private async tableColumns(name: ObjectName): Promise<TableColumn[]> {
+    return this.tableColumnsOf(await this.resolveTable(name));
+  }
+
+  /** Column names, Databricks types, nullability and comments of a table, in order. */
+  private async tableColumnsOf(table: ResolvedTable): Promise<TableColumn[]> {
+    const tableSql = objectSql(table);
+    const prepared = await this.connection.prepare(`SELECT * FROM ${tableSql}`);
+    const details = await this.connection.runAndReadAll(
+      `SELECT column_name, is_nullable, comment FROM duckdb_columns()
+       WHERE database_name = $db AND schema_name = $sch AND table_name = $name ORDER BY column_index`,
+      { db: catalogAlias(table.catalog), sch: table.schema, name: table.name },
+    );
+    const byName = new Map(details.getRowObjectsJson().map((r) => [String(r.column_name), r]));
+    return Array.from({ length: prepared.columnCount }, (_, i) => {
+      const name = prepared.columnName(i);
+      const detail = byName.get(name);
+      return {
+        name,
+        type: sparkTypeOfDuckDb(prepared.columnType(i)),
+        nullable: detail?.is_nullable !== false,
+        comment: typeof detail?.comment === 'string' ? detail.comment : null,
+      };
+    });
+  }
+
+  private async showTables(catalogName?: string, schemaName?: string, pattern?: string): Promise<StatementOutcome> {
+    const current = await this.currentNamespace();
+    const catalog = catalogName ?? current.catalog;
+    const schema = schemaName ?? current.schema;
+    this.catalogs.require(catalog);
+    if (!(await this.schemaExists(catalog, schema))) throw databricksErrors.schemaNotFound([catalog, schema]);
+    const names = (await this.objectsIn(catalog, schema))
+      .map((o) => o.name)
+      .filter((n) => pattern === undefined || showPatternMatches(pattern, n));
+    const result = resultFromRows(
+      [column('database'), column('tableName'), column('isTemporary', BOOLEAN)],
+      names.map((n) => [schema, n, false]),
+    );
+    return { result, translatedSql: `-- show tables in ${catalog}.${schema}`, rows: names.length };
+  }
+
+  private async showSchemas(catalogName?: string, pattern?: string): Promise<StatementOutcome> {
+    const catalog = catalogName ?? (await this.currentNamespace()).catalog;
+    this.catalogs.require(catalog);
+    const names = (await this.schemasOf(catalog)).filter((n) => pattern === undefined || showPatternMatches(pattern, n));
+    const result = resultFromRows([column('databaseName')], names.map((n) => [n]));
+    return { result, translatedSql: `-- show schemas in ${catalog}`, rows: names.length };
+  }
+
+  private async schemasOf(catalog: string): Promise<string[]> {
+    const reader = await this.connection.runAndReadAll(
+      `SELECT schema_name FROM duckdb_schemas() WHERE database_name = $db AND NOT internal ORDER BY schema_name`,
+      { db: catalogAlias(catalog) },
+    );
+    return reader.getRowObjectsJson().map((r) => String(r.schema_name));
+  }
+
+  private async objectsIn(catalog: string, schema?: string): Promise<Array<{ schema: string; name: string; isView: boolean }>> {
+    const filter = schema === undefined ? '' : ' AND schema_name = $sch';
+    const reader = await this.connection.runAndReadAll(
+      `SELECT schema_name, table_name AS name, false AS is_view FROM duckdb_tables() WHERE database_name = $db${filter}
+       UNION ALL SELECT schema_name, view_name, true FROM duckdb_views() WHERE database_name = $db AND NOT internal${filter}
+       ORDER BY 1, 2`,
+      { db: catalogAlias(catalog), ...(schema === undefined ? {} : { sch: schema }) },
+    );
+    return reader.getRowObjectsJson().map((r) => ({ schema: String(r.schema_name), name: String(r.name), isView: r.is_view === true }));
+  }
+
+  /** Fills this session's temp tables behind `information_schema.columns/tables/schemata`. */
+  private async refreshCatalogViews(): Promise<void> {
+    const columnRows: string[] = [];
+    const tableRows: string[] = [];
+    const schemaRows: string[] = [];
+    for (const catalog of this.catalogs.names()) {
+      for (const schema of await this.schemasOf(catalog)) schemaRows.push(`(${[catalog, schema].map(quoteLiteral).join(', ')})`);
+      for (const object of await this.objectsIn(catalog)) {
+        const table: ResolvedTable = { catalog, schema: object.schema, name: object.name, isView: object.isView };
+        tableRows.push(`(${[catalog, object.schema, object.name, object.isView ? 'VIEW' : 'MANAGED'].map(quoteLiteral).join(', ')})`);
+        (await this.tableColumnsOf(table)).forEach((c, position) => {
+          const typeName = databricksTypeName(c.type);
+          const values = [catalog, object.schema, object.name, c.name].map(quoteLiteral);
+          values.push(String(position), quoteLiteral(c.nullable ? 'YES' : 'NO'));
+          values.push(quoteLiteral(typeName.replace(/[(<].*$/, '').toUpperCase()), quoteLiteral(typeName));
+          values.push(c.type.kind === 'decimal' ? String(c.type.precision) : 'NULL', c.type.kind === 'decimal' ? String(c.type.scale) : 'NULL');
+          values.push(c.comment === null ? 'NULL' : quoteLiteral(c.comment));
+          columnRows.push(`(${values.join(', ')})`);
+        });
+      }
+    }
+    const replace = async (table: string, columnsSql: string, rows: string[]) => {
+      await this.connection.run(`CREATE OR REPLACE TEMP TABLE ${table} (${columnsSql})`);
+      if (rows.length > 0) await this.connection.run(`INSERT INTO temp.${table} VALUES ${rows.join(', ')}`);
+    };
+    await replace(CATALOG_VIEW_TABLES.schemata, 'catalog_name VARCHAR, schema_name VARCHAR', schemaRows);
+    await replace(CATALOG_VIEW_TABLES.tables, 'table_catalog VARCHAR, table_schema VARCHAR, table_name VARCHAR, table_type VARCHAR', tableRows);
+    await replace(
+      CATALOG_VIEW_TABLES.columns,
+      'table_catalog VARCHAR, table_schema VARCHAR, table_name VARCHAR, column_name VARCHAR, ordinal_position INTEGER, ' +
+        'is_nullable VARCHAR, data_type VARCHAR, full_data_type VARCHAR, numeric_precision INTEGER, numeric_scale INTEGER, comment VARCHAR',
+      columnRows,
+    );
+  }
+}
