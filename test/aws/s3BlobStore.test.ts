@@ -29,7 +29,7 @@ function unitPrefix(division: string): string {
 
 function manifestFor(files: UnitManifest['files'], division: string): UnitManifest {
   return {
-    formatVersion: 1, tenant: 'ACME_PRD', entity: 'supplierInvoiceLines', company: '100', division, strategy: 'incremental',
+    formatVersion: 1, tenant: 'ACME_PRD', entity: 'supplierInvoiceLines', company: '100', division, strategy: 'incremental', runStartedAt: '2026-11-20T02:00:00.000Z',
     window: { since: '20240425', until: null }, runId: 'run-20240501T020000Z-a1b2c3', startedAt: '2024-05-01T02:00:00.000Z',
     completedAt: '2024-05-01T02:03:00.000Z', sourceCall: { program: 'EXPORTMI', transaction: 'Select', table: 'FGINLI' },
     files, totalRecords: files.reduce((n, f) => n + f.records, 0), maxChangeStamp: null, maxChangeDate: null,

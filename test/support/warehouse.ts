@@ -1,0 +1,47 @@
+// Test helpers for loading: a warehouse emulator with a connected session through the real driver,
+// and staged units built from given records through the product's own staging code.
+import { connectToEmulator, startWarehouseEmulator, type WarehouseEmulator } from '#emulators/databricks/index.ts';
+import type { EntityDefinition } from '#shared/catalog/entityDefinition.ts';
+import { sourceCallOf } from '#shared/extract/extractUnit.ts';
+import { UnitStager } from '#shared/extract/unitStager.ts';
+import type { MiRecord } from '#shared/m3/miTypes.ts';
+import { DatabricksSession } from '#shared/load/databricksSession.ts';
+import type { BlobStore } from '#shared/staging/blobStore.ts';
+
+export async function warehouseWithSession(options: Parameters<typeof startWarehouseEmulator>[0] = {}) {
+  const warehouse = await startWarehouseEmulator(options);
+  const { client } = await connectToEmulator(warehouse, { retryDelayMin: 1, retryDelayMax: 5 } as never);
+  const session = new DatabricksSession({ client });
+  return {
+    warehouse,
+    session,
+    async close() {
+      await session.close();
+      await client.close();
+      await warehouse.close();
+    },
+  };
+}
+
+export interface StageOptions {
+  tenant?: string;
+  company?: string;
+  division?: string;
+  runId: string;
+  runStartedAt: string;
+  recordsPerPart?: number;
+}
+
+export async function stageRecords(store: BlobStore, unitPrefix: string, entity: EntityDefinition, records: MiRecord[], o: StageOptions) {
+  const stager = new UnitStager(
+    { tenant: o.tenant ?? 'ACME_PRD', entity, company: o.company ?? '100', division: o.division ?? '', runId: o.runId, runStartedAt: o.runStartedAt },
+    store, unitPrefix, sourceCallOf(entity), o.recordsPerPart ?? 50_000,
+  );
+  await stager.add(records);
+  return stager.complete({ since: null, until: null });
+}
+
+/** Every row of a table, ordered by record key, with values as the emulator returns them. */
+export function tableRows(warehouse: WarehouseEmulator, name: string) {
+  return warehouse.query(`SELECT * FROM ${name} ORDER BY _tenant, _record_key`);
+}
