@@ -47,6 +47,29 @@ program
   .option('--table <name>', 'e.g. MPHEAD')
   .action(action(async (o) => (await import('./commands/describe.ts')).describeCommand(o)));
 
+program
+  .command('load')
+  .description('load a folder written by `extract` into the warehouse (current + history tables)')
+  .requiredOption('--staged <dir>', 'the folder `extract` wrote')
+  .option('--warehouse <local[:file]>', 'the bundled warehouse emulator, persisted to a DuckDB file (default)')
+  .option('--databricks-host <host>', 'a real Databricks workspace host (credentials from DATABRICKS_TOKEN or DATABRICKS_CLIENT_ID/SECRET)')
+  .option('--databricks-path <path>', 'the SQL warehouse HTTP path, e.g. /sql/1.0/warehouses/abc123')
+  .option('--catalog <name>', 'target catalog', 'main')
+  .option('--schema <name>', 'target schema', 'cloudsuite')
+  .option('--table <name>', 'target table (default: the entity id)')
+  .option('--state-dir <dir>', 'where the default local warehouse file lives', '.cloudsuite-sync')
+  .action(action(async (o) => (await import('./commands/load.ts')).loadCommand(o)));
+
+program
+  .command('query')
+  .description('run one SQL statement against the warehouse and print rows as JSON lines')
+  .argument('<sql>', 'the statement, e.g. "SELECT count(*) FROM main.cloudsuite.suppliers"')
+  .option('--warehouse <local[:file]>', 'the bundled warehouse emulator file (default)')
+  .option('--databricks-host <host>', 'a real Databricks workspace host')
+  .option('--databricks-path <path>', 'the SQL warehouse HTTP path')
+  .option('--state-dir <dir>', 'where the default local warehouse file lives', '.cloudsuite-sync')
+  .action(action(async (sql: string, o) => (await import('./commands/query.ts')).queryCommand(sql, o)));
+
 const emulate = program.command('emulate').description('run a bundled emulator standalone');
 emulate
   .command('cloudsuite')

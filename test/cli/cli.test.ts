@@ -100,3 +100,48 @@ describe('check and describe', () => {
     expect(tx.stdout).toMatch(/SUNO\s+A\s+10/);
   });
 });
+
+describe('load and query', () => {
+  it('loads an extract folder into a local warehouse file, reloads as a no-op, and the file answers queries', async () => {
+    const out = path.join(dir, 'ledger');
+    const file = path.join(dir, 'wh', 'warehouse.duckdb');
+    const extracted = await runCli(['extract', '--ionapi', ionapi, '--entity', 'ap_ledger', '--company', '200', '--full', '--out', out]);
+    expect(extracted.code, extracted.stderr).toBe(0);
+    const records = extracted.summary().records as number;
+
+    const first = await runCli(['load', '--staged', out, '--warehouse', `local:${file}`]);
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.summary()).toMatchObject({ entity: 'ap_ledger', company: '200', files: 1, historyInserted: records, currentInserted: records, currentUpdated: 0, currentSoftDeleted: 0 });
+    expect(first.summary().statements).toBeLessThan(20);
+    expect(first.stderr).toMatch(/query it: npx cloudsuite-sync query --warehouse local:/);
+
+    const again = await runCli(['load', '--staged', out, '--warehouse', `local:${file}`]);
+    expect(again.summary()).toMatchObject({ historyInserted: 0, currentInserted: 0, currentUpdated: 0 });
+
+    const query = await runCli(['query', '--warehouse', `local:${file}`, 'SELECT count(*) AS n, CAST(sum(cuam) AS STRING) AS total FROM main.cloudsuite.ap_ledger']);
+    expect(query.code, query.stderr).toBe(0);
+    const row = JSON.parse(query.stdout.trim()) as { n: string; total: string };
+    expect(Number(row.n)).toBe(records);
+    const toCents = (amount: string) => {
+      const [int, frac = ''] = amount.replace('-', '').split('.');
+      return (amount.startsWith('-') ? -1n : 1n) * BigInt(`${int}${frac.padEnd(2, '0')}`);
+    };
+    const cents = emulator.truth('FPLEDG', '200').reduce((sum, r) => sum + toCents(r.CUAM!), 0n);
+    expect(toCents(row.total)).toBe(cents);
+  });
+
+  it('says which file is locked when another process holds the warehouse file', async () => {
+    const { startWarehouseEmulator } = await import('#emulators/databricks/index.ts');
+    const file = path.join(dir, 'locked', 'warehouse.duckdb');
+    const { mkdir } = await import('node:fs/promises');
+    await mkdir(path.dirname(file), { recursive: true });
+    const holder = await startWarehouseEmulator({ dbFile: file });
+    try {
+      const res = await runCli(['query', '--warehouse', `local:${file}`, 'SELECT 1']);
+      expect(res.code).toBe(1);
+      expect(res.stderr).toMatch(/is in use by another process/);
+    } finally {
+      await holder.close();
+    }
+  });
+});
