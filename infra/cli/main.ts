@@ -22,9 +22,15 @@ program
 
 program
   .command('check')
-  .description('get a token and make one cheap MI call: "ping your real systems" before deploying')
-  .requiredOption('--ionapi <file>', 'the tenant\'s .ionapi file')
+  .description('"ping your real systems" before deploying: a token and one cheap MI call, and/or the warehouse and its privileges')
+  .option('--ionapi <file>', 'the tenant\'s .ionapi file')
   .option('--company <n>', 'also check access to this company')
+  .option('--databricks-host <host>', 'check a Databricks SQL warehouse (credentials from DATABRICKS_TOKEN or DATABRICKS_CLIENT_ID/SECRET)')
+  .option('--databricks-path <path>', 'the SQL warehouse HTTP path')
+  .option('--warehouse <local[:file]>', 'check the bundled local warehouse instead')
+  .option('--catalog <name>', 'catalog the loads will write to', 'main')
+  .option('--schema <name>', 'schema the loads will write to', 'cloudsuite')
+  .option('--state-dir <dir>', 'where the default local warehouse file lives', '.cloudsuite-sync')
   .action(action(async (o) => (await import('./commands/check.ts')).checkCommand(o)));
 
 program

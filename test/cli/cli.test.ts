@@ -145,3 +145,19 @@ describe('load and query', () => {
     }
   });
 });
+
+describe('check against a warehouse', () => {
+  it('proves connectivity and the privileges a load needs, and reports missing credentials', async () => {
+    const ok = await runCli(['check', '--warehouse', `local:${path.join(dir, 'check', 'warehouse.duckdb')}`, '--catalog', 'main', '--schema', 'finance']);
+    expect(ok.code, ok.stdout + ok.stderr).toBe(0);
+    expect(ok.stdout).toMatch(/ok\s+CREATE TABLE, MODIFY, SELECT: granted/);
+    const noCredentials = await runCli(['check', '--databricks-host', 'adb-1.azuredatabricks.net', '--databricks-path', '/sql/1.0/warehouses/x'], {
+      env: { DATABRICKS_TOKEN: '', DATABRICKS_CLIENT_ID: '', DATABRICKS_CLIENT_SECRET: '' },
+    });
+    expect(noCredentials.code).toBe(1);
+    expect(noCredentials.stdout).toMatch(/FAIL\s+warehouse connection: set DATABRICKS_TOKEN/);
+    const badSchema = await runCli(['check', '--warehouse', 'local', '--schema', 'fin`ance']);
+    expect(badSchema.code).toBe(1);
+    expect(badSchema.stderr).toMatch(/schema "fin`ance" is not a valid Databricks identifier/);
+  });
+});

@@ -1,11 +1,15 @@
 // `check`: "ping your real systems" before deploying: a token, then one cheap MI call.
 import { connectCloudSuite } from '../../../shared/cloudsuite/cloudSuiteConnection.ts';
 import { loadIonApiFile } from '../../../shared/ionapi/ionApiFile.ts';
-import { result } from '../output.ts';
+import { assertIdentifier, quote } from '../../../shared/load/identifiers.ts';
+import { result, UsageError } from '../output.ts';
+import { openWarehouse, type WarehouseOptions } from '../warehouseTarget.ts';
 
-export interface CheckOptions {
-  ionapi: string;
+export interface CheckOptions extends WarehouseOptions {
+  ionapi?: string;
   company?: string;
+  catalog: string;
+  schema: string;
 }
 
 export async function checkCommand(options: CheckOptions): Promise<number> {
@@ -21,9 +25,11 @@ export async function checkCommand(options: CheckOptions): Promise<number> {
       return false;
     }
   };
+  const warehouseWanted = Boolean(options.databricksHost || options.databricksPath || options.warehouse);
+  if (!options.ionapi && !warehouseWanted) throw new UsageError('give --ionapi FILE, --databricks-host/--databricks-path, or both');
   let connection: ReturnType<typeof connectCloudSuite> | undefined;
-  await step('.ionapi file', async () => {
-    const config = await loadIonApiFile(options.ionapi);
+  if (options.ionapi) await step('.ionapi file', async () => {
+    const config = await loadIonApiFile(options.ionapi!);
     connection = connectCloudSuite(config);
     const unknown = config.unknownKeys.length ? ` (ignored unknown keys: ${config.unknownKeys.join(', ')})` : '';
     return `tenant ${config.tenant}, API ${config.apiBaseUrl}${unknown}`;
@@ -51,7 +57,39 @@ export async function checkCommand(options: CheckOptions): Promise<number> {
       await tokens.revoke().catch(() => undefined);
     }
   }
+  if (warehouseWanted) await checkWarehouse(options, step);
   for (const line of lines) result(line);
   result(ok ? 'all checks passed' : 'some checks failed');
   return ok ? 0 : 1;
+}
+
+/**
+ * Connectivity and the privileges a load needs, proved by doing: USE CATALOG, CREATE SCHEMA (or its
+ * existence), CREATE TABLE, MODIFY and SELECT on a probe table that is dropped again.
+ */
+async function checkWarehouse(options: CheckOptions, step: (label: string, fn: () => Promise<string>) => Promise<boolean>): Promise<void> {
+  const catalog = assertIdentifier(options.catalog, 'catalog');
+  const schema = assertIdentifier(options.schema, 'schema');
+  let warehouse: Awaited<ReturnType<typeof openWarehouse>> | undefined;
+  const connected = await step('warehouse connection', async () => {
+    warehouse = await openWarehouse(options);
+    await warehouse.session.execute('SELECT 1 AS ok');
+    return warehouse.where;
+  });
+  if (!connected || !warehouse) return;
+  const wh = warehouse.session;
+  const probe = `${quote(catalog)}.${quote(schema)}.\`_cloudsuite_sync_probe\``;
+  try {
+    (await step(`USE CATALOG ${catalog}`, async () => (await wh.execute(`USE CATALOG ${quote(catalog)}`), 'granted'))) &&
+      (await step(`schema ${catalog}.${schema}`, async () => (await wh.execute(`CREATE SCHEMA IF NOT EXISTS ${quote(catalog)}.${quote(schema)}`), 'exists or created'))) &&
+      (await step('CREATE TABLE, MODIFY, SELECT', async () => {
+        await wh.execute(`CREATE TABLE IF NOT EXISTS ${probe} (probe INT) USING DELTA`);
+        await wh.execute(`INSERT INTO ${probe} VALUES (1)`);
+        await wh.execute(`SELECT count(*) AS n FROM ${probe}`);
+        await wh.execute(`DROP TABLE IF EXISTS ${probe}`);
+        return 'granted (probe table created, written, read and dropped)';
+      }));
+  } finally {
+    await warehouse.close();
+  }
 }
