@@ -13,11 +13,14 @@ interface Job {
   entity: string;
   company: string;
   pageSize?: number;
+  maxRequestsPerSecond?: number;
 }
 
 const job = JSON.parse(process.argv[2] ?? '{}') as Job;
 const entity = { ...EntityCatalog.withDefaults().get(job.entity), ...(job.pageSize ? { pageSize: job.pageSize } : {}) };
-const { mi } = connectCloudSuite(parseIonApiFile(JSON.stringify(job.ionapi), 'bench.ionapi'));
+const { mi } = connectCloudSuite(parseIonApiFile(JSON.stringify(job.ionapi), 'bench.ionapi'), {
+  ...(job.maxRequestsPerSecond ? { maxRequestsPerSecond: job.maxRequestsPerSecond } : {}),
+});
 const dir = await mkdtemp(path.join(tmpdir(), 'bench-extract-'));
 let peakHeap = 0;
 const sampler = setInterval(() => {
@@ -33,5 +36,5 @@ clearInterval(sampler);
 const records = units.reduce((n, u) => n + u.manifest.totalRecords, 0);
 await rm(dir, { recursive: true, force: true });
 process.stdout.write(
-  `${JSON.stringify({ records, seconds, calls: mi.stats().calls, peakRssMb: process.resourceUsage().maxRSS / 1024, peakHeapMb: peakHeap / 1048576 })}\n`,
+  `${JSON.stringify({ records, seconds, calls: mi.stats().calls, rateLimited: mi.stats().rateLimited, peakRssMb: process.resourceUsage().maxRSS / 1024, peakHeapMb: peakHeap / 1048576 })}\n`,
 );

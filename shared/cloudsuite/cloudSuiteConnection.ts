@@ -12,9 +12,19 @@ export interface CloudSuiteConnection {
   mi: MiClient;
 }
 
-export function connectCloudSuite(config: IonApiConfig, options: { cache?: TokenCache; log?: Log } = {}): CloudSuiteConnection {
+export interface ConnectOptions {
+  cache?: TokenCache;
+  log?: Log;
+  /** Client-side pacing of MI calls (see MiClient); set it to the tenant's licensed rate. */
+  maxRequestsPerSecond?: number;
+}
+
+export function connectCloudSuite(config: IonApiConfig, options: ConnectOptions = {}): CloudSuiteConnection {
   const log = options.log ?? logger;
   const tokens = new TokenProvider({ config, cache: options.cache ?? new InMemoryTokenCache(), log });
-  const mi = new MiClient({ apiBaseUrl: config.apiBaseUrl, tokens, log });
+  const mi = new MiClient({
+    apiBaseUrl: config.apiBaseUrl, tokens, log,
+    ...(options.maxRequestsPerSecond ? { maxRequestsPerSecond: options.maxRequestsPerSecond } : {}),
+  });
   return { config, tokens, mi };
 }

@@ -1,6 +1,7 @@
 // Calls one M3 MI transaction through the ION API gateway (REST v2). ky runs the single retry loop under
 // the shared retry policy (429, 5xx, network, timeouts, garbled bodies), the afterResponse hook parses the
 // answer and renews the token once on a 401, and every wait is scaled and checked against the deadline.
+import pThrottle from 'p-throttle';
 import ky, { isHTTPError, isTimeoutError } from 'ky';
 import { Deadline, DeadlineExceededError } from '../runtime/deadline.ts';
 import { logger, type Log } from '../observability/logger.ts';
@@ -28,6 +29,12 @@ export interface MiClientOptions {
   retry?: Partial<MiRetryPolicy>;
   /** Per-attempt timeout (real ms), below the gateway's 60 s target timeout. Default 45 000. */
   attemptTimeoutMs?: number;
+  /**
+   * Client-side pacing: at most this many attempts per second from this client (real time). Set it
+   * to the tenant's licensed rate so a long extraction stays under the gateway's spike arrest instead
+   * of paying a Retry-After wait each time it trips it. Default: unpaced.
+   */
+  maxRequestsPerSecond?: number;
 }
 
 export interface MiCallOptions {
@@ -104,7 +111,14 @@ export class MiClient {
     this.log = options.log ?? logger;
     this.policy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
     this.attemptTimeoutMs = options.attemptTimeoutMs ?? 45_000;
+    if (options.maxRequestsPerSecond !== undefined) {
+      if (!(options.maxRequestsPerSecond > 0)) throw new TypeError(`maxRequestsPerSecond must be positive, got ${options.maxRequestsPerSecond}`);
+      // Spread evenly (strict): a burst of a second's worth of calls would trip spike arrest too.
+      this.pace = pThrottle({ limit: 1, interval: Math.ceil(1000 / options.maxRequestsPerSecond), strict: true })(() => undefined);
+    }
   }
+
+  private readonly pace: (() => unknown) | undefined;
 
   stats(): MiClientStats {
     return { ...this.counters };
@@ -132,6 +146,7 @@ export class MiClient {
     let unauthorizedRetried = false;
 
     const authorize = async ({ request: httpRequest }: { request: Request }): Promise<void> => {
+      await this.pace?.();
       attemptStartedAtMs = Date.now();
       sentToken = renewedToken ?? (await this.tokens.getAccessToken(deadline));
       renewedToken = undefined;

@@ -69,8 +69,8 @@ describe('extraction under gateway faults', () => {
 
   it('retries 500, 502, 503, 504, resets, malformed bodies and partial-NOK pages without losing or repeating a record', async () => {
     const kinds = ['http500', 'http502', 'http503', 'http504', 'reset', 'malformed'] as const;
-    kinds.forEach((kind, i) => emulator.injectFault({ kind, program: 'EXPORTMI', afterCalls: 2 + i * 3 }));
-    const { records } = await extract({ ...lines, pageSize: 40 }, '300');
+    kinds.forEach((kind, i) => emulator.injectFault({ kind, program: 'EXPORTMI', afterCalls: 1 + i * 2 }));
+    const { records } = await extract({ ...lines, pageSize: 25 }, '300');
     expect(keysOf(records)).toEqual(truthKeys('MPLINE', lines, '300'));
     expect(emulator.counters.faultsInjected).toBe(kinds.length);
   });

@@ -334,3 +334,29 @@ describe('MiClient', () => {
     }
   });
 });
+
+describe('client-side pacing', () => {
+  it('spreads calls at the configured rate so a rate-limited gateway never answers 429', async () => {
+    const { startCloudSuiteEmulator } = await import('#emulators/cloudsuite/index.ts');
+    const { parseIonApiFile } = await import('#shared/ionapi/ionApiFile.ts');
+    const { InMemoryTokenCache } = await import('#shared/ionapi/tokenCache.ts');
+    const { TokenProvider } = await import('#shared/ionapi/tokenProvider.ts');
+    const { MiClient } = await import('#shared/m3/miClient.ts');
+    // Spike arrest at 50 calls/s with a burst of 2 (room for network jitter between paced calls).
+    const emu = await startCloudSuiteEmulator({ seed: 2, knobs: { rateLimit: { requestsPerSecond: 50, burst: 2, retryAfter: 'seconds' } } });
+    try {
+      const config = parseIonApiFile(JSON.stringify(emu.ionapi), 'emulator.ionapi');
+      const tokens = new TokenProvider({ config, cache: new InMemoryTokenCache() });
+      const paced = new MiClient({ apiBaseUrl: config.apiBaseUrl, tokens, maxRequestsPerSecond: 25 });
+      await tokens.getAccessToken();
+      for (let i = 0; i < 15; i++) await paced.execute({ program: 'MNS150MI', transaction: 'GetUserData' });
+      expect(emu.counters.rateLimited).toBe(0);
+      const unpaced = new MiClient({ apiBaseUrl: config.apiBaseUrl, tokens });
+      // Unpaced, the same calls at once trip spike arrest (with test-scaled waits some even give up).
+      await Promise.allSettled(Array.from({ length: 10 }, () => unpaced.execute({ program: 'MNS150MI', transaction: 'GetUserData' })));
+      expect(emu.counters.rateLimited).toBeGreaterThan(0);
+    } finally {
+      await emu.close();
+    }
+  });
+});

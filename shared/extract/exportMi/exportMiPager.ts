@@ -20,6 +20,14 @@ const MAX_GROUP_RETRIES = 3;
 interface Cursor {
   values: Record<string, string> | null;
   level: number;
+  /**
+   * Look-ahead: ask for `kL >= cL` (within k1..k(L-1) = c1..c(L-1)) instead of the strict deepest
+   * level, so one call finishes the current small group and continues past it. The rows of that group
+   * already read come first and are dropped; any row after them is a contiguous successor of the
+   * cursor, so this saves calls without relying on page sizes. With no new row it falls back to the
+   * strict levels.
+   */
+  ahead?: boolean;
 }
 
 function holds(cond: Condition, value: string): boolean {
@@ -185,9 +193,23 @@ function cursorConditions(fields: FieldDefinition[], cursor: Cursor): Condition[
   const values = cursor.values;
   return fields.slice(0, cursor.level).map((field, i) => ({
     field,
-    op: i === cursor.level - 1 ? '>' : '=',
+    op: i === cursor.level - 1 ? (cursor.ahead ? '>=' : '>') : '=',
     value: values[field.name] ?? '',
   }));
+}
+
+/**
+ * The shallowest level whose group (rows sharing k1..kL with the last row) started inside this
+ * page: re-reading that group's seen rows costs less than a page. Undefined when there is none.
+ */
+function lookAheadLevel(fields: FieldDefinition[], rows: Record<string, string>[]): number | undefined {
+  const last = rows.at(-1)!;
+  for (let level = 1; level < fields.length; level++) {
+    const prefix = fields.slice(0, level);
+    const sharing = rows.filter((r) => prefix.every((f) => r[f.name] === last[f.name])).length;
+    if (sharing < rows.length) return level;
+  }
+  return undefined;
 }
 
 export async function* pageExportMi(req: PagedReadRequest): AsyncGenerator<Page> {
@@ -213,8 +235,20 @@ export async function* pageExportMi(req: PagedReadRequest): AsyncGenerator<Page>
   let cursor: Cursor = (req.resumeFrom as Cursor | undefined) ?? { values: null, level: depth };
   for (;;) {
     const conditions = [...base, ...cursorConditions(reader.cursorFields, cursor)];
-    const rows = await reader.readPage(conditions, entity.pageSize);
-    reader.verify(rows, conditions, { after: cursor.values });
+    const page = await reader.readPage(conditions, entity.pageSize);
+    let rows = page;
+    if (cursor.ahead && cursor.values) {
+      reader.verify(page, conditions, { after: null });
+      const after = cursor.values;
+      rows = page.filter((r) => compareKeys(reader.cursorFields, r, after) > 0);
+      if (rows.length === 0) {
+        cursor = { values: after, level: depth };
+        continue;
+      }
+      // The seen rows must all come before the new ones (checked by the ordered verify above).
+    } else {
+      reader.verify(page, conditions, { after: cursor.values });
+    }
     const last = rows.at(-1);
     if (!last) {
       if (!cursor.values || cursor.level <= 1) return;
@@ -225,7 +259,8 @@ export async function* pageExportMi(req: PagedReadRequest): AsyncGenerator<Page>
     if (cursor.values && reader.cursorFields.every((f) => values[f.name] === cursor.values![f.name])) {
       throw new CursorStuckError(`${reader.label}: the key cursor did not advance past ${JSON.stringify(values)}`);
     }
-    cursor = { values, level: depth };
+    const ahead = lookAheadLevel(reader.cursorFields, rows);
+    cursor = ahead === undefined ? { values, level: depth } : { values, level: ahead, ahead: true };
     yield { records: rows, cursor: { ...cursor } };
   }
 }
