@@ -84,5 +84,11 @@ emulate
   .option('--seed <s>', 'data seed', '1')
   .option('--ionapi <file>', 'where to write the .ionapi file', '.cloudsuite-sync/emulator.ionapi')
   .action(action(async (o) => (await import('./commands/emulate.ts')).emulateCloudSuiteCommand(o)));
+emulate
+  .command('databricks')
+  .description('the Databricks SQL warehouse emulator (Thrift over HTTP, DuckDB inside), persisted to a file')
+  .option('--port <n>', 'port (default: any free port)')
+  .option('--db <file>', 'DuckDB file (default .cloudsuite-sync/databricks/warehouse.duckdb)')
+  .action(action(async (o) => (await import('./commands/emulate.ts')).emulateDatabricksCommand(o)));
 
 await program.parseAsync(process.argv);

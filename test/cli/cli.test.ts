@@ -161,3 +161,30 @@ describe('check against a warehouse', () => {
     expect(badSchema.stderr).toMatch(/schema "fin`ance" is not a valid Databricks identifier/);
   });
 });
+
+describe('emulate databricks', () => {
+  it('starts the warehouse emulator standalone and prints where to connect', async () => {
+    const { spawn } = await import('node:child_process');
+    const child = spawn(process.execPath, [path.resolve('bin/cloudsuite-sync.js'), 'emulate', 'databricks', '--db', path.join(dir, 'standalone.duckdb')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      let out = '';
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.on('data', (c: Buffer) => {
+          out += c.toString();
+          if (/Ctrl-C/.test(out)) resolve();
+        });
+        child.on('exit', (code) => reject(new Error(`exited with ${code}: ${out}`)));
+      });
+      const port = Number(/port:\s+(\d+)/.exec(out)![1]);
+      const { connectToEmulator } = await import('#emulators/databricks/index.ts');
+      const { client } = await connectToEmulator({ host: '127.0.0.1', port, path: '/sql/1.0/warehouses/emulator', token: 'dapi-local-emulator' });
+      const session = await client.openSession();
+      const op = await session.executeStatement('SELECT 40 + 2 AS answer');
+      expect(await op.fetchAll()).toEqual([{ answer: 42 }]);
+      await session.close();
+      await client.close();
+    } finally {
+      child.kill('SIGTERM');
+    }
+  });
+});

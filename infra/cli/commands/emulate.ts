@@ -1,5 +1,4 @@
-// `emulate cloudsuite`: the bundled ION API / M3 emulator, standalone, for trying the CLI by hand.
-import { runCloudSuiteEmulatorCli } from '../../../test/emulators/cloudsuite/index.ts';
+// `emulate cloudsuite|databricks`: the bundled emulators, standalone, for trying the CLI by hand.
 import { UsageError } from '../output.ts';
 
 export async function emulateCloudSuiteCommand(options: { port?: string; seed?: string; ionapi?: string }): Promise<number> {
@@ -7,6 +6,15 @@ export async function emulateCloudSuiteCommand(options: { port?: string; seed?: 
   const seed = options.seed === undefined ? 1 : Number(options.seed);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be 0-65535, got "${options.port}"`);
   if (!Number.isInteger(seed)) throw new UsageError(`--seed must be an integer, got "${options.seed}"`);
+  const { runCloudSuiteEmulatorCli } = await import('../../../test/emulators/cloudsuite/index.ts');
   await runCloudSuiteEmulatorCli({ port, seed, ionapiPath: options.ionapi ?? '.cloudsuite-sync/emulator.ionapi' });
+  return 0;
+}
+
+export async function emulateDatabricksCommand(options: { port?: string; db?: string }): Promise<number> {
+  const port = options.port === undefined ? 0 : Number(options.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be 0-65535, got "${options.port}"`);
+  const { runWarehouseEmulatorCli } = await import('../../../test/emulators/databricks/index.ts');
+  await runWarehouseEmulatorCli({ port, ...(options.db ? { dbFile: options.db } : {}) });
   return 0;
 }
