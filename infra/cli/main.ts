@@ -12,13 +12,35 @@ const program = new Command()
 
 program
   .command('sync')
-  .description('run the main job: every default entity for each company (bundled emulator unless --ionapi)')
+  .description('the main job: runs the real state machine locally (bundled CloudSuite and warehouse emulators unless told otherwise)')
+  .option('--state-dir <dir>', 'local state: DynamoDB and S3 data, the emulator clock, the warehouse file', '.cloudsuite-sync')
+  .option('--reset', 'start over: forget watermarks, staged runs and the local warehouse')
+  .option('--flows <list>', 'flows to run, comma-separated (default: every enabled flow)')
+  .option('--companies <list>', 'companies, comma-separated (default: each flow\'s own)')
+  .option('--divisions <list>', 'divisions, comma-separated (division-scoped flows)')
+  .addOption(new Option('--mode <mode>', 'incremental (default), backfill (since..until, watermarks untouched) or full').choices(['incremental', 'backfill', 'full']))
+  .option('--since <date>', 'backfill start, YYYY-MM-DD')
+  .option('--until <date>', 'backfill end, YYYY-MM-DD')
+  .option('--rerun-of <execution>', 'replay exactly the failed units of that execution')
+  .option('--advance-days <n>', 'move the bundled CloudSuite emulator\'s clock forward first, so the run has changes to find')
   .option('--ionapi <file>', 'a real tenant\'s .ionapi file instead of the bundled emulator')
-  .option('--companies <list>', 'companies, comma-separated (default with the emulator: 100,200,300)')
-  .option('--entities <list>', 'entities, comma-separated (default: all)')
-  .option('--since <date>', 'for incremental entities: changes on or after YYYY-MM-DD (default: everything)')
-  .option('--state-dir <dir>', 'where local state and staged files live', '.cloudsuite-sync')
-  .action(action(async (o) => (await import('./commands/sync.ts')).syncCommand(o)));
+  .option('--databricks-host <host>', 'a real Databricks workspace (credentials from DATABRICKS_TOKEN or DATABRICKS_CLIENT_ID/SECRET)')
+  .option('--databricks-path <path>', 'the SQL warehouse HTTP path')
+  .action(action(async (o) => (await import('./commands/localSync.ts')).localSyncCommand(o)));
+
+program
+  .command('rerun')
+  .description('start an execution of the deployed state machine (rerun failed units, backfill, full read) and print its console link')
+  .requiredOption('--state-machine <arn>', 'the state machine ARN (stack output)')
+  .option('--rerun-of <execution>', 'replay exactly the failed units of that execution')
+  .option('--flows <list>', 'flows, comma-separated')
+  .option('--companies <list>', 'companies, comma-separated')
+  .option('--divisions <list>', 'divisions, comma-separated')
+  .option('--since <date>', 'YYYY-MM-DD')
+  .option('--until <date>', 'YYYY-MM-DD')
+  .addOption(new Option('--mode <mode>', 'incremental, backfill or full').choices(['incremental', 'backfill', 'full']))
+  .option('--name <execution>', 'execution name (default: generated)')
+  .action(action(async (o) => (await import('./commands/rerun.ts')).rerunCommand(o)));
 
 program
   .command('check')

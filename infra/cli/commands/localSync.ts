@@ -102,6 +102,10 @@ function printTable(rows: Row[]): void {
 
 export async function localSyncCommand(options: LocalSyncCommandOptions): Promise<number> {
   const outcome = await runLocalSync({ ...localSyncOptionsFrom(options), progress });
+  if (outcome.status === 'failed' && !outcome.plan) {
+    // Failed before planning (an unknown flow or rerun name, a bad date): one clear line.
+    throw new ConfigError(outcome.cause ?? outcome.error ?? 'the run failed before planning');
+  }
   if (outcome.status === 'duplicate') {
     result(`execution ${outcome.executionName}: this run already happened; nothing to do`);
   } else {
@@ -133,9 +137,5 @@ export async function localSyncCommand(options: LocalSyncCommandOptions): Promis
       historyEvents: outcome.awsHistoryEvents,
     }),
   );
-  if (outcome.status === 'failed' && outcome.error && !outcome.plan) {
-    // Failed before planning (e.g. a bad option): show it as one clear line.
-    throw new ConfigError(outcome.cause ?? outcome.error);
-  }
   return outcome.status === 'failed' ? 1 : 0;
 }

@@ -1,0 +1,28 @@
+// Lambda: FinishRun (last task): closes the run and decides Succeeded or Failed; see shared/pipeline/finishRun.ts.
+import { z } from 'zod';
+import { finishRun, type FinishRunResult } from '../shared/pipeline/finishRun.ts';
+import { MetricNames, type MetricPoint } from '../shared/pipeline/pipelineMetrics.ts';
+import type { PipelineDeps } from '../shared/pipeline/pipelineDeps.ts';
+import { awsPipelineDeps } from './support/awsPipelineDeps.ts';
+import { executionOfPlan, parseEvent, withLogKeys } from './support/handlerSupport.ts';
+
+export const finishEventSchema = z.object({ plan: z.string().min(1) });
+
+type Deps = Pick<PipelineDeps, 'plans' | 'ledger' | 'log' | 'metrics' | 'now'>;
+
+export function createFinishRunHandler(getDeps: () => Deps | Promise<Deps>) {
+  return async (event: unknown): Promise<FinishRunResult> => {
+    const request = parseEvent(finishEventSchema, event, 'FinishRun');
+    return withLogKeys({ execution: executionOfPlan(request.plan) }, async () => {
+      const deps = await getDeps();
+      const result = await finishRun(request, deps);
+      deps.metrics.publish([
+        { name: MetricNames.runSeconds, unit: 'Seconds', value: Math.max(0, (deps.now() - Date.parse(result.startedAt)) / 1000) },
+        ...result.flows.map((f): MetricPoint => ({ name: MetricNames.failedUnits, unit: 'Count', value: f.failed, flow: f.flow })),
+      ]);
+      return result;
+    });
+  };
+}
+
+export const handler = createFinishRunHandler(awsPipelineDeps);

@@ -1,0 +1,28 @@
+// Lambda: the Catch target of Extract, Load and Commit; see shared/pipeline/recordFailure.ts.
+import { z } from 'zod';
+import type { PipelineDeps } from '../shared/pipeline/pipelineDeps.ts';
+import { recordFailure, type RecordFailureResult } from '../shared/pipeline/recordFailure.ts';
+import { awsPipelineDeps } from './support/awsPipelineDeps.ts';
+import { executionOfPlan, parseEvent, unitKeys, withLogKeys } from './support/handlerSupport.ts';
+
+export const recordFailureEventSchema = z
+  .object({
+    plan: z.string().min(1),
+    unitId: z.string().min(1).optional(),
+    table: z.string().min(1).optional(),
+    /** What the Catch put at $.error: {Error, Cause}. */
+    error: z.object({ Error: z.string().optional(), Cause: z.string().optional() }).optional(),
+  })
+  .refine((e) => (e.unitId === undefined) !== (e.table === undefined), 'exactly one of unitId and table');
+
+type Deps = Pick<PipelineDeps, 'plans' | 'ledger' | 'log'>;
+
+export function createRecordFailureHandler(getDeps: () => Deps | Promise<Deps>) {
+  return async (event: unknown): Promise<RecordFailureResult> => {
+    const request = parseEvent(recordFailureEventSchema, event, 'RecordFailure');
+    const keys = request.unitId ? unitKeys(request.unitId) : { table: request.table };
+    return withLogKeys({ execution: executionOfPlan(request.plan), ...keys }, async () => recordFailure(request, await getDeps()));
+  };
+}
+
+export const handler = createRecordFailureHandler(awsPipelineDeps);

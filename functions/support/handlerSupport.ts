@@ -1,0 +1,52 @@
+// What every Lambda entry point shares: event validation with a clear error, the logger keys of the
+// unit or table being worked on (removed again after the invocation), and the invocation's deadline.
+import type { z } from 'zod';
+import { ConfigError, configErrorFromZod } from '../../shared/config/configError.ts';
+import { logger } from '../../shared/observability/logger.ts';
+import { Deadline } from '../../shared/runtime/deadline.ts';
+
+/** The part of the Lambda context the handlers use (the local sync passes its own). */
+export interface InvocationContext {
+  getRemainingTimeInMillis(): number;
+}
+
+export class InvalidEventError extends ConfigError {
+  override name = 'InvalidEventError';
+}
+
+export function parseEvent<S extends z.ZodType>(schema: S, event: unknown, step: string): z.infer<S> {
+  const parsed = schema.safeParse(event);
+  if (!parsed.success) {
+    const error = configErrorFromZod(`${step} event`, parsed.error);
+    throw new InvalidEventError(`${error.message}\n  (the state machine passed an unexpected payload: is the deployed definition current?)`, error.issues);
+  }
+  return parsed.data;
+}
+
+/** Execution name out of a plan key (plans/<execution>.json), for log lines. */
+export function executionOfPlan(planKey: string): string {
+  return decodeURIComponent(planKey.replace(/^plans\//, '').replace(/\.json$/, ''));
+}
+
+/** flow, company and division out of a unit id (flow/company[/division]). */
+export function unitKeys(unitId: string): { unitId: string; flow: string; company: string; division?: string } {
+  const [flow = '', company = '', division] = unitId.split('/');
+  return { unitId, flow, company, ...(division === undefined ? {} : { division }) };
+}
+
+/** Runs fn with temporary logger keys on every line it logs. */
+export async function withLogKeys<T>(keys: Record<string, unknown>, fn: () => Promise<T>): Promise<T> {
+  logger.appendKeys(keys);
+  try {
+    return await fn();
+  } finally {
+    logger.resetKeys();
+  }
+}
+
+/** Stop this long before Lambda's timeout, to write part files and the checkpoint. */
+export const CHECKPOINT_MARGIN_MS = 60_000;
+
+export function deadlineOf(context: InvocationContext | undefined, marginMs = CHECKPOINT_MARGIN_MS): Deadline {
+  return context ? Deadline.fromRemaining(context.getRemainingTimeInMillis(), marginMs) : Deadline.none();
+}

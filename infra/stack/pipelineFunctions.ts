@@ -1,0 +1,205 @@
+// The pipeline's Lambda functions (thin entry points in functions/), bundled locally by esbuild as ESM for
+// nodejs24.x, each with only the permissions it needs: state-table items are scoped by their leading key
+// (wm#, run#, lease#, token#) and staging objects by prefix (plans/, runs/).
+import path from 'node:path';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
+import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import { NagSuppressions } from 'cdk-nag';
+import { Construct } from 'constructs';
+import { ENV } from '../../functions/support/awsPipelineDeps.ts';
+import { flowsConfigDefine } from '../../functions/support/bundledFlowsConfig.ts';
+import type { FlowsConfig } from '../../shared/pipeline/flowsConfig.ts';
+import { METRICS_NAMESPACE, METRICS_SERVICE } from '../../shared/pipeline/pipelineMetrics.ts';
+import type { PipelineFunctionName } from './stateNames.ts';
+
+export const PROJECT_ROOT = path.resolve(import.meta.dirname, '../..');
+
+/** Modules left out of every bundle: native add-ons @databricks/sql loads optionally, and the runtime's KMS client. */
+export const BUNDLE_EXTERNALS = ['@antoniomuso/lz4-napi-*', 'lz4-napi', '@databricks/databricks-sql-kernel-*'];
+
+/** ESM bundles still contain CommonJS dependencies that call require(). */
+export const ESM_REQUIRE_BANNER = "import { createRequire as __cloudsuiteSyncCreateRequire } from 'node:module'; const require = __cloudsuiteSyncCreateRequire(import.meta.url);";
+
+interface FunctionSpec {
+  description: string;
+  memorySize: number;
+  timeout: Duration;
+}
+
+export const FUNCTION_SPECS: Record<PipelineFunctionName, FunctionSpec> = {
+  plan: { description: 'Plan: expand flows into units, windows from watermarks, open the run', memorySize: 512, timeout: Duration.minutes(2) },
+  extract: { description: 'Extract: one unit from CloudSuite into S3, continuing by checkpoint', memorySize: 1024, timeout: Duration.minutes(15) },
+  recordFailure: { description: 'Record a failed unit or table in the run ledger', memorySize: 256, timeout: Duration.minutes(1) },
+  groupByTable: { description: 'Group extracted units by target table', memorySize: 256, timeout: Duration.minutes(1) },
+  load: { description: 'Load: one Databricks table from its staged units, under the table lease', memorySize: 1024, timeout: Duration.minutes(15) },
+  commit: { description: 'Commit: advance watermarks of a loaded table, publish metrics', memorySize: 256, timeout: Duration.minutes(2) },
+  finishRun: { description: 'Finish: close the run ledger, decide success or failure', memorySize: 256, timeout: Duration.minutes(1) },
+};
+
+export interface PipelineFunctionsProps {
+  config: FlowsConfig;
+  table: ITable;
+  bucket: IBucket;
+  tokenKey: IKey;
+  tenantSecrets: ISecret[];
+  warehouseSecret: ISecret;
+}
+
+type ItemPrefix = 'wm' | 'run' | 'lease' | 'token';
+
+export class PipelineFunctions extends Construct {
+  readonly functions: Record<PipelineFunctionName, NodejsFunction>;
+
+  constructor(scope: Construct, id: string, private readonly props: PipelineFunctionsProps) {
+    super(scope, id);
+    const make = (name: PipelineFunctionName, define?: Record<string, string>) => this.makeFunction(name, define);
+    this.functions = {
+      plan: make('plan', flowsConfigDefine(props.config)),
+      extract: make('extract'),
+      recordFailure: make('recordFailure'),
+      groupByTable: make('groupByTable'),
+      load: make('load'),
+      commit: make('commit'),
+      finishRun: make('finishRun'),
+    };
+    this.grantLeastPrivilege();
+  }
+
+  private makeFunction(name: PipelineFunctionName, define?: Record<string, string>): NodejsFunction {
+    const spec = FUNCTION_SPECS[name];
+    const logGroup = new LogGroup(this, `${name}Logs`, { retention: RetentionDays.THREE_MONTHS, removalPolicy: RemovalPolicy.DESTROY });
+    const fn = new NodejsFunction(this, name, {
+      entry: path.join(PROJECT_ROOT, 'functions', `${name}.ts`),
+      handler: 'handler',
+      projectRoot: PROJECT_ROOT,
+      depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
+      runtime: Runtime.NODEJS_24_X,
+      architecture: Architecture.ARM_64,
+      memorySize: spec.memorySize,
+      timeout: spec.timeout,
+      description: spec.description,
+      logGroup,
+      environment: {
+        [ENV.stateTable]: this.props.table.tableName,
+        [ENV.stagingBucket]: this.props.bucket.bucketName,
+        [ENV.tokenCacheKey]: this.props.tokenKey.keyArn,
+        POWERTOOLS_SERVICE_NAME: METRICS_SERVICE,
+        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+        NODE_OPTIONS: '--enable-source-maps',
+      },
+      bundling: {
+        format: OutputFormat.ESM,
+        target: 'node24',
+        mainFields: ['module', 'main'],
+        banner: ESM_REQUIRE_BANNER,
+        // An explicit list: the AWS SDK v3 is bundled (pinned to the tested version), not taken from the runtime.
+        externalModules: BUNDLE_EXTERNALS,
+        minify: true,
+        sourceMap: true,
+        sourcesContent: false,
+        ...(define ? { define } : {}),
+      },
+    });
+    return fn;
+  }
+
+  /** DynamoDB actions on items whose partition key starts with one of the prefixes. */
+  private items(fn: NodejsFunction, prefixes: ItemPrefix[], actions: string[]): void {
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        effect: Effect.ALLOW,
+        actions: actions.map((a) => `dynamodb:${a}`),
+        resources: [this.props.table.tableArn],
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': prefixes.map((p) => `${p}#*`) } },
+      }),
+    );
+  }
+
+  private objects(fn: NodejsFunction, prefix: 'plans' | 'runs', actions: string[]): void {
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        effect: Effect.ALLOW,
+        actions: actions.map((a) => `s3:${a}`),
+        resources: [this.props.bucket.arnForObjects(`${prefix}/*`)],
+      }),
+    );
+  }
+
+  private grantLeastPrivilege(): void {
+    const { plan, extract, recordFailure, groupByTable, load, commit, finishRun } = this.functions;
+    const { tokenKey, tenantSecrets, warehouseSecret } = this.props;
+    const readPlans = (fn: NodejsFunction) => this.objects(fn, 'plans', ['GetObject']);
+    const tokenCache = (fn: NodejsFunction) => {
+      this.items(fn, ['token'], ['GetItem', 'PutItem', 'DeleteItem']);
+      tokenKey.grant(fn, 'kms:GenerateDataKey', 'kms:Decrypt');
+      for (const secret of tenantSecrets) secret.grantRead(fn);
+    };
+
+    // Plan: reads watermarks, opens the run and its units, writes the plan; lists divisions through M3.
+    this.items(plan, ['wm'], ['GetItem', 'Query']);
+    this.items(plan, ['run'], ['GetItem', 'PutItem', 'UpdateItem', 'Query']);
+    this.objects(plan, 'plans', ['GetObject', 'PutObject']);
+    // Without ListBucket, S3 answers a missing plan with 403 instead of 404: Plan must tell "no such
+    // execution" (a rerun of an unknown name, a first attempt) from a permission problem.
+    plan.addToRolePolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: ['s3:ListBucket'], resources: [this.props.bucket.bucketArn] }));
+    tokenCache(plan);
+
+    // Extract: moves its unit along the ledger, stages part files and checkpoints, calls M3.
+    this.items(extract, ['run'], ['GetItem', 'UpdateItem']);
+    readPlans(extract);
+    this.objects(extract, 'runs', ['GetObject', 'PutObject', 'AbortMultipartUpload']);
+    tokenCache(extract);
+
+    this.items(recordFailure, ['run'], ['GetItem', 'UpdateItem', 'Query']);
+    readPlans(recordFailure);
+
+    this.items(groupByTable, ['run'], ['Query']);
+    readPlans(groupByTable);
+
+    // Load: reads staged units, holds the table lease, connects to Databricks.
+    this.items(load, ['run'], ['GetItem', 'UpdateItem', 'Query']);
+    this.items(load, ['lease'], ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem']);
+    readPlans(load);
+    this.objects(load, 'runs', ['GetObject']);
+    warehouseSecret.grantRead(load);
+
+    // Commit: advances watermarks, marks units committed (metrics go out as EMF log lines: no IAM).
+    this.items(commit, ['wm'], ['GetItem', 'UpdateItem']);
+    this.items(commit, ['run'], ['GetItem', 'UpdateItem', 'Query']);
+    readPlans(commit);
+
+    this.items(finishRun, ['run'], ['GetItem', 'UpdateItem', 'Query']);
+    readPlans(finishRun);
+
+    const stack = Stack.of(this);
+    for (const fn of Object.values(this.functions)) {
+      NagSuppressions.addResourceSuppressions(
+        fn,
+        [
+          {
+            id: 'AwsSolutions-IAM4',
+            reason: 'AWSLambdaBasicExecutionRole only allows writing the function\'s own CloudWatch logs.',
+            appliesTo: ['Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole'],
+          },
+          {
+            id: 'AwsSolutions-IAM5',
+            reason:
+              'Object wildcards are limited to the staging prefixes the function works in (plans/, runs/); run ids and unit ' +
+              'folders are created at run time.',
+            appliesTo: [
+              { regex: `/^Resource::<${stack.getLogicalId(this.props.bucket.node.defaultChild as never)}\\.Arn>\\/(plans|runs)\\/\\*$/g` },
+            ],
+          },
+        ],
+        true,
+      );
+    }
+  }
+}

@@ -1,0 +1,136 @@
+// TokenCache over the state table: one ION API token per tenant shared by every Lambda (and the local
+// sync), sealed by an Encryptor (KMS envelope in AWS) so the table never holds a readable token, and a
+// short conditional-write lock so only one process renews it at a time (Infor allows ~20 logins a minute).
+// Items (see shared/state/stateTable.ts for the table):
+//   pk = token#<tenant>, sk = token: kind 'token', sealed, expiresAtMs, obtainedAtMs, updatedAt, ttl (a day after expiry)
+//   pk = token#<tenant>, sk = lock:  kind 'token-lock', holder, expiresAtMs, ttl (clean-up only)
+import { randomUUID } from 'node:crypto';
+import { DeleteCommand, GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { CachedToken, TokenCache, TokenLock } from '../ionapi/tokenCache.ts';
+import { logger, type Log } from '../observability/logger.ts';
+import { epochSeconds, isConditionalCheckFailed, keyOf } from '../state/stateTable.ts';
+import type { Encryptor } from './encryptor.ts';
+
+export interface DynamoTokenCacheOptions {
+  documents: DynamoDBDocumentClient;
+  stateTableName: string;
+  encryptor: Encryptor;
+  now?: () => number;
+  log?: Log;
+}
+
+const TOKEN_SK = 'token';
+const LOCK_SK = 'lock';
+const CLEANUP_AFTER_S = 86_400;
+
+/** The leading key of token items: IAM policies scope token-cache access to it (dynamodb:LeadingKeys). */
+export function tokenCachePk(tenant: string): string {
+  return keyOf('token', tenant);
+}
+
+interface SealedSecrets {
+  accessToken: string;
+  refreshToken?: string;
+}
+
+export class DynamoTokenCache implements TokenCache {
+  private readonly documents: DynamoDBDocumentClient;
+  private readonly tableName: string;
+  private readonly encryptor: Encryptor;
+  private readonly now: () => number;
+  private readonly log: Log;
+
+  constructor(options: DynamoTokenCacheOptions) {
+    this.documents = options.documents;
+    this.tableName = options.stateTableName;
+    this.encryptor = options.encryptor;
+    this.now = options.now ?? Date.now;
+    this.log = options.log ?? logger;
+  }
+
+  private context(tenant: string) {
+    return { purpose: 'cloudsuite-sync/ion-token', tenant };
+  }
+
+  async read(tenant: string): Promise<CachedToken | undefined> {
+    const { Item } = await this.documents.send(
+      new GetCommand({ TableName: this.tableName, Key: { pk: tokenCachePk(tenant), sk: TOKEN_SK }, ConsistentRead: true }),
+    );
+    if (Item === undefined || typeof Item.sealed !== 'string') return undefined;
+    let secrets: SealedSecrets;
+    try {
+      secrets = JSON.parse(await this.encryptor.open(Item.sealed, this.context(tenant))) as SealedSecrets;
+    } catch (error) {
+      // A token sealed under another key (e.g. a recreated key or state folder) is useless, not fatal:
+      // the provider obtains a new one and overwrites it.
+      this.log.warn('the cached ION API token cannot be opened; a new one will be obtained', { tenant, error: (error as Error).name });
+      return undefined;
+    }
+    return {
+      accessToken: secrets.accessToken,
+      ...(secrets.refreshToken === undefined ? {} : { refreshToken: secrets.refreshToken }),
+      expiresAtMs: Item.expiresAtMs as number,
+      obtainedAtMs: Item.obtainedAtMs as number,
+    };
+  }
+
+  async write(tenant: string, token: CachedToken): Promise<void> {
+    const secrets: SealedSecrets = {
+      accessToken: token.accessToken,
+      ...(token.refreshToken === undefined ? {} : { refreshToken: token.refreshToken }),
+    };
+    const sealed = await this.encryptor.seal(JSON.stringify(secrets), this.context(tenant));
+    await this.documents.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: {
+          pk: tokenCachePk(tenant),
+          sk: TOKEN_SK,
+          kind: 'token',
+          sealed,
+          expiresAtMs: token.expiresAtMs,
+          obtainedAtMs: token.obtainedAtMs,
+          updatedAt: new Date(this.now()).toISOString(),
+          // A refresh token outlives the access token: keep the item a day past expiry.
+          ttl: epochSeconds(token.expiresAtMs) + CLEANUP_AFTER_S,
+        },
+      }),
+    );
+  }
+
+  async tryLock(tenant: string, ttlMs: number): Promise<TokenLock | undefined> {
+    const holder = randomUUID();
+    const nowMs = this.now();
+    const expiresAtMs = nowMs + ttlMs;
+    try {
+      await this.documents.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { pk: tokenCachePk(tenant), sk: LOCK_SK, kind: 'token-lock', holder, expiresAtMs, ttl: epochSeconds(expiresAtMs) + CLEANUP_AFTER_S },
+          ConditionExpression: 'attribute_not_exists(pk) OR expiresAtMs < :now',
+          ExpressionAttributeValues: { ':now': nowMs },
+        }),
+      );
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return undefined;
+      throw error;
+    }
+    return {
+      release: async () => {
+        try {
+          // Only our own acquisition: a holder whose lock expired must not free its successor's.
+          await this.documents.send(
+            new DeleteCommand({
+              TableName: this.tableName,
+              Key: { pk: tokenCachePk(tenant), sk: LOCK_SK },
+              ConditionExpression: 'holder = :holder',
+              ExpressionAttributeValues: { ':holder': holder },
+            }),
+          );
+        } catch (error) {
+          if (!isConditionalCheckFailed(error)) throw error;
+        }
+      },
+    };
+  }
+}

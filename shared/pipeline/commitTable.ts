@@ -1,0 +1,74 @@
+// Commit: after a table loaded, advance the watermarks of its units to the change stamps the load
+// committed (forward only; backfills never move them), and mark the units committed. Idempotent: a
+// repeated Commit finds its units committed and the watermarks already there.
+import { LedgerTransitionError } from '../state/runLedger.ts';
+import type { PipelineDeps } from './pipelineDeps.ts';
+import type { LoadStepResult } from './loadPlannedTable.ts';
+import { entityOf, unitOf } from './runPlan.ts';
+import { dateInZone } from './zonedDate.ts';
+
+export interface CommitStepResult {
+  plan: string;
+  table: string;
+  committed: string[];
+  /** Watermarks that moved (unit ids). */
+  advanced: string[];
+  /** Records loaded per flow, for the metrics. */
+  flows: { flow: string; records: number; units: number }[];
+  /** The run's start (ISO), for the lag metric. */
+  startedAt: string;
+}
+
+export async function commitTable(
+  request: Pick<LoadStepResult, 'plan' | 'table' | 'units'>,
+  deps: Pick<PipelineDeps, 'plans' | 'ledger' | 'watermarks' | 'log'>,
+): Promise<CommitStepResult> {
+  const plan = await deps.plans.get(request.plan);
+  deps.log.appendKeys({ runId: plan.runId });
+  const committed: string[] = [];
+  const advanced: string[] = [];
+  const perFlow = new Map<string, { flow: string; records: number; units: number }>();
+  for (const loaded of request.units) {
+    const unit = unitOf(plan, loaded.unitId);
+    const current = await deps.ledger.getUnit(plan.unitsRunKey, unit.unitId);
+    if (current?.status === 'committed') continue;
+    if (unit.advancesWatermark) {
+      const mark = markOf(plan, unit, loaded);
+      if (mark) {
+        const key = { tenant: unit.tenant, entity: unit.entity, company: unit.company, division: unit.division };
+        const outcome = await deps.watermarks.advance(key, { ...mark, runId: plan.runId });
+        if (outcome.advanced) advanced.push(unit.unitId);
+      }
+    }
+    try {
+      await deps.ledger.transitionUnit(plan.unitsRunKey, unit.unitId, ['loaded'], 'committed');
+    } catch (error) {
+      if (!(error instanceof LedgerTransitionError && error.actual === 'committed')) throw error;
+    }
+    committed.push(unit.unitId);
+    const flow = perFlow.get(unit.flow) ?? { flow: unit.flow, records: 0, units: 0 };
+    flow.records += loaded.records;
+    flow.units += 1;
+    perFlow.set(unit.flow, flow);
+  }
+  deps.log.info('table committed', { table: request.table, committed: committed.length, watermarksAdvanced: advanced.length });
+  return { plan: request.plan, table: request.table, committed, advanced, flows: [...perFlow.values()], startedAt: plan.startedAt };
+}
+
+/**
+ * Incremental units: the largest change date and stamp the load committed (nothing read, nothing to move).
+ * Snapshot units: the run's date in the tenant's zone and its start time, so "last complete snapshot" is visible.
+ */
+function markOf(
+  plan: Parameters<typeof unitOf>[0],
+  unit: ReturnType<typeof unitOf>,
+  loaded: LoadStepResult['units'][number],
+): { changeDate: string; changeStamp: string } | undefined {
+  const entity = entityOf(plan, unit.entity);
+  if (entity.strategy === 'incremental') {
+    if (!loaded.maxChangeDate || !loaded.maxChangeStamp) return undefined;
+    return { changeDate: loaded.maxChangeDate, changeStamp: loaded.maxChangeStamp };
+  }
+  const timeZone = plan.tenants[unit.tenant]?.timeZone ?? 'UTC';
+  return { changeDate: dateInZone(Date.parse(plan.startedAt), timeZone), changeStamp: plan.startedAt };
+}

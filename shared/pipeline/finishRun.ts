@@ -1,0 +1,77 @@
+// FinishRun: the last step. Any unit of this execution that neither committed nor failed is marked failed,
+// the run is closed in the ledger with its summary, and the answer tells the state machine whether to end
+// Succeeded or Failed, with a cause naming the failed units and the rerun input that replays them.
+import { LedgerTransitionError, summarizeUnits, type UnitRecord } from '../state/runLedger.ts';
+import type { PipelineDeps } from './pipelineDeps.ts';
+
+export interface FinishRunResult {
+  plan: string;
+  status: 'succeeded' | 'failed';
+  units: number;
+  failed: number;
+  recordsExtracted: number;
+  recordsLoaded: number;
+  /** For the Fail state (present when failed). */
+  cause?: string;
+  /** Per flow: for the metrics. */
+  flows: { flow: string; units: number; failed: number }[];
+  startedAt: string;
+}
+
+const LISTED_IN_CAUSE = 10;
+
+export async function finishRun(request: { plan: string }, deps: Pick<PipelineDeps, 'plans' | 'ledger' | 'log'>): Promise<FinishRunResult> {
+  const plan = await deps.plans.get(request.plan);
+  deps.log.appendKeys({ runId: plan.runId });
+  const own = new Set(plan.units.map((u) => u.unitId));
+  let units = (await deps.ledger.listUnits(plan.unitsRunKey)).filter((u) => own.has(u.unitId));
+  const unfinished = units.filter((u) => u.status !== 'committed' && u.status !== 'failed');
+  for (const unit of unfinished) {
+    const error = new Error(`stopped in status ${unit.status}: execution "${plan.executionName}" ended before the unit committed`);
+    error.name = 'UnitNotFinished';
+    try {
+      await deps.ledger.transitionUnit(plan.unitsRunKey, unit.unitId, [unit.status], 'failed', { error });
+    } catch (transition) {
+      if (!(transition instanceof LedgerTransitionError)) throw transition;
+    }
+  }
+  if (unfinished.length > 0) units = (await deps.ledger.listUnits(plan.unitsRunKey)).filter((u) => own.has(u.unitId));
+  const missing = plan.units.length - units.length;
+  const failed = units.filter((u) => u.status === 'failed');
+  const status = failed.length === 0 && missing === 0 ? 'succeeded' : 'failed';
+  const cause = status === 'failed' ? causeOf(plan.executionName, plan.units.length, failed, missing) : undefined;
+  const summary = summarizeUnits(units, cause ?? `${units.length} unit(s) committed`);
+  await deps.ledger.finishRun(plan.runKey, status, summary);
+
+  const flows = new Map<string, { flow: string; units: number; failed: number }>();
+  for (const unit of plan.units) {
+    const entry = flows.get(unit.flow) ?? { flow: unit.flow, units: 0, failed: 0 };
+    entry.units += 1;
+    if (failed.some((f) => f.unitId === unit.unitId)) entry.failed += 1;
+    flows.set(unit.flow, entry);
+  }
+  deps.log.info('run finished', { runKey: plan.runKey, status, units: units.length, failed: failed.length });
+  return {
+    plan: request.plan,
+    status,
+    units: plan.units.length,
+    failed: failed.length + missing,
+    recordsExtracted: summary.recordsExtracted,
+    recordsLoaded: summary.recordsLoaded,
+    ...(cause ? { cause } : {}),
+    flows: [...flows.values()],
+    startedAt: plan.startedAt,
+  };
+}
+
+function causeOf(executionName: string, total: number, failed: UnitRecord[], missing: number): string {
+  const listed = failed
+    .slice(0, LISTED_IN_CAUSE)
+    .map((u) => `${u.unitId} (${u.error ? `${u.error.name}: ${u.error.message.slice(0, 200)}` : 'no error recorded'})`);
+  const more = failed.length > LISTED_IN_CAUSE ? `; and ${failed.length - LISTED_IN_CAUSE} more` : '';
+  const lost = missing > 0 ? `; ${missing} unit(s) missing from the ledger (expired?)` : '';
+  return (
+    `${failed.length + missing} of ${total} units failed: ${listed.join('; ')}${more}${lost}. ` +
+    `The other units committed. Replay the failed ones with the input {"rerunOf": "${executionName}"}`
+  );
+}

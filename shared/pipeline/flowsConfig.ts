@@ -1,0 +1,272 @@
+// The one configuration an operator edits (infra/flows.config.ts): tenants, the warehouse, and the flows
+// (entity × companies → target table, on a schedule). Validated here at synth time, by the local sync and
+// by the Plan Lambda (which gets the validated config bundled), with messages naming the flow and field.
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { EntityCatalog } from '../catalog/entityCatalog.ts';
+import type { EntityDefinition } from '../catalog/entityDefinition.ts';
+import { ConfigError, configErrorFromZod } from '../config/configError.ts';
+import type { TargetTable } from '../load/loadTypes.ts';
+
+/** Catalog, schema and table names: plain lower-case identifiers, so no quoting is ever needed. */
+export const IDENTIFIER = /^[a-z_][a-z0-9_]{0,254}$/;
+const identifier = z.string().regex(IDENTIFIER, 'lower-case letters, digits and _ only (no dots, quotes, backticks or spaces), starting with a letter or _');
+/** A table name leaves room for the `_history` suffix and `_<company>` of one-table-per-company flows. */
+const tableName = identifier.refine((v) => v.length <= 240, 'at most 240 characters');
+
+const FLOW_ID = /^[a-z][a-z0-9_-]{0,47}$/;
+const TENANT_ID = /^[A-Za-z0-9_]{1,64}$/;
+const SECRET_NAME = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
+const COMPANY = /^[1-9]\d{0,2}$/;
+const DIVISION = /^[A-Za-z0-9]{1,3}$/;
+const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+
+/** True for an IANA zone name such as Europe/Stockholm or UTC (not an offset like +01:00). */
+export function isIanaTimeZone(value: string): boolean {
+  if (!/^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/.test(value)) return false;
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: value });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const timeZone = z.string().refine(isIanaTimeZone, 'an IANA time zone name such as Europe/Stockholm or UTC');
+
+/** yyyy-MM-dd to yyyyMMdd, rejecting impossible dates. */
+export function parseIsoDate(value: string): string | undefined {
+  const match = DATE.exec(value);
+  if (!match) return undefined;
+  const [y, m, d] = [Number(match[1]), Number(match[2]), Number(match[3])];
+  const date = new Date(Date.UTC(y, m - 1, d));
+  if (date.getUTCFullYear() !== y || date.getUTCMonth() !== m - 1 || date.getUTCDate() !== d) return undefined;
+  return `${match[1]}${match[2]}${match[3]}`;
+}
+
+const isoDate = z.string().refine((v) => parseIsoDate(v) !== undefined, 'a calendar date as YYYY-MM-DD');
+
+const CRON_FIELD = /^[0-9A-Z*?,/#LW-]+$/;
+/**
+ * An EventBridge Scheduler cron body: six fields (minutes hours day-of-month month day-of-week year), one
+ * of day-of-month and day-of-week '?'. Only the shape is checked here; AWS checks the rest at deploy.
+ */
+export function cronProblem(cron: string): string | undefined {
+  const fields = cron.trim().split(/\s+/);
+  if (fields.length !== 6) {
+    return `has ${fields.length} fields; EventBridge cron has 6: minutes hours day-of-month month day-of-week year, e.g. "0 2 * * ? *"`;
+  }
+  if (fields.some((f) => !CRON_FIELD.test(f))) return 'contains characters EventBridge cron does not use';
+  const [, , dayOfMonth, , dayOfWeek] = fields;
+  if ((dayOfMonth === '?') === (dayOfWeek === '?')) {
+    return 'exactly one of day-of-month (3rd field) and day-of-week (5th field) must be "?", e.g. "0 2 * * ? *"';
+  }
+  return undefined;
+}
+
+const scheduleSchema = z.strictObject({
+  /** EventBridge cron body without "cron(...)", e.g. "0 2 * * ? *" = 02:00 every day. */
+  cron: z.string().superRefine((v, ctx) => {
+    const problem = cronProblem(v);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  }),
+  /** The zone the cron is read in; daylight saving time is handled by EventBridge Scheduler. */
+  timeZone,
+});
+
+const tenantSchema = z.strictObject({
+  /** Secrets Manager secret holding the tenant's .ionapi JSON. */
+  secretName: z.string().regex(SECRET_NAME, 'a Secrets Manager secret name'),
+  /** The zone M3's date-only change stamps (LMDT) are written in. */
+  timeZone,
+});
+
+const warehouseSchema = z.strictObject({
+  /** Secrets Manager secret with {host, httpPath, token | clientId + clientSecret}. */
+  secretName: z.string().regex(SECRET_NAME, 'a Secrets Manager secret name'),
+  catalog: identifier,
+  schema: identifier,
+  /** merge: upsert the current table and append history (the only mode the loader offers today). */
+  loadMode: z.enum(['merge']).default('merge'),
+});
+
+const flowSchema = z.strictObject({
+  id: z.string().regex(FLOW_ID, 'lower-case letters, digits, - and _ (at most 48), starting with a letter'),
+  entity: z.string().min(1),
+  tenant: z.string().min(1),
+  companies: z.array(z.string().regex(COMPANY, 'a company number (CONO) 1-999')).min(1, 'name at least one company'),
+  /** For division-scoped entities: 'all' (every division the company has, read from M3) or a list. */
+  divisions: z.union([z.literal('all'), z.array(z.string().regex(DIVISION, 'a division code (DIVI)')).min(1)]).default('all'),
+  target: z
+    .strictObject({ catalog: identifier.optional(), schema: identifier.optional(), table: tableName.optional() })
+    .default({}),
+  /** false: one table with company as a column; true: one table per company, `<table>_<company>`. */
+  tablePerCompany: z.boolean().default(false),
+  schedule: scheduleSchema,
+  /** Days re-read before the watermark (M3 change dates are date-only). */
+  overlapDays: z.number().int().min(0).max(31).default(2),
+  /** First run of an incremental entity: read changes since this date (YYYY-MM-DD); everything when absent. */
+  initialSince: isoDate.optional(),
+  /** Share of a snapshot unit's keys that may vanish in one run before the load refuses (soft delete guard). */
+  maxVanishedShare: z.number().min(0).max(1).default(0.05),
+  /** Hours without a successful commit before the freshness alarm fires. */
+  freshnessHours: z.number().int().min(1).max(168).default(26),
+  enabled: z.boolean().default(true),
+});
+
+export const flowsConfigSchema = z.strictObject({
+  tenants: z.record(z.string().regex(TENANT_ID, 'tenant ids are letters, digits and _'), tenantSchema).refine(
+    (t) => Object.keys(t).length > 0,
+    'define at least one tenant',
+  ),
+  warehouse: warehouseSchema,
+  flows: z.array(flowSchema).min(1, 'define at least one flow'),
+  /** Units extracted (and tables loaded) in parallel; Step Functions' inline Map allows up to 40. */
+  maxConcurrency: z.number().int().min(1).max(40).default(10),
+  /** Extra or overriding entity definitions (see shared/catalog/entityDefinition.ts; `describe` prints them). */
+  extraEntities: z.array(z.unknown()).default([]),
+  /** Days the run ledger and run plans are kept (reruns are possible within this time). */
+  runRetentionDays: z.number().int().min(1).max(365).default(35),
+  /** Days staged files under runs/ are kept in S3. */
+  stagingRetentionDays: z.number().int().min(1).max(365).default(14),
+  /** Optional e-mail address subscribed to the alarm topic. */
+  alarmEmail: z.email().optional(),
+});
+
+export type FlowsConfigInput = z.input<typeof flowsConfigSchema>;
+export type FlowsConfig = z.infer<typeof flowsConfigSchema>;
+export type FlowConfig = FlowsConfig['flows'][number];
+export type TenantConfig = FlowsConfig['tenants'][string];
+
+/** A validated configuration with its entity catalog. */
+export interface ValidatedFlowsConfig {
+  config: FlowsConfig;
+  catalog: EntityCatalog;
+}
+
+function flowLabel(raw: unknown, index: number): string {
+  const id = (raw as { id?: unknown } | null)?.id;
+  return typeof id === 'string' ? `flow "${id}"` : `flow #${index + 1}`;
+}
+
+/**
+ * Validates a configuration object. Errors are ConfigErrors whose lines read
+ * `<source>: flow "<id>": <field>: <problem>`, so an operator sees which flow and field to fix.
+ */
+export function validateFlowsConfig(raw: unknown, source = 'infra/flows.config.ts'): ValidatedFlowsConfig {
+  const parsed = flowsConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    // Issues inside one flow are reported under `flow "<id>"` (not an array index), the rest under the file.
+    const rawFlows = (raw as { flows?: unknown[] } | null)?.flows;
+    const groups = new Map<string, z.core.$ZodIssue[]>();
+    for (const issue of parsed.error.issues) {
+      const [head, index, ...rest] = issue.path;
+      const inFlow = head === 'flows' && typeof index === 'number' && Array.isArray(rawFlows);
+      const where = inFlow ? `${source}: ${flowLabel(rawFlows[index], index)}` : source;
+      const list = groups.get(where) ?? [];
+      list.push(inFlow ? { ...issue, path: rest } : issue);
+      groups.set(where, list);
+    }
+    const errors = [...groups].map(([where, issues]) => configErrorFromZod(where, new z.ZodError(issues)));
+    if (errors.length === 1) throw errors[0]!;
+    throw new ConfigError(errors.map((e) => e.message).join('\n'), errors.flatMap((e) => e.issues));
+  }
+  const config = parsed.data;
+  const catalog = EntityCatalog.withDefaults(config.extraEntities, `${source}: extraEntities`);
+  const problems: string[] = [];
+  const problem = (flow: FlowConfig, field: string, message: string) => problems.push(`flow "${flow.id}": ${field}: ${message}`);
+
+  const ids = new Set<string>();
+  const unitOwners = new Map<string, string>();
+  const tableOwners = new Map<string, { flow: string; entity: string; tenant: string }>();
+  for (const flow of config.flows) {
+    if (ids.has(flow.id)) problem(flow, 'id', 'another flow has the same id');
+    ids.add(flow.id);
+    if (!config.tenants[flow.tenant]) {
+      problem(flow, 'tenant', `unknown tenant "${flow.tenant}"; defined tenants: ${Object.keys(config.tenants).join(', ')}`);
+    }
+    let entity: EntityDefinition | undefined;
+    try {
+      entity = catalog.get(flow.entity);
+    } catch (error) {
+      problem(flow, 'entity', (error as Error).message);
+    }
+    if (new Set(flow.companies).size !== flow.companies.length) problem(flow, 'companies', 'a company is listed twice');
+    if (entity && entity.scope !== 'division' && flow.divisions !== 'all') {
+      problem(flow, 'divisions', `entity "${entity.id}" is read per company, not per division: remove "divisions"`);
+    }
+    if (flow.initialSince && entity?.strategy === 'snapshot') {
+      problem(flow, 'initialSince', `entity "${entity.id}" is a snapshot (always read in full): remove "initialSince"`);
+    }
+    for (const company of flow.companies) {
+      // Watermarks are kept per tenant × entity × company: two flows sharing one would move each other's.
+      const unitKey = `${flow.tenant}|${flow.entity}|${company}`;
+      const owner = unitOwners.get(unitKey);
+      if (owner) problem(flow, 'companies', `company ${company} of entity "${flow.entity}" is already synced by flow "${owner}"`);
+      else unitOwners.set(unitKey, flow.id);
+      const table = targetTableOf(config, flow, company);
+      const key = tableKey(table);
+      const other = tableOwners.get(key);
+      if (other && (other.entity !== flow.entity || other.tenant !== flow.tenant)) {
+        problem(flow, 'target', `table ${key} is also the target of flow "${other.flow}" (entity "${other.entity}"); one table holds one entity of one tenant`);
+      } else if (!other) {
+        tableOwners.set(key, { flow: flow.id, entity: flow.entity, tenant: flow.tenant });
+      }
+    }
+  }
+  if (problems.length > 0) {
+    throw new ConfigError(`${source} is invalid:\n  - ${problems.join('\n  - ')}`, problems);
+  }
+  return { config, catalog };
+}
+
+/** The warehouse table a flow writes one company's records to. */
+export function targetTableOf(config: FlowsConfig, flow: FlowConfig, company: string): TargetTable {
+  const base = flow.target.table ?? flow.entity;
+  return {
+    catalog: flow.target.catalog ?? config.warehouse.catalog,
+    schema: flow.target.schema ?? config.warehouse.schema,
+    name: flow.tablePerCompany ? `${base}_${company}` : base,
+  };
+}
+
+/** `catalog.schema.table`: identifiers cannot contain dots, so the key is unambiguous. */
+export function tableKey(table: TargetTable): string {
+  return `${table.catalog}.${table.schema}.${table.name}`;
+}
+
+export interface ScheduleGroup {
+  /** Stable name, sent in the execution input and part of the duplicate-start key. */
+  name: string;
+  cron: string;
+  timeZone: string;
+  flows: string[];
+}
+
+/**
+ * Enabled flows grouped by (cron, time zone): one EventBridge schedule (and one execution) per group, so
+ * flows due at the same time share a run, a token and the Map's concurrency.
+ */
+export function scheduleGroups(config: FlowsConfig): ScheduleGroup[] {
+  const groups = new Map<string, ScheduleGroup>();
+  for (const flow of config.flows) {
+    if (!flow.enabled) continue;
+    const cron = flow.schedule.cron.trim().split(/\s+/).join(' ');
+    const key = `${cron}|${flow.schedule.timeZone}`;
+    let group = groups.get(key);
+    if (!group) {
+      group = { name: scheduleName(cron, flow.schedule.timeZone), cron, timeZone: flow.schedule.timeZone, flows: [] };
+      groups.set(key, group);
+    }
+    group.flows.push(flow.id);
+  }
+  return [...groups.values()].sort((a, b) => a.name.localeCompare(b.name));
+}
+
+function scheduleName(cron: string, zone: string): string {
+  const zonePart = zone.toLowerCase().replace(/[^a-z0-9]+/g, '-');
+  const daily = /^(\d{1,2}) (\d{1,2}) \* \* \? \*$/.exec(cron);
+  if (daily) return `daily-${daily[2]!.padStart(2, '0')}${daily[1]!.padStart(2, '0')}-${zonePart}`.slice(0, 64);
+  const hash = createHash('sha256').update(`${cron}|${zone}`).digest('hex').slice(0, 8);
+  return `cron-${hash}-${zonePart}`.slice(0, 64);
+}

@@ -1,0 +1,32 @@
+// The collaborators of the pipeline's steps, as ports: the Lambdas wire AWS adapters (functions/support),
+// the local sync wires the same adapters to dynalite, s3rver and the emulators, tests wire fakes where
+// they need to. Each step takes only the part it uses (Pick<PipelineDeps, ...>).
+import type { MiExecutor } from '../extract/miExecutor.ts';
+import type { LoadTableRequest, LoadTableResult, WarehouseSession } from '../load/loadTypes.ts';
+import type { Log } from '../observability/logger.ts';
+import type { BlobStore } from '../staging/blobStore.ts';
+import type { RunLedger } from '../state/runLedger.ts';
+import type { TableLease } from '../state/tableLease.ts';
+import type { WatermarkStore } from '../state/watermarkStore.ts';
+import type { PipelineMetrics } from './pipelineMetrics.ts';
+import type { PlanStore } from './runPlan.ts';
+
+export type TableLoader = (request: LoadTableRequest) => Promise<LoadTableResult>;
+
+export interface PipelineDeps {
+  ledger: RunLedger;
+  watermarks: WatermarkStore;
+  leases: TableLease;
+  /** The staging bucket: plans/ and runs/. */
+  store: BlobStore;
+  plans: PlanStore;
+  /** An MI client for the tenant whose .ionapi JSON is in this secret (one per warm process). */
+  connectTenant(secretName: string): Promise<MiExecutor>;
+  /** A new warehouse session from the connection secret; the caller closes it. */
+  openWarehouse(secretName: string): Promise<WarehouseSession>;
+  loadTable: TableLoader;
+  metrics: PipelineMetrics;
+  log: Log;
+  /** Epoch ms. */
+  now(): number;
+}

@@ -1,0 +1,63 @@
+// The metrics the pipeline publishes, behind a port: Powertools EMF in Lambda (CloudWatch reads them from
+// the logs, no PutMetricData permission needed), a recording sink for the local sync and the tests.
+import type { Metrics } from '@aws-lambda-powertools/metrics';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+
+export const METRICS_NAMESPACE = 'CloudSuiteSync';
+/** Powertools adds `service` to every metric's dimensions: alarms must name it too. */
+export const METRICS_SERVICE = 'cloudsuite-sync';
+
+/** The dimensions a point is published with (a CloudWatch metric is identified by all of them). */
+export function metricDimensions(flow?: string): Record<string, string> {
+  return flow === undefined ? { service: METRICS_SERVICE } : { service: METRICS_SERVICE, Flow: flow };
+}
+
+/** Metric names the alarms and the dashboard refer to (infra/stack). */
+export const MetricNames = {
+  recordsExtracted: 'RecordsExtracted',
+  recordsLoaded: 'RecordsLoaded',
+  extractSeconds: 'ExtractSeconds',
+  loadSeconds: 'LoadSeconds',
+  /** One per table commit of a flow: the freshness alarm fires when none arrives in the expected interval. */
+  successfulCommits: 'SuccessfulCommits',
+  /** Seconds from the run's start to the commit: how old the freshest data is when it lands. */
+  commitLagSeconds: 'CommitLagSeconds',
+  runSeconds: 'RunSeconds',
+  failedUnits: 'FailedUnits',
+} as const;
+
+export type MetricName = (typeof MetricNames)[keyof typeof MetricNames];
+
+export interface MetricPoint {
+  name: MetricName;
+  unit: 'Count' | 'Seconds';
+  value: number;
+  /** Published with the Flow dimension (per-flow alarms and widgets); without it, as a run-level metric. */
+  flow?: string;
+}
+
+export interface PipelineMetrics {
+  publish(points: readonly MetricPoint[]): void;
+}
+
+/** EMF through Powertools: one metric blob per point so each carries exactly its own dimensions. */
+export class PowertoolsPipelineMetrics implements PipelineMetrics {
+  constructor(private readonly metrics: Metrics) {}
+
+  publish(points: readonly MetricPoint[]): void {
+    for (const point of points) {
+      const single = this.metrics.singleMetric();
+      if (point.flow !== undefined) single.addDimension('Flow', point.flow);
+      single.addMetric(point.name, point.unit === 'Count' ? MetricUnit.Count : MetricUnit.Seconds, point.value);
+    }
+  }
+}
+
+/** Keeps every point in memory (local sync summary, tests). */
+export class RecordingPipelineMetrics implements PipelineMetrics {
+  readonly points: MetricPoint[] = [];
+
+  publish(points: readonly MetricPoint[]): void {
+    this.points.push(...points);
+  }
+}

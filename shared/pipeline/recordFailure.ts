@@ -1,0 +1,76 @@
+// Record failure: the Catch target of Extract (one unit) and of Load/Commit (one table's units). It marks
+// the units failed in the ledger with the error's name and message only, so the healthy units still load
+// and commit, FinishRun can end the execution Failed naming them, and a rerun finds exactly these.
+import { LedgerTransitionError, type UnitStatus } from '../state/runLedger.ts';
+import { tableKey } from './flowsConfig.ts';
+import type { PipelineDeps } from './pipelineDeps.ts';
+import { unitOf, type PlannedUnit } from './runPlan.ts';
+
+/** The error object Step Functions puts at the Catch's ResultPath. */
+export interface CaughtError {
+  Error?: string;
+  Cause?: string;
+}
+
+export interface RecordFailureRequest {
+  plan: string;
+  /** The unit whose extraction failed, or */
+  unitId?: string;
+  /** the table whose load or commit failed (every unit of it not yet committed fails). */
+  table?: string;
+  error?: CaughtError;
+}
+
+export interface RecordFailureResult {
+  plan: string;
+  failed: string[];
+}
+
+const FAILABLE: readonly UnitStatus[] = ['pending', 'extracting', 'extracted', 'loading', 'loaded'];
+
+/**
+ * The failure as an Error: Step Functions' Error is the thrown error's name; a Lambda's Cause is JSON
+ * ({errorType, errorMessage, trace}) of which only the message is kept (never the stack).
+ */
+export function errorFromCaught(caught: CaughtError | undefined): Error {
+  const error = new Error(messageOf(caught?.Cause));
+  error.name = caught?.Error || 'Error';
+  return error;
+}
+
+function messageOf(cause: string | undefined): string {
+  if (!cause) return 'failed without a message';
+  try {
+    const parsed = JSON.parse(cause) as { errorMessage?: unknown };
+    if (parsed && typeof parsed === 'object' && typeof parsed.errorMessage === 'string') return parsed.errorMessage;
+  } catch {
+    // Not JSON: the cause is the message itself.
+  }
+  return cause;
+}
+
+export async function recordFailure(
+  request: RecordFailureRequest,
+  deps: Pick<PipelineDeps, 'plans' | 'ledger' | 'log'>,
+): Promise<RecordFailureResult> {
+  const plan = await deps.plans.get(request.plan);
+  deps.log.appendKeys({ runId: plan.runId });
+  let units: PlannedUnit[];
+  if (request.unitId !== undefined) units = [unitOf(plan, request.unitId)];
+  else if (request.table !== undefined) units = plan.units.filter((u) => tableKey(u.table) === request.table);
+  else throw new Error('record failure needs a unitId or a table');
+
+  const error = errorFromCaught(request.error);
+  const failed: string[] = [];
+  for (const unit of units) {
+    try {
+      await deps.ledger.transitionUnit(plan.unitsRunKey, unit.unitId, FAILABLE, 'failed', { error });
+      failed.push(unit.unitId);
+    } catch (transition) {
+      // Already failed, or committed before the table's failure: leave it as it is.
+      if (!(transition instanceof LedgerTransitionError)) throw transition;
+    }
+  }
+  deps.log.warn('units failed', { failed, error: error.name, ...(request.table ? { table: request.table } : {}) });
+  return { plan: request.plan, failed };
+}

@@ -1,0 +1,96 @@
+import { describe, expect, it } from 'vitest';
+import defaultConfig from '../../infra/flows.config.ts';
+import { ConfigError } from '#shared/config/configError.ts';
+import { DEFAULT_ENTITY_IDS } from '#shared/catalog/defaultCatalog.ts';
+import { cronProblem, scheduleGroups, targetTableOf, validateFlowsConfig, type FlowsConfigInput } from '#shared/pipeline/flowsConfig.ts';
+
+function withFlow(patch: Record<string, unknown>, index = 0): FlowsConfigInput {
+  const config = structuredClone(defaultConfig) as FlowsConfigInput;
+  config.flows[index] = { ...config.flows[index]!, ...patch } as FlowsConfigInput['flows'][number];
+  return config;
+}
+
+function problems(raw: unknown): string {
+  try {
+    validateFlowsConfig(raw, 'infra/flows.config.ts');
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as Error).message;
+  }
+  throw new Error('expected the configuration to be rejected');
+}
+
+describe('the flows configuration', () => {
+  it('ships the nine default entities for companies 100, 200 and 300, nightly in Stockholm with a staggered ledger slot', () => {
+    const { config } = validateFlowsConfig(defaultConfig);
+    expect(config.flows.map((f) => f.entity).sort()).toEqual([...DEFAULT_ENTITY_IDS].sort());
+    for (const flow of config.flows) {
+      expect(flow.companies).toEqual(['100', '200', '300']);
+      expect(flow.schedule.timeZone).toBe('Europe/Stockholm');
+      expect(flow.enabled).toBe(true);
+      expect(flow.maxVanishedShare).toBe(0.05);
+    }
+    expect(config.flows.find((f) => f.entity === 'purchase_orders')?.overlapDays).toBe(2);
+    const groups = scheduleGroups(config);
+    expect(groups.map((g) => [g.name, g.cron, g.flows.length])).toEqual([
+      ['daily-0200-europe-stockholm', '0 2 * * ? *', 7],
+      ['daily-0230-europe-stockholm', '30 2 * * ? *', 2],
+    ]);
+  });
+
+  it('names the flow and the field of every problem', () => {
+    const message = problems(withFlow({ schedule: { cron: '0 2 * * *', timeZone: 'Europe/Stokholm' }, overlapDays: -1 }, 3));
+    expect(message).toContain('flow "purchase-orders"');
+    expect(message).toMatch(/schedule\.cron: has 5 fields; EventBridge cron has 6/);
+    expect(message).toMatch(/schedule\.timeZone: an IANA time zone name/);
+    expect(message).toMatch(/overlapDays: /);
+  });
+
+  it.each([
+    ['a dot', 'main.cloud'],
+    ['a backtick', 'main`x'],
+    ['a space', 'my schema'],
+    ['upper case', 'Finance'],
+    ['a quote', "o'brien"],
+  ])('refuses a catalog, schema or table name with %s', (_what, name) => {
+    expect(problems(withFlow({ target: { schema: name } }))).toMatch(/flow "suppliers" is invalid:[\s\S]*target\.schema: lower-case letters, digits and _ only/);
+    const config = structuredClone(defaultConfig) as FlowsConfigInput;
+    config.warehouse.catalog = name;
+    expect(problems(config)).toMatch(/warehouse\.catalog: lower-case letters/);
+  });
+
+  it('checks references between flows, tenants and entities', () => {
+    expect(problems(withFlow({ tenant: 'OTHER' }))).toMatch(/flow "suppliers": tenant: unknown tenant "OTHER"; defined tenants: ACME_PRD/);
+    expect(problems(withFlow({ entity: 'invoices' }))).toMatch(/flow "suppliers": entity: unknown entity "invoices"/);
+    expect(problems(withFlow({ divisions: ['A01'] }))).toMatch(/flow "suppliers": divisions: entity "suppliers" is read per company/);
+    expect(problems(withFlow({ initialSince: '2024-01-01' }))).toMatch(/initialSince: entity "suppliers" is a snapshot/);
+    expect(problems(withFlow({ initialSince: '2024-02-30' }, 3))).toMatch(/flow "purchase-orders" is invalid:[\s\S]*initialSince: a calendar date/);
+  });
+
+  it('refuses two flows that would share watermarks or mix entities in one table', () => {
+    const twice = structuredClone(defaultConfig) as FlowsConfigInput;
+    twice.flows.push({ ...twice.flows[0]!, id: 'suppliers-again', companies: ['300'] });
+    expect(problems(twice)).toMatch(/flow "suppliers-again": companies: company 300 of entity "suppliers" is already synced by flow "suppliers"/);
+    const mixed = withFlow({ target: { table: 'purchase_orders' } }, 0);
+    expect(problems(mixed)).toMatch(/table main\.cloudsuite\.purchase_orders is also the target of flow/);
+  });
+
+  it('resolves target tables: defaults, overrides and one table per company', () => {
+    const { config } = validateFlowsConfig(withFlow({ target: { catalog: 'finance', table: 'vendors' }, tablePerCompany: true }));
+    const flow = config.flows[0]!;
+    expect(targetTableOf(config, flow, '200')).toEqual({ catalog: 'finance', schema: 'cloudsuite', name: 'vendors_200' });
+    expect(targetTableOf(config, config.flows[1]!, '100')).toEqual({ catalog: 'main', schema: 'cloudsuite', name: 'gl_accounts' });
+  });
+
+  it('validates extra entities with the catalog rules and lets flows use them', () => {
+    const config = structuredClone(defaultConfig) as FlowsConfigInput;
+    config.extraEntities = [{ id: 'items', source: { kind: 'exportmi', table: 'MITMAS', prefix: 'MM' }, key: ['CONO'], fields: [], strategy: 'snapshot' }];
+    expect(problems(config)).toMatch(/extraEntities: entity "items" is invalid/);
+  });
+
+  it('checks the shape of an EventBridge cron', () => {
+    expect(cronProblem('0 2 * * ? *')).toBeUndefined();
+    expect(cronProblem('0 6 ? * MON-FRI *')).toBeUndefined();
+    expect(cronProblem('0 2 * * * *')).toMatch(/exactly one of day-of-month/);
+  });
+});

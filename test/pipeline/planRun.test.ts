@@ -1,0 +1,131 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import defaultConfig from '../../infra/flows.config.ts';
+import type { MiExecutor } from '#shared/extract/miExecutor.ts';
+import { validateFlowsConfig, type FlowsConfigInput } from '#shared/pipeline/flowsConfig.ts';
+import { planRun, type PlanDeps } from '#shared/pipeline/planRun.ts';
+import { PlanStore } from '#shared/pipeline/runPlan.ts';
+import { LocalFolderBlobStore } from '#shared/staging/localFolderBlobStore.ts';
+import { DynamoRunLedger } from '#shared/state/dynamoRunLedger.ts';
+import { DynamoWatermarkStore } from '#shared/state/dynamoWatermarkStore.ts';
+import { startDynalite, type DynamoEmulator } from '../support/awsEmulators.ts';
+import { capturingLog } from '../support/cloudSuite.ts';
+
+let dynamo: DynamoEmulator;
+beforeAll(async () => {
+  dynamo = await startDynalite();
+});
+afterAll(async () => {
+  await dynamo?.close();
+});
+
+/** M3 as far as Plan sees it: MNS100MI/LstDivisions per company. */
+const divisionsMi: MiExecutor = {
+  async execute(request) {
+    const company = request.inputs?.CONO ?? '';
+    return { records: ['A01', 'B10'].map((d) => ({ CONO: company, DIVI: `${company.slice(0, 1)}${d}` })) } as never;
+  },
+};
+
+async function setUp(config: FlowsConfigInput = defaultConfig) {
+  const stateTableName = await dynamo.createStateTable();
+  const store = new LocalFolderBlobStore(await mkdtemp(path.join(tmpdir(), 'plan-')));
+  const deps: PlanDeps = {
+    ledger: new DynamoRunLedger({ documents: dynamo.documents, stateTableName }),
+    watermarks: new DynamoWatermarkStore({ documents: dynamo.documents, stateTableName }),
+    plans: new PlanStore(store),
+    connectTenant: async () => divisionsMi,
+    log: capturingLog(),
+    now: Date.now,
+    flows: validateFlowsConfig(config),
+  };
+  const plan = (executionName: string, input: unknown) => planRun({ executionName, startedAt: '2026-11-20T01:00:05.000Z', input }, deps);
+  return { deps, plan };
+}
+
+const withInitialSince = (): FlowsConfigInput => {
+  const config = structuredClone(defaultConfig) as FlowsConfigInput;
+  config.flows = config.flows.map((f) => (f.id === 'purchase-order-lines' ? { ...f, initialSince: '2024-01-01' } : f));
+  return config;
+};
+
+describe('Plan', () => {
+  it('expands flows × companies × divisions into units with windows from watermarks minus the overlap', async () => {
+    const { deps, plan } = await setUp(withInitialSince());
+    const key = { tenant: 'ACME_PRD', entity: 'purchase_orders', company: '100', division: '' };
+    await deps.watermarks.advance(key, { changeDate: '20261110', changeStamp: '2026111000001000000000000000000', runId: 'earlier' });
+
+    const result = await plan('exec-1', {});
+    expect(result).toMatchObject({ duplicate: false, plan: 'plans/exec-1.json', runKey: 'exec-1' });
+    expect(result.units).toHaveLength(8 * 3 + 3 * 2);
+    expect(result.units).toContain('gl-accounts/200/2A01');
+    const doc = await deps.plans.get(result.plan);
+    const unit = (id: string) => doc.units.find((u) => u.unitId === id)!;
+    expect(unit('purchase-orders/100')).toMatchObject({ window: { since: '20261108', until: null }, advancesWatermark: true, table: { catalog: 'main', schema: 'cloudsuite', name: 'purchase_orders' } });
+    expect(unit('purchase-orders/200').window).toEqual({ since: null, until: null });
+    expect(unit('purchase-order-lines/300').window).toEqual({ since: '20240101', until: null });
+    expect(unit('suppliers/100').window).toEqual({ since: null, until: null });
+    expect(unit('gl-accounts/100/1A01').unitPrefix).toBe(`runs/ACME_PRD/${doc.runId}/gl-accounts/100/1A01`);
+    expect(Object.keys(doc.entities).sort()).toHaveLength(9);
+    expect(doc.tenants).toEqual({ ACME_PRD: { secretName: 'cloudsuite-sync/tenants/ACME_PRD', timeZone: 'Europe/Stockholm' } });
+    const units = await deps.ledger.listUnits('exec-1');
+    expect(units.every((u) => u.status === 'pending')).toBe(true);
+    expect(units).toHaveLength(30);
+  });
+
+  it('plans a per-company backfill from the console input: its window, and no watermark moves', async () => {
+    const { deps, plan } = await setUp();
+    const result = await plan('backfill-1', { flows: ['purchase-orders', 'gl-accounts'], companies: '200', divisions: ['2B10'], since: '2025-01-01', until: '2025-03-31' });
+    expect(result.units).toEqual(['purchase-orders/200', 'gl-accounts/200/2B10']);
+    const doc = await deps.plans.get(result.plan);
+    expect(doc.mode).toBe('backfill');
+    expect(doc.units[0]).toMatchObject({ window: { since: '20250101', until: '20250331' }, advancesWatermark: false });
+    expect(doc.units[1]).toMatchObject({ window: { since: null, until: null }, advancesWatermark: false });
+  });
+
+  it('plans a full read that still advances watermarks', async () => {
+    const { deps, plan } = await setUp();
+    await deps.watermarks.advance({ tenant: 'ACME_PRD', entity: 'ap_ledger', company: '100', division: '' }, { changeDate: '20261110', changeStamp: '1', runId: 'x' });
+    const doc = await deps.plans.get((await plan('full-1', { flows: 'ap-ledger', mode: 'full' })).plan);
+    expect(doc.units.map((u) => [u.unitId, u.window.since, u.advancesWatermark])).toEqual([
+      ['ap-ledger/100', null, true],
+      ['ap-ledger/200', null, true],
+      ['ap-ledger/300', null, true],
+    ]);
+  });
+
+  it('ends a second delivery of the same scheduled start quietly, and reuses its own plan when Plan is retried', async () => {
+    const { plan } = await setUp();
+    const input = { trigger: 'schedule', schedule: 'daily-0230-europe-stockholm', scheduledTime: '2026-11-20T01:30:00Z', flows: ['ap-ledger', 'gl-transactions'] };
+    const first = await plan('exec-a', input);
+    expect(first).toMatchObject({ duplicate: false, runKey: 'schedule#daily-0230-europe-stockholm#2026-11-20T01:30:00Z' });
+    expect(first.units).toHaveLength(6);
+    const again = await plan('exec-a', input);
+    expect({ ...again, message: '' }).toEqual({ ...first, message: '' });
+    const duplicate = await plan('exec-b', input);
+    expect(duplicate).toMatchObject({ duplicate: true, units: [], plan: '' });
+    expect(duplicate.message).toMatch(/already started by execution "exec-a"/);
+    const nextDay = await plan('exec-c', { ...input, scheduledTime: '2026-11-21T01:30:00Z' });
+    expect(nextDay.duplicate).toBe(false);
+  });
+
+  it('rejects console input it cannot honour, saying which field and why', async () => {
+    const { plan } = await setUp();
+    await expect(plan('bad-1', { flows: ['invoices'] })).rejects.toThrow(/flows: unknown flow "invoices"; configured flows: suppliers/);
+    await expect(plan('bad-2', { flows: ['suppliers'], companies: ['999'] })).rejects.toThrow(/companies: 999 not configured/);
+    await expect(plan('bad-3', { flows: ['suppliers'], divisions: ['A01'] })).rejects.toThrow(/divisions: none of the selected flows/);
+    await expect(plan('bad-4', { since: '2026-13-01' })).rejects.toThrow(/since: a calendar date/);
+    await expect(plan('bad-5', { rerunOf: 'never-ran' })).rejects.toThrow(/no plan for execution "never-ran"/);
+  });
+
+  it('refuses a run too large for the 25,000-event execution history', async () => {
+    const config = structuredClone(defaultConfig) as FlowsConfigInput;
+    const companies = Array.from({ length: 900 }, (_, i) => String(i + 1));
+    config.flows = [{ id: 'orders', entity: 'purchase_orders', tenant: 'ACME_PRD', companies, tablePerCompany: true, schedule: { cron: '0 2 * * ? *', timeZone: 'UTC' } }];
+    const { plan } = await setUp(config);
+    await expect(plan('huge', {})).rejects.toThrow(/900 units in 900 tables: about 22531 Step Functions history events/);
+    expect((await plan('half', { companies: companies.slice(0, 450) })).units).toHaveLength(450);
+  });
+});

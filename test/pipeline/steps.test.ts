@@ -1,0 +1,123 @@
+// The steps' own contracts, without the state machine: event validation, idempotent repeats (Step
+// Functions may invoke a step again after losing its answer), and what failures leave in the ledger.
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import defaultConfig from '../../infra/flows.config.ts';
+import { createExtractHandler } from '../../functions/extract.ts';
+import { createCommitHandler } from '../../functions/commit.ts';
+import type { MiExecutor } from '#shared/extract/miExecutor.ts';
+import { extractPlannedUnit } from '#shared/pipeline/extractPlannedUnit.ts';
+import { finishRun } from '#shared/pipeline/finishRun.ts';
+import { validateFlowsConfig } from '#shared/pipeline/flowsConfig.ts';
+import type { PipelineDeps } from '#shared/pipeline/pipelineDeps.ts';
+import { RecordingPipelineMetrics } from '#shared/pipeline/pipelineMetrics.ts';
+import { planRun } from '#shared/pipeline/planRun.ts';
+import { errorFromCaught, recordFailure } from '#shared/pipeline/recordFailure.ts';
+import { PlanStore } from '#shared/pipeline/runPlan.ts';
+import { LocalFolderBlobStore } from '#shared/staging/localFolderBlobStore.ts';
+import { DynamoRunLedger } from '#shared/state/dynamoRunLedger.ts';
+import { DynamoTableLease } from '#shared/state/dynamoTableLease.ts';
+import { DynamoWatermarkStore } from '#shared/state/dynamoWatermarkStore.ts';
+import { startDynalite, type DynamoEmulator } from '../support/awsEmulators.ts';
+import { capturingLog } from '../support/cloudSuite.ts';
+
+let dynamo: DynamoEmulator;
+beforeAll(async () => {
+  dynamo = await startDynalite();
+});
+afterAll(async () => {
+  await dynamo?.close();
+});
+
+const noCloudSuite: MiExecutor = {
+  execute: async () => {
+    throw new Error('CloudSuite must not be called');
+  },
+};
+
+async function planned(input: unknown) {
+  const stateTableName = await dynamo.createStateTable();
+  const store = new LocalFolderBlobStore(await mkdtemp(path.join(tmpdir(), 'steps-')));
+  const deps: PipelineDeps = {
+    ledger: new DynamoRunLedger({ documents: dynamo.documents, stateTableName }),
+    watermarks: new DynamoWatermarkStore({ documents: dynamo.documents, stateTableName }),
+    leases: new DynamoTableLease({ documents: dynamo.documents, stateTableName }),
+    store,
+    plans: new PlanStore(store),
+    connectTenant: async () => noCloudSuite,
+    openWarehouse: async () => {
+      throw new Error('no warehouse here');
+    },
+    loadTable: async () => {
+      throw new Error('no loader here');
+    },
+    metrics: new RecordingPipelineMetrics(),
+    log: capturingLog(),
+    now: Date.now,
+  };
+  const result = await planRun({ executionName: 'exec-1', startedAt: '2026-11-20T01:00:00.000Z', input }, { ...deps, flows: validateFlowsConfig(defaultConfig) });
+  return { deps, result };
+}
+
+describe('the pipeline steps', () => {
+  it('reject a payload they do not understand, naming the field', async () => {
+    const extract = createExtractHandler(() => {
+      throw new Error('not reached');
+    });
+    await expect(extract({ plan: 'plans/x.json' })).rejects.toThrow(/Extract event is invalid:[\s\S]*unitId/);
+    const commit = createCommitHandler(() => {
+      throw new Error('not reached');
+    });
+    await expect(commit({ plan: 'p', table: 't', units: [{ unitId: 'u', records: -1, maxChangeStamp: null, maxChangeDate: '2026' }] })).rejects.toThrow(
+      /Commit event is invalid:[\s\S]*units\[0\]\.records[\s\S]*units\[0\]\.maxChangeDate/,
+    );
+  });
+
+  it('Extract repeated after the unit was staged answers complete without calling CloudSuite again', async () => {
+    const { deps, result } = await planned({ flows: ['suppliers'], companies: ['100'] });
+    const runKey = result.runKey;
+    await deps.ledger.transitionUnit(runKey, 'suppliers/100', ['pending'], 'extracting');
+    await deps.ledger.transitionUnit(runKey, 'suppliers/100', ['extracting'], 'extracted', { recordsExtracted: 40 });
+    expect(await extractPlannedUnit({ plan: result.plan, unitId: 'suppliers/100' }, deps)).toEqual({
+      plan: result.plan, unitId: 'suppliers/100', status: 'complete', invocation: 1, records: 40,
+    });
+  });
+
+  it('keeps only the error\'s name and message from a Lambda failure', async () => {
+    const caught = { Error: 'MiError', Cause: JSON.stringify({ errorType: 'MiError', errorMessage: 'CRS620MI/LstSuppliers: NOK', trace: ['at x (/var/task/index.mjs:1:1)'] }) };
+    const error = errorFromCaught(caught);
+    expect([error.name, error.message]).toEqual(['MiError', 'CRS620MI/LstSuppliers: NOK']);
+    expect(errorFromCaught({ Error: 'States.Timeout', Cause: 'Task timed out' }).message).toBe('Task timed out');
+
+    const { deps, result } = await planned({ flows: ['suppliers'] });
+    expect(await recordFailure({ plan: result.plan, table: 'main.cloudsuite.suppliers', error: caught }, deps)).toEqual({
+      plan: result.plan, failed: ['suppliers/100', 'suppliers/200', 'suppliers/300'],
+    });
+    const unit = await deps.ledger.getUnit(result.runKey, 'suppliers/200');
+    expect(unit).toMatchObject({ status: 'failed', error: { name: 'MiError', message: 'CRS620MI/LstSuppliers: NOK' } });
+    expect(JSON.stringify(unit)).not.toContain('/var/task');
+  });
+
+  it('FinishRun fails units an execution left unfinished and names every failed unit in the cause', async () => {
+    const { deps, result } = await planned({ flows: ['ap-ledger'] });
+    const runKey = result.runKey;
+    for (const unitId of ['ap-ledger/100', 'ap-ledger/200']) {
+      await deps.ledger.transitionUnit(runKey, unitId, ['pending'], 'extracting');
+      await deps.ledger.transitionUnit(runKey, unitId, ['extracting'], 'extracted', { recordsExtracted: 5 });
+      await deps.ledger.transitionUnit(runKey, unitId, ['extracted'], 'loading');
+      await deps.ledger.transitionUnit(runKey, unitId, ['loading'], 'loaded', { recordsLoaded: 5 });
+      await deps.ledger.transitionUnit(runKey, unitId, ['loaded'], 'committed');
+    }
+    const finished = await finishRun({ plan: result.plan }, deps);
+    expect(finished).toMatchObject({ status: 'failed', units: 3, failed: 1, recordsExtracted: 10, recordsLoaded: 10 });
+    expect(finished.cause).toBe(
+      '1 of 3 units failed: ap-ledger/300 (UnitNotFinished: stopped in status pending: execution "exec-1" ended before the unit committed). ' +
+        'The other units committed. Replay the failed ones with the input {"rerunOf": "exec-1"}',
+    );
+    expect(await deps.ledger.getRun(runKey)).toMatchObject({ status: 'failed', summary: { byStatus: { committed: 2, failed: 1 } } });
+    // Step Functions may run FinishRun again: same answer, the run stays failed.
+    expect((await finishRun({ plan: result.plan }, deps)).status).toBe('failed');
+  });
+});
