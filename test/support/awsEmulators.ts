@@ -1,6 +1,6 @@
 // The AWS emulators in-process on random loopback ports (dynalite for DynamoDB, s3rver for S3), with
 // real SDK clients built by the product's own client factories, so tests exercise the wire protocol.
-import crypto from 'node:crypto';
+import { enableS3rverContinuationTokens } from '../../shared/aws/local/localAwsEmulators.ts';
 import { mkdtemp, rm } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -62,30 +62,7 @@ export async function startDynalite(): Promise<DynamoEmulator> {
   };
 }
 
-let desPatched = false;
-
-/**
- * s3rver 3.7.1 encrypts ListObjectsV2 continuation tokens with single DES ('des', i.e. DES-CBC), which
- * OpenSSL 3 (Node 17+) only offers through its legacy provider: every truncated listing (more than
- * 1000 keys) fails with InternalError. Two-key triple DES with both keys equal (K‖K, EDE) computes exactly
- * single DES, and is in the default provider, so 'des' is mapped onto it. Only that algorithm name is
- * touched, and only in processes that start s3rver.
- */
-export function enableS3rverContinuationTokens(): void {
-  if (desPatched) return;
-  desPatched = true;
-  const createCipheriv = crypto.createCipheriv;
-  const createDecipheriv = crypto.createDecipheriv;
-  const asDesEde = (algorithm: string, key: crypto.CipherKey): [string, crypto.CipherKey] =>
-    algorithm.toLowerCase() === 'des' && Buffer.isBuffer(key) && key.length === 8
-      ? ['des-ede-cbc', Buffer.concat([key, key])]
-      : [algorithm, key];
-  const patched = crypto as unknown as Record<'createCipheriv' | 'createDecipheriv', (...args: unknown[]) => unknown>;
-  patched.createCipheriv = (algorithm: unknown, key: unknown, ...rest: unknown[]) =>
-    (createCipheriv as (...args: unknown[]) => unknown)(...asDesEde(algorithm as string, key as crypto.CipherKey), ...rest);
-  patched.createDecipheriv = (algorithm: unknown, key: unknown, ...rest: unknown[]) =>
-    (createDecipheriv as (...args: unknown[]) => unknown)(...asDesEde(algorithm as string, key as crypto.CipherKey), ...rest);
-}
+export { enableS3rverContinuationTokens };
 
 export async function startS3rver(): Promise<S3Emulator> {
   enableS3rverContinuationTokens();

@@ -26,20 +26,4 @@ export async function stagedRecords(store: LocalFolderBlobStore, unitPrefix: str
   return out;
 }
 
-/** A log that records every line, to assert on what was (and was not) logged. */
-export function capturingLog(): Log & { lines: { level: string; message: string; extra: unknown[] }[] } {
-  const lines: { level: string; message: string; extra: unknown[] }[] = [];
-  const at = (level: string) => (message: unknown, ...extra: unknown[]) => {
-    lines.push({ level, message: String(message), extra });
-  };
-  const log = {
-    lines,
-    debug: at('debug'),
-    info: at('info'),
-    warn: at('warn'),
-    error: at('error'),
-    appendKeys: () => undefined,
-    createChild: () => log,
-  };
-  return log as unknown as Log & { lines: typeof lines };
-}
+export { capturingLog } from '../ionapi/support.ts';

@@ -51,7 +51,7 @@ let desPatched = false;
  * s3rver 3.7.1 encrypts ListObjectsV2 continuation tokens with single DES, which OpenSSL 3 (Node 17+) only
  * has in its legacy provider, so listings of more than 1000 keys fail. Two-key triple DES with K‖K computes
  * exactly single DES and is in the default provider: 'des' is mapped onto it, only in processes that start
- * s3rver. (Same patch as test/support/awsEmulators.ts, which can import it from here.)
+ * s3rver.
  */
 export function enableS3rverContinuationTokens(): void {
   if (desPatched) return;
