@@ -6,6 +6,9 @@ const USER_ERRORS = new Set([
   'ConfigError', 'IonApiFileError', 'IonAuthError', 'MiError', 'MiProtocolError', 'TransientError', 'DeadlineExceededError',
   'ExtractionError', 'DuplicateKeyError', 'CursorStuckError', 'ExportResultError', 'ReadCapReachedError', 'StagedDataError',
   'UsageError', 'BlobNotFoundError',
+  // Found by test/hostile: these carry a complete message for the user (entity, key, field, what to do) but
+  // were printed as "unexpected error".
+  'BlankKeyError', 'RecordValueError', 'LoadError',
 ]);
 
 export class UsageError extends Error {

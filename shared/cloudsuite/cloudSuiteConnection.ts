@@ -21,6 +21,15 @@ export interface ConnectOptions {
 
 export function connectCloudSuite(config: IonApiConfig, options: ConnectOptions = {}): CloudSuiteConnection {
   const log = options.log ?? logger;
+  // Unknown keys are accepted (Infor adds keys over time) but never silently: the CLI commands and the
+  // pipeline all connect here, so one warning, naming the keys and never a value, reaches every caller
+  // (before test/hostile found it, only `check` mentioned them).
+  if (config.unknownKeys.length > 0) {
+    const keys = config.unknownKeys.map((key) => JSON.stringify(key.slice(0, 40))).join(', ');
+    log.warn(`.ionapi from ${config.source}: ignoring key(s) this version does not use: ${keys}; if one is a misspelt key, fix the file or download it again`, {
+      tenant: config.tenant,
+    });
+  }
   const tokens = new TokenProvider({ config, cache: options.cache ?? new InMemoryTokenCache(), log });
   const mi = new MiClient({
     apiBaseUrl: config.apiBaseUrl, tokens, log,

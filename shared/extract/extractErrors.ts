@@ -9,6 +9,15 @@ export class DuplicateKeyError extends ExtractionError {
   override name = 'DuplicateKeyError';
 }
 
+/**
+ * A record whose key has a blank field other than DIVI (blank on company-level records): it cannot be told
+ * apart from other records with the same gap, and would upsert over them. Added by the hostile-input tests
+ * (test/hostile): before, such a record was staged and loaded under a key like ["100",""].
+ */
+export class BlankKeyError extends ExtractionError {
+  override name = 'BlankKeyError';
+}
+
 /** A paging cursor that would not move forward: the server did not honour the start key or conditions. */
 export class CursorStuckError extends ExtractionError {
   override name = 'CursorStuckError';

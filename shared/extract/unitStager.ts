@@ -6,9 +6,12 @@ import type { MiRecord } from '../m3/miTypes.ts';
 import { joinKey, type BlobStore } from '../staging/blobStore.ts';
 import { MANIFEST_NAME, partFileName, type StagedFile, type UnitManifest } from '../staging/manifest.ts';
 import { PartWriter } from '../staging/partWriter.ts';
-import { DuplicateKeyError } from './extractErrors.ts';
+import { BlankKeyError, DuplicateKeyError } from './extractErrors.ts';
 import type { ReadWindow } from './pagedRead.ts';
 import { changeStamp, recordHash, recordKey, SOURCE_SYSTEM, type SourceCall, type StagedRecord } from './stagedRecord.ts';
+
+/** Key fields M3 leaves blank on purpose: DIVI on company-level records. Every other key field must hold a value. */
+const KEY_FIELDS_THAT_MAY_BE_BLANK: ReadonlySet<string> = new Set(['DIVI']);
 
 export interface UnitIdentity {
   tenant: string;
@@ -65,6 +68,15 @@ export class UnitStager {
     const dateField = entity.changeFields.date;
     for (const record of records) {
       const key = recordKey(entity, record);
+      const blank = entity.key.find((k) => !KEY_FIELDS_THAT_MAY_BE_BLANK.has(k) && (record[k] ?? '').trim() === '');
+      if (blank !== undefined) {
+        const call = `${this.sourceCall.program}/${this.sourceCall.transaction}${this.sourceCall.table ? ` on ${this.sourceCall.table}` : ''}`;
+        throw new BlankKeyError(
+          `${entity.id}, company ${company}${division ? ` division ${division}` : ''}: ${call} returned a record whose key field ${blank} is blank ` +
+            `(key ${key}); nothing was staged as complete. Only DIVI may be blank in a key: correct the record in M3, or the entity's key fields ` +
+            'in the catalog, then re-run',
+        );
+      }
       if (this.keys.has(key)) {
         throw new DuplicateKeyError(
           `${entity.id}, company ${company}${division ? ` division ${division}` : ''}: key ${key} was read twice in one extraction; ` +

@@ -81,8 +81,8 @@ export function buildMiUrl(apiBaseUrl: string, request: MiRequest): string {
   return `${base}/M3/m3api-rest/v2/execute/${program}/${transaction}?${query.join('&')}`;
 }
 
-/** Reads a body within `timeoutMs`; rejects with a TimeoutError-named error when it does not arrive. */
-async function readBody(response: Response, timeoutMs: number): Promise<string> {
+/** Reads a body's bytes within `timeoutMs`; rejects with a TimeoutError-named error when it does not arrive. */
+async function readBody(response: Response, timeoutMs: number): Promise<Uint8Array> {
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
@@ -91,9 +91,36 @@ async function readBody(response: Response, timeoutMs: number): Promise<string> 
     }, timeoutMs);
   });
   try {
-    return await Promise.race([response.text(), timedOut]);
+    return new Uint8Array(await Promise.race([response.arrayBuffer(), timedOut]));
   } finally {
     clearTimeout(timer);
+  }
+}
+
+/**
+ * MI answers are UTF-8 JSON. `response.text()` would turn bytes that are not UTF-8 (a proxy re-encoding
+ * to Latin-1, a damaged record) into U+FFFD without a trace, and the damaged text would be staged and
+ * loaded as if M3 had sent it; so the body is decoded strictly (found by test/hostile). A body that
+ * only ends inside a character was cut in transit and is retried like any truncated body.
+ */
+function decodeMiBody(call: MiCall, body: Uint8Array): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(body);
+  } catch {
+    let cutShort = true;
+    try {
+      new TextDecoder('utf-8', { fatal: true }).decode(body, { stream: true });
+    } catch {
+      cutShort = false;
+    }
+    if (cutShort) throw new MiProtocolError(call.program, call.transaction, 'the body ends inside a UTF-8 character (cut in transit)', true);
+    throw new MiProtocolError(
+      call.program,
+      call.transaction,
+      'the body is not valid UTF-8, so decoding it would silently replace characters in the records (nothing was staged from it); ' +
+        'look for a proxy or gateway between here and ION that re-encodes responses',
+      false,
+    );
   }
 }
 
@@ -182,7 +209,7 @@ export class MiClient {
               }
               // Other statuses become ky HTTPErrors: retried by the schedule or mapped in beforeError.
               if (answer.status !== 200 && answer.status !== 400) return undefined;
-              let body: string;
+              let body: Uint8Array;
               try {
                 body = await readBody(answer, Math.max(1, this.attemptTimeoutMs - (Date.now() - attemptStartedAtMs)));
               } catch (error) {
@@ -190,7 +217,7 @@ export class MiClient {
                 return ky.retry({ delay: schedule.planRetry({ reason, status: answer.status, cause: error }), code: 'BODY_READ' });
               }
               try {
-                records = parseMiResponse(call, answer.status, body);
+                records = parseMiResponse(call, answer.status, decodeMiBody(call, body));
               } catch (error) {
                 if (!(error instanceof MiProtocolError && error.retryable)) throw error;
                 const delay = schedule.planRetry({ reason: 'protocol', status: answer.status, cause: error });
