@@ -1,12 +1,14 @@
 // The main job on a laptop: the REAL state machine (synthesized from the CDK app) run by aws-local-stepfunctions
 // with the real Lambda handlers in process, DynamoDB and S3 served by dynalite and s3rver, secrets in memory,
 // CloudSuite and Databricks from the bundled emulators (or a real tenant and warehouse). All state lives in
-// the state folder, so the next run is incremental; `reset` starts over.
+// the state folder, so the next run is incremental; `reset` starts over. `startLocalSync` keeps those services
+// up for several executions, which may run at the same time (e.g. a schedule and a rerun racing for a table).
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { DeleteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
 import { createExtractHandler } from '../../functions/extract.ts';
 import { createCommitHandler } from '../../functions/commit.ts';
@@ -35,10 +37,12 @@ import { warehouseOpener } from '../../shared/pipeline/warehouseSessions.ts';
 import { DeadlineExceededError } from '../../shared/runtime/deadline.ts';
 import { DynamoRunLedger } from '../../shared/state/dynamoRunLedger.ts';
 import { DynamoTableLease } from '../../shared/state/dynamoTableLease.ts';
+import type { TableLease } from '../../shared/state/tableLease.ts';
 import { DynamoWatermarkStore } from '../../shared/state/dynamoWatermarkStore.ts';
 import type { RunRecord, UnitRecord } from '../../shared/state/runLedger.ts';
 import { ensureStateTable } from '../../shared/state/stateTable.ts';
 import type { CloudSuiteEmulator, Knobs, Volume } from '../../test/emulators/cloudsuite/index.ts';
+import type { WarehouseEmulator } from '../../test/emulators/databricks/index.ts';
 import defaultFlowsConfig from '../flows.config.ts';
 import { StateNames, TaskStates, type PipelineFunctionName } from '../stack/stateNames.ts';
 import { awsHistoryEventCount, type LocalEvent } from './historyEvents.ts';
@@ -100,6 +104,8 @@ export interface LocalSyncOptions {
   miCallsPerExtract?: number;
   /** Wraps a Task state's handler (e.g. to make one unit fail). */
   wrapTask?: (state: string, handler: TaskHandler) => TaskHandler;
+  /** Wraps the table leases the Load handlers use (e.g. to record who waited for whom). */
+  wrapLeases?: (leases: TableLease) => TableLease;
 }
 
 export interface TaskInvocation {
@@ -129,7 +135,28 @@ export interface LocalSyncResult {
   warehouse: string;
   howToQuery: string;
   tables: string[];
+  /** Metric points published so far (shared by the executions of one session). */
   metrics: RecordingPipelineMetrics;
+}
+
+/** What belongs to one execution; everything else in LocalSyncOptions belongs to the session's services. */
+export type LocalExecutionOptions = Pick<
+  LocalSyncOptions,
+  'flows' | 'companies' | 'divisions' | 'since' | 'until' | 'mode' | 'rerunOf' | 'input' | 'executionName' | 'wrapTask'
+>;
+
+/** Started services (dynalite, s3rver, secrets, CloudSuite, warehouse) on which executions run. */
+export interface LocalSyncSession {
+  /** Runs one execution of the state machine to its end; several may run at once on one session. */
+  execute(options?: LocalExecutionOptions): Promise<LocalSyncResult>;
+  /** The handlers' collaborators on these services (watermarks, ledger, leases, …), to look at state. */
+  deps: PipelineDeps;
+  /** The bundled emulators, when in use. */
+  cloudSuiteEmulator?: CloudSuiteEmulator;
+  warehouseEmulator?: WarehouseEmulator;
+  /** The SDK clients behind the ledger, watermarks, leases and staging store (chaos tests add fault middleware). */
+  aws: LocalEnvironment['aws'];
+  close(): Promise<void>;
 }
 
 interface LocalEnvironment {
@@ -138,6 +165,7 @@ interface LocalEnvironment {
   cloudSuite: LocalCloudSuite;
   warehouse: LocalWarehouse;
   metrics: RecordingPipelineMetrics;
+  aws: { s3: S3Client; documents: DynamoDBDocumentClient };
   close(): Promise<void>;
 }
 
@@ -210,7 +238,7 @@ async function openEnvironment(options: LocalSyncOptions, stateDir: string, log:
     const deps: PipelineDeps = {
       ledger: new DynamoRunLedger({ documents, stateTableName }),
       watermarks: new DynamoWatermarkStore({ documents, stateTableName }),
-      leases: new DynamoTableLease({ documents, stateTableName }),
+      leases: (options.wrapLeases ?? ((leases) => leases))(new DynamoTableLease({ documents, stateTableName })),
       store,
       plans: new PlanStore(store),
       connectTenant: async (secretName) => budgeted(await tenantsConnector.connect(secretName), options.miCallsPerExtract),
@@ -220,14 +248,14 @@ async function openEnvironment(options: LocalSyncOptions, stateDir: string, log:
       log,
       now: Date.now,
     };
-    return { deps, flows, cloudSuite, warehouse, metrics, close };
+    return { deps, flows, cloudSuite, warehouse, metrics, aws: { s3: s3.s3, documents }, close };
   } catch (error) {
     await close();
     throw error;
   }
 }
 
-function executionInput(options: LocalSyncOptions): Record<string, unknown> {
+function executionInput(options: LocalExecutionOptions): Record<string, unknown> {
   if (options.input) return options.input;
   if (options.rerunOf) return { rerunOf: options.rerunOf };
   return {
@@ -274,6 +302,16 @@ function describeOutcome(state: string, output: Record<string, unknown>): string
 
 export async function runLocalSync(options: LocalSyncOptions = {}): Promise<LocalSyncResult> {
   const started = performance.now();
+  const session = await startLocalSync(options);
+  try {
+    return { ...(await session.execute(options)), durationMs: performance.now() - started };
+  } finally {
+    await session.close();
+  }
+}
+
+/** Starts the services of a local sync; the caller runs executions on them and closes the session. */
+export async function startLocalSync(options: LocalSyncOptions = {}): Promise<LocalSyncSession> {
   const stateDir = path.resolve(options.stateDir ?? '.cloudsuite-sync');
   const progress = options.progress ?? ((line: string) => process.stderr.write(`${line}\n`));
   const log = options.log ?? logger;
@@ -283,100 +321,113 @@ export async function runLocalSync(options: LocalSyncOptions = {}): Promise<Loca
   const env = await openEnvironment(options, stateDir, log);
   try {
     if (env.cloudSuite.emulator) await options.onCloudSuite?.(env.cloudSuite.emulator);
-    progress(`CloudSuite: ${env.cloudSuite.description}`);
-    progress(`Databricks: ${env.warehouse.description}`);
-    const { deps, flows } = env;
-    const handlers: Record<PipelineFunctionName, (event: unknown, context?: InvocationContext) => Promise<unknown>> = {
-      plan: createPlanHandler(() => ({ ...deps, flows })),
-      extract: createExtractHandler(() => deps),
-      recordFailure: createRecordFailureHandler(() => deps),
-      groupByTable: createGroupByTableHandler(() => deps),
-      load: createLoadHandler(() => deps),
-      commit: createCommitHandler(() => deps),
-      finishRun: createFinishRunHandler(() => deps),
-    };
-    const invocations: TaskInvocation[] = [];
-    const taskHandlers: Record<string, TaskHandler> = {};
-    for (const [state, fn] of Object.entries(TaskStates) as [string, PipelineFunctionName][]) {
-      const invoke: TaskHandler = async (input) => {
-        const at = performance.now();
-        // Payloads cross a JSON boundary in Step Functions: so they do here.
-        const event = JSON.parse(JSON.stringify(input)) as unknown;
-        const run = () => handlers[fn](event, contextFor(fn));
-        try {
-          const output = fn === 'extract' ? await invocationBudget.run({ calls: 0 }, run) : await run();
-          invocations.push({ state, fn, durationMs: performance.now() - at, failed: false });
-          const line = describeOutcome(state, output as Record<string, unknown>);
-          if (line) progress(line);
-          return JSON.parse(JSON.stringify(output)) as unknown;
-        } catch (error) {
-          invocations.push({ state, fn, durationMs: performance.now() - at, failed: true });
-          if (fn === 'extract' || fn === 'load' || fn === 'commit') {
-            const what = (event as { unitId?: string; table?: string }).unitId ?? (event as { table?: string }).table;
-            progress(`  ✗ ${state} ${what ?? ''}: ${(error as Error).name}: ${(error as Error).message.split('\n')[0]}`);
-          }
-          throw error;
-        }
-      };
-      taskHandlers[state] = options.wrapTask ? options.wrapTask(state, invoke) : invoke;
-    }
-
-    const executionName = options.executionName ?? newExecutionName();
-    const definition = synthesizeStateMachineDefinition(flows);
-    const machine = new StateMachine(definition as never);
-    const retryIntervalOverrides = Object.fromEntries(Object.keys(TaskStates).map((state) => [state, 0]));
-    const execution = machine.run(executionInput(options) as never, {
-      overrides: { taskResourceLocalHandlers: taskHandlers as never, retryIntervalOverrides },
-      context: {
-        Execution: {
-          Id: `arn:aws:states:eu-west-1:123456789012:execution:LocalSync:${executionName}`,
-          Name: executionName,
-        },
-      },
-    });
-    const events: LocalEvent[] = [];
-    const collecting = (async () => {
-      for await (const event of execution.eventLogs) events.push(event as LocalEvent);
-    })();
-
-    let status: LocalSyncResult['status'] = 'succeeded';
-    let cause: string | undefined;
-    let error: string | undefined;
-    try {
-      await execution.result;
-    } catch (failure) {
-      status = 'failed';
-      const inner = failure instanceof ExecutionError ? (failure.cause as Error | undefined) : (failure as Error);
-      error = inner?.name ?? 'Error';
-      cause = inner?.message ?? String(failure);
-    }
-    await collecting;
-
-    const plan = await deps.plans.find(planKeyOf(executionName));
-    const planned = new Set(plan?.units.map((u) => u.unitId) ?? []);
-    const units = plan ? (await deps.ledger.listUnits(plan.unitsRunKey)).filter((u) => planned.has(u.unitId)) : [];
-    const run = plan ? await deps.ledger.getRun(plan.runKey) : undefined;
-    if (status === 'succeeded' && !plan) status = 'duplicate';
-    const tables = [...new Set(plan?.units.map((u) => tableKey(u.table)) ?? [])].sort();
-    return {
-      executionName,
-      status,
-      ...(cause !== undefined ? { cause } : {}),
-      ...(error !== undefined ? { error } : {}),
-      ...(plan ? { plan } : {}),
-      ...(run ? { run } : {}),
-      units,
-      events,
-      awsHistoryEvents: awsHistoryEventCount(events),
-      invocations,
-      durationMs: performance.now() - started,
-      cloudSuite: env.cloudSuite.description,
-      warehouse: env.warehouse.description,
-      tables,
-      howToQuery: env.warehouse.howToQuery(tables[0] ?? `${flows.config.warehouse.catalog}.${flows.config.warehouse.schema}.<table>`),
-      metrics: env.metrics,
-    };
-  } finally {
+  } catch (error) {
     await env.close();
+    throw error;
   }
+  progress(`CloudSuite: ${env.cloudSuite.description}`);
+  progress(`Databricks: ${env.warehouse.description}`);
+  return {
+    execute: (execution = {}) => executeLocally(env, execution, progress),
+    deps: env.deps,
+    ...(env.cloudSuite.emulator ? { cloudSuiteEmulator: env.cloudSuite.emulator } : {}),
+    ...(env.warehouse.emulator ? { warehouseEmulator: env.warehouse.emulator } : {}),
+    aws: env.aws,
+    close: () => env.close(),
+  };
+}
+
+async function executeLocally(env: LocalEnvironment, options: LocalExecutionOptions, progress: (line: string) => void): Promise<LocalSyncResult> {
+  const started = performance.now();
+  const { deps, flows } = env;
+  const handlers: Record<PipelineFunctionName, (event: unknown, context?: InvocationContext) => Promise<unknown>> = {
+    plan: createPlanHandler(() => ({ ...deps, flows })),
+    extract: createExtractHandler(() => deps),
+    recordFailure: createRecordFailureHandler(() => deps),
+    groupByTable: createGroupByTableHandler(() => deps),
+    load: createLoadHandler(() => deps),
+    commit: createCommitHandler(() => deps),
+    finishRun: createFinishRunHandler(() => deps),
+  };
+  const invocations: TaskInvocation[] = [];
+  const taskHandlers: Record<string, TaskHandler> = {};
+  for (const [state, fn] of Object.entries(TaskStates) as [string, PipelineFunctionName][]) {
+    const invoke: TaskHandler = async (input) => {
+      const at = performance.now();
+      // Payloads cross a JSON boundary in Step Functions: so they do here.
+      const event = JSON.parse(JSON.stringify(input)) as unknown;
+      const run = () => handlers[fn](event, contextFor(fn));
+      try {
+        const output = fn === 'extract' ? await invocationBudget.run({ calls: 0 }, run) : await run();
+        invocations.push({ state, fn, durationMs: performance.now() - at, failed: false });
+        const line = describeOutcome(state, output as Record<string, unknown>);
+        if (line) progress(line);
+        return JSON.parse(JSON.stringify(output)) as unknown;
+      } catch (error) {
+        invocations.push({ state, fn, durationMs: performance.now() - at, failed: true });
+        if (fn === 'extract' || fn === 'load' || fn === 'commit') {
+          const what = (event as { unitId?: string; table?: string }).unitId ?? (event as { table?: string }).table;
+          progress(`  ✗ ${state} ${what ?? ''}: ${(error as Error).name}: ${(error as Error).message.split('\n')[0]}`);
+        }
+        throw error;
+      }
+    };
+    taskHandlers[state] = options.wrapTask ? options.wrapTask(state, invoke) : invoke;
+  }
+
+  const executionName = options.executionName ?? newExecutionName();
+  const definition = synthesizeStateMachineDefinition(flows);
+  const machine = new StateMachine(definition as never);
+  const retryIntervalOverrides = Object.fromEntries(Object.keys(TaskStates).map((state) => [state, 0]));
+  const execution = machine.run(executionInput(options) as never, {
+    overrides: { taskResourceLocalHandlers: taskHandlers as never, retryIntervalOverrides },
+    context: {
+      Execution: {
+        Id: `arn:aws:states:eu-west-1:123456789012:execution:LocalSync:${executionName}`,
+        Name: executionName,
+      },
+    },
+  });
+  const events: LocalEvent[] = [];
+  const collecting = (async () => {
+    for await (const event of execution.eventLogs) events.push(event as LocalEvent);
+  })();
+
+  let status: LocalSyncResult['status'] = 'succeeded';
+  let cause: string | undefined;
+  let error: string | undefined;
+  try {
+    await execution.result;
+  } catch (failure) {
+    status = 'failed';
+    const inner = failure instanceof ExecutionError ? (failure.cause as Error | undefined) : (failure as Error);
+    error = inner?.name ?? 'Error';
+    cause = inner?.message ?? String(failure);
+  }
+  await collecting;
+
+  const plan = await deps.plans.find(planKeyOf(executionName));
+  const planned = new Set(plan?.units.map((u) => u.unitId) ?? []);
+  const units = plan ? (await deps.ledger.listUnits(plan.unitsRunKey)).filter((u) => planned.has(u.unitId)) : [];
+  const run = plan ? await deps.ledger.getRun(plan.runKey) : undefined;
+  if (status === 'succeeded' && !plan) status = 'duplicate';
+  const tables = [...new Set(plan?.units.map((u) => tableKey(u.table)) ?? [])].sort();
+  return {
+    executionName,
+    status,
+    ...(cause !== undefined ? { cause } : {}),
+    ...(error !== undefined ? { error } : {}),
+    ...(plan ? { plan } : {}),
+    ...(run ? { run } : {}),
+    units,
+    events,
+    awsHistoryEvents: awsHistoryEventCount(events),
+    invocations,
+    durationMs: performance.now() - started,
+    cloudSuite: env.cloudSuite.description,
+    warehouse: env.warehouse.description,
+    tables,
+    howToQuery: env.warehouse.howToQuery(tables[0] ?? `${flows.config.warehouse.catalog}.${flows.config.warehouse.schema}.<table>`),
+    metrics: env.metrics,
+  };
 }

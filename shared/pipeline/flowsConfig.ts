@@ -103,8 +103,18 @@ const flowSchema = z.strictObject({
   /** false: one table with company as a column; true: one table per company, `<table>_<company>`. */
   tablePerCompany: z.boolean().default(false),
   schedule: scheduleSchema,
-  /** Days re-read before the watermark (M3 change dates are date-only). */
-  overlapDays: z.number().int().min(0).max(31).default(2),
+  /**
+   * Days re-read before the watermark (M3 change dates are date-only). At least 1: a run still paging after
+   * M3's midnight reads new-day changes behind its cursor, so its watermark names the new day while a
+   * change made before midnight to a record it had already passed was never read; with 0 the next window
+   * would start at the new day and skip that change for good (found by test/chaos, "midnight-mid-run").
+   */
+  overlapDays: z
+    .number()
+    .int()
+    .min(1, 'at least 1: a run that is still reading after midnight would otherwise skip changes made late the day before')
+    .max(31)
+    .default(2),
   /** First run of an incremental entity: read changes since this date (YYYY-MM-DD); everything when absent. */
   initialSince: isoDate.optional(),
   /** Share of a snapshot unit's keys that may vanish in one run before the load refuses (soft delete guard). */
