@@ -6,6 +6,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os, { tmpdir } from 'node:os';
 import path from 'node:path';
 import flowsConfig from '../infra/flows.config.ts';
+import { logger } from '../shared/observability/logger.ts';
 import { runLocalSync } from '../infra/local/runLocalSync.ts';
 import type { CloudSuiteEmulator } from '../test/emulators/cloudsuite/index.ts';
 import { describeMemory, describeThroughput, measureMemory, measureThroughput } from './extract.bench.ts';
@@ -14,6 +15,7 @@ import { machineLine } from './machine.ts';
 import { describePipeline, measurePipeline, MID_MARKET_DAY } from './pipeline.bench.ts';
 
 process.env.POWERTOOLS_LOG_LEVEL ??= 'ERROR';
+logger.setLogLevel('ERROR'); // the shared logger was built before this line ran (ESM imports come first)
 const sections: { title: string; lines: string[] }[] = [];
 const progress = (line: string) => process.stderr.write(`${line}\n`);
 const section = (title: string, lines: string[]) => {
