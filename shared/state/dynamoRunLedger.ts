@@ -3,9 +3,10 @@
 //         flows, mode, status (running | succeeded | failed), startedAt, finishedAt?, summary?, ttl
 //   unit: pk = run#<runKey>, sk = unit#<unitId>, kind = 'unit', runKey, unitId, entity, company, division,
 //         flow?, status, recordsExtracted?, recordsLoaded?, stagedAt?, error? {name, message},
-//         timings {<status>: ISO}, updatedAt, ttl (the run's)
+//         timings {<status>: ISO}, updatedAt, writeId (the last transition's, to recognise it), ttl (the run's)
 // A run is created with attribute_not_exists(pk) (or over an expired one), a unit moves only if its status
 // is one of the expected ones, and every read ignores items whose ttl has passed.
+import { randomUUID } from 'node:crypto';
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import {
   errorSummary,
@@ -63,7 +64,7 @@ function toRun(item: Item): RunRecord {
 }
 
 function toUnit(item: Item): UnitRecord {
-  const { pk: _pk, sk: _sk, kind: _kind, ttl: _ttl, ...rest } = item;
+  const { pk: _pk, sk: _sk, kind: _kind, ttl: _ttl, writeId: _writeId, ...rest } = item;
   return rest as unknown as UnitRecord;
 }
 
@@ -179,9 +180,9 @@ export class DynamoRunLedger implements RunLedger {
     }
     const nowMs = this.now();
     const at = new Date(nowMs).toISOString();
-    const names: Record<string, string> = { '#status': 'status', '#updatedAt': 'updatedAt', '#timings': 'timings', '#to': to, '#ttl': 'ttl' };
-    const values: Record<string, unknown> = { ':to': to, ':at': at, ':now': epochSeconds(nowMs) };
-    const set = ['#status = :to', '#updatedAt = :at', '#timings.#to = :at'];
+    const names: Record<string, string> = { '#status': 'status', '#updatedAt': 'updatedAt', '#timings': 'timings', '#to': to, '#ttl': 'ttl', '#writeId': 'writeId' };
+    const values: Record<string, unknown> = { ':to': to, ':at': at, ':now': epochSeconds(nowMs), ':writeId': randomUUID() };
+    const set = ['#status = :to', '#updatedAt = :at', '#timings.#to = :at', '#writeId = :writeId'];
     const remove: string[] = [];
     const optional: [keyof TransitionFields, unknown][] = [
       ['recordsExtracted', fields.recordsExtracted],
@@ -223,7 +224,12 @@ export class DynamoRunLedger implements RunLedger {
     } catch (error) {
       if (!isConditionalCheckFailed(error)) throw error;
     }
-    const current = await this.getUnit(runKey, unitId);
+    const item = await this.getItem(runPk(runKey), unitSk(unitId));
+    const current = item === undefined ? undefined : toUnit(item);
+    // This very write may have succeeded with its answer lost: the SDK then sent it again, and the retry
+    // found the unit already moved. The write's own id in the item tells it apart from another writer's
+    // move. (Before, a unit whose extraction or load had completed failed on a dropped response.)
+    if (current?.status === to && item?.writeId === values[':writeId']) return current;
     throw new LedgerTransitionError(runKey, unitId, from, to, current?.status, current === undefined ? 'not-registered' : 'status-changed');
   }
 

@@ -68,9 +68,12 @@ export class DynamoTableLease implements TableLease {
       );
       return lease;
     } catch (error) {
-      if (isConditionalCheckFailed(error)) return undefined;
-      throw error;
+      if (!isConditionalCheckFailed(error)) throw error;
     }
+    // The put may have succeeded with its answer lost and been sent again by the SDK: the lease is then
+    // this acquisition's own (same holder and token), not someone else's to wait out for its whole ttl.
+    const { Item } = await this.documents.send(new GetCommand({ TableName: this.stateTable, Key: leaseKey(tableName), ConsistentRead: true }));
+    return Item?.holder === holder && Item.token === lease.token ? lease : undefined;
   }
 
   async renew(lease: Lease, ttlMs: number): Promise<Lease> {
