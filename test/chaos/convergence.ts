@@ -17,18 +17,9 @@ import { defaultCatalog, DEFAULT_ENTITY_IDS } from '#shared/catalog/defaultCatal
 import type { EntityDefinition } from '#shared/catalog/entityDefinition.ts';
 import type { Watermark, WatermarkKey } from '#shared/state/watermarkStore.ts';
 
-/** The M3 table behind each default entity, and the rows of it the entity reads. */
-export const M3_SOURCE: Record<string, { table: string; filter?: (row: M3Row) => boolean }> = {
-  suppliers: { table: 'CIDMAS' },
-  gl_accounts: { table: 'FCHACC', filter: (r) => r.AITP === '1' },
-  purchase_agreements: { table: 'MPAGRH' },
-  purchase_orders: { table: 'MPHEAD' },
-  purchase_order_lines: { table: 'MPLINE' },
-  supplier_invoices: { table: 'FAPIBH' },
-  supplier_invoice_lines: { table: 'FAPIBL' },
-  ap_ledger: { table: 'FPLEDG' },
-  gl_transactions: { table: 'FGLEDG' },
-};
+import { M3_SOURCE } from '../support/m3Sources.ts';
+
+export { M3_SOURCE };
 
 export const ENTITIES: EntityDefinition[] = DEFAULT_ENTITY_IDS.map((id) => defaultCatalog.get(id)!);
 

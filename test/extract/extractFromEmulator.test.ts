@@ -8,26 +8,15 @@ import { extractUnit, type ExtractCheckpoint } from '#shared/extract/extractUnit
 import { Deadline } from '#shared/runtime/deadline.ts';
 import { joinKey } from '#shared/staging/blobStore.ts';
 import { connectTo, stagedRecords, tempStore } from '../support/cloudSuite.ts';
+import { M3_SOURCE } from '../support/m3Sources.ts';
 
 const catalog = EntityCatalog.withDefaults();
 const COMPANIES = ['100', '200', '300'];
 const RUN_STARTED = '2026-11-20T02:00:00.000Z';
 
-const SOURCE_TABLE: Record<string, { table: string; filter?: (r: M3Row) => boolean }> = {
-  suppliers: { table: 'CIDMAS' },
-  gl_accounts: { table: 'FCHACC', filter: (r) => r.AITP === '1' },
-  purchase_agreements: { table: 'MPAGRH' },
-  purchase_orders: { table: 'MPHEAD' },
-  purchase_order_lines: { table: 'MPLINE' },
-  supplier_invoices: { table: 'FAPIBH' },
-  supplier_invoice_lines: { table: 'FAPIBL' },
-  ap_ledger: { table: 'FPLEDG' },
-  gl_transactions: { table: 'FGLEDG' },
-};
-
 /** The emulator's own rows for the entity, projected on the entity's fields, keyed by record key. */
 function truthFor(emulator: CloudSuiteEmulator, entity: EntityDefinition, company: string, where?: (r: M3Row) => boolean): Map<string, Record<string, string>> {
-  const { table, filter } = SOURCE_TABLE[entity.id] ?? { table: '' };
+  const { table, filter } = M3_SOURCE[entity.id] ?? { table: '' };
   const rows = emulator.truth(table, company).filter((r) => (filter ? filter(r) : true) && (where ? where(r) : true));
   return new Map(
     rows.map((r) => [JSON.stringify(entity.key.map((k) => r[k] ?? '')), Object.fromEntries(entity.fields.map((f) => [f.name, r[f.name] ?? '']))]),

@@ -5,24 +5,18 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCloudSuiteEmulator, type CloudSuiteEmulator, type M3Row } from '#emulators/cloudsuite/index.ts';
+import { startCloudSuiteEmulator, type CloudSuiteEmulator } from '#emulators/cloudsuite/index.ts';
 import { startWarehouseEmulator } from '#emulators/databricks/index.ts';
 import { EntityCatalog } from '#shared/catalog/entityCatalog.ts';
-import type { EntityDefinition } from '#shared/catalog/entityDefinition.ts';
 import { extractEntityForCompany } from '#shared/extract/extractEntity.ts';
 import { loadTable } from '#shared/load/loadTable.ts';
 import { LocalFolderBlobStore } from '#shared/staging/localFolderBlobStore.ts';
 import { connectTo } from '../support/cloudSuite.ts';
 import { warehouseWithSession } from '../support/warehouse.ts';
+import { M3_SOURCE } from '../support/m3Sources.ts';
 
 const catalog = EntityCatalog.withDefaults();
 const COMPANIES = ['100', '200', '300'];
-const TABLE_OF: Record<string, [string, ((r: M3Row) => boolean)?]> = {
-  suppliers: ['CIDMAS'], gl_accounts: ['FCHACC', (r) => r.AITP === '1'], purchase_agreements: ['MPAGRH'],
-  purchase_orders: ['MPHEAD'], purchase_order_lines: ['MPLINE'], supplier_invoices: ['FAPIBH'],
-  supplier_invoice_lines: ['FAPIBL'], ap_ledger: ['FPLEDG'], gl_transactions: ['FGLEDG'],
-};
-
 let emulator: CloudSuiteEmulator;
 let dir: string;
 let dbFile: string;
@@ -59,7 +53,7 @@ async function assertWarehouseEqualsCloudSuite(deletedSince: Map<string, number>
   const warehouse = await startWarehouseEmulator({ dbFile });
   try {
     for (const entity of catalog.ids().map((id) => catalog.get(id))) {
-      const [table, filter] = TABLE_OF[entity.id]!;
+      const { table, filter } = M3_SOURCE[entity.id]!;
       const rows = await warehouse.query(`SELECT _record_key, _record, _deleted_at FROM main.cloudsuite.${entity.id}`);
       const current = new Map(rows.map((r) => [String(r._record_key), r]));
       let truthCount = 0;
