@@ -5,16 +5,11 @@ import { ConfigError } from '../../../shared/config/configError.ts';
 import type { RunMode } from '../../../shared/pipeline/executionInput.ts';
 import { runLocalSync, type LocalSyncOptions, type LocalSyncResult } from '../../local/runLocalSync.ts';
 import { progress, result, UsageError } from '../output.ts';
+import { commaList, type RunSelectionOptions } from '../runSelection.ts';
 
-export interface LocalSyncCommandOptions {
+export interface LocalSyncCommandOptions extends RunSelectionOptions {
   stateDir: string;
   reset?: boolean;
-  flows?: string;
-  companies?: string;
-  divisions?: string;
-  since?: string;
-  until?: string;
-  mode?: string;
   rerunOf?: string;
   advanceDays?: string;
   ionapi?: string;
@@ -22,7 +17,6 @@ export interface LocalSyncCommandOptions {
   databricksPath?: string;
 }
 
-const list = (value: string | undefined) => value?.split(',').map((s) => s.trim()).filter(Boolean);
 
 /** Command-line options to runLocalSync options; credentials for a real warehouse come from the environment. */
 export function localSyncOptionsFrom(options: LocalSyncCommandOptions, env: NodeJS.ProcessEnv = process.env): LocalSyncOptions {
@@ -49,9 +43,9 @@ export function localSyncOptionsFrom(options: LocalSyncCommandOptions, env: Node
     }
     databricks = { host: options.databricksHost, httpPath: options.databricksPath, ...(token ? { token } : { clientId: clientId!, clientSecret: clientSecret! }) };
   }
-  const flows = list(options.flows);
-  const companies = list(options.companies);
-  const divisions = list(options.divisions);
+  const flows = commaList(options.flows);
+  const companies = commaList(options.companies);
+  const divisions = commaList(options.divisions);
   return {
     stateDir: options.stateDir,
     ...(options.reset ? { reset: true } : {}),

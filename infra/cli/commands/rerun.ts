@@ -5,22 +5,16 @@ import { randomBytes } from 'node:crypto';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { parseExecutionInput } from '../../../shared/pipeline/executionInput.ts';
 import { result, UsageError } from '../output.ts';
+import { commaList, type RunSelectionOptions } from '../runSelection.ts';
 
-export interface RerunOptions {
+export interface RerunOptions extends RunSelectionOptions {
   stateMachine: string;
   rerunOf?: string;
-  flows?: string;
-  companies?: string;
-  divisions?: string;
-  since?: string;
-  until?: string;
-  mode?: string;
   /** Execution name (default rerun-… or console-… with the time). */
   name?: string;
 }
 
 const STATE_MACHINE_ARN = /^arn:(aws[a-z-]*):states:([a-z0-9-]+):(\d{12}):stateMachine:([A-Za-z0-9_-]{1,80})$/;
-const list = (value: string | undefined) => value?.split(',').map((s) => s.trim()).filter(Boolean);
 
 export function parseStateMachineArn(arn: string): { partition: string; region: string; account: string; name: string } {
   const match = STATE_MACHINE_ARN.exec(arn);
@@ -38,9 +32,9 @@ export function buildExecutionInput(options: Omit<RerunOptions, 'stateMachine' |
     parseExecutionInput(input);
     return input;
   }
-  const flows = list(options.flows);
-  const companies = list(options.companies);
-  const divisions = list(options.divisions);
+  const flows = commaList(options.flows);
+  const companies = commaList(options.companies);
+  const divisions = commaList(options.divisions);
   const input: Record<string, unknown> = {
     ...(flows ? { flows } : {}),
     ...(companies ? { companies } : {}),
