@@ -1,7 +1,7 @@
 // Load: one target table with all of its staged units of this execution, under the table's lease (one
 // writer per table across Lambdas and local runs), through the loader (shared/load/loadTable.ts). It
 // answers with ids, counts and the change stamps the load committed, which Commit turns into watermarks.
-import type { StagedUnitRef } from '../load/loadTypes.ts';
+import type { StagedUnitRef, WarehouseSession } from '../load/loadTypes.ts';
 import { Deadline } from '../runtime/deadline.ts';
 import { readManifest } from '../staging/stagedUnitReader.ts';
 import { withLease } from '../state/tableLease.ts';
@@ -70,8 +70,8 @@ export async function loadPlannedTable(request: LoadStepRequest, deps: LoadDeps)
     request.table,
     plan.executionName,
     deps.leaseTtlMs ?? 120_000,
-    async () => {
-      const warehouse = await deps.openWarehouse(plan.warehouseSecretName);
+    async (_lease, leaseLost) => {
+      const warehouse = whileLeaseHeld(await deps.openWarehouse(plan.warehouseSecretName), leaseLost);
       try {
         return await deps.loadTable({
           tenant: first.tenant,
@@ -103,6 +103,24 @@ export async function loadPlannedTable(request: LoadStepRequest, deps: LoadDeps)
   result.currentSoftDeleted = loaded.currentSoftDeleted;
   deps.log.info('table loaded', { table: request.table, units: loaded.units.length, statements: loaded.statements });
   return withTotals(result);
+}
+
+/**
+ * The session as the loader sees it under the lease: once a renewal finds the lease lost (it expired and
+ * another load took it over), no further statement is sent and the load fails with LeaseLostError. Its
+ * units stay "loading"; a rerun loads them again, which the guarded MERGE makes a no-op where done.
+ */
+function whileLeaseHeld(warehouse: WarehouseSession, leaseLost: AbortSignal): WarehouseSession {
+  return {
+    get stats() {
+      return warehouse.stats;
+    },
+    execute(sql, params, options) {
+      leaseLost.throwIfAborted();
+      return warehouse.execute(sql, params, options);
+    },
+    close: () => warehouse.close(),
+  };
 }
 
 function withTotals(result: LoadStepResult): LoadStepResult {

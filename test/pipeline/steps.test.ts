@@ -20,6 +20,13 @@ import { LocalFolderBlobStore } from '#shared/staging/localFolderBlobStore.ts';
 import { DynamoRunLedger } from '#shared/state/dynamoRunLedger.ts';
 import { DynamoTableLease } from '#shared/state/dynamoTableLease.ts';
 import { DynamoWatermarkStore } from '#shared/state/dynamoWatermarkStore.ts';
+import { keyOf } from '#shared/state/stateTable.ts';
+import { LeaseLostError } from '#shared/state/tableLease.ts';
+import { loadPlannedTable } from '#shared/pipeline/loadPlannedTable.ts';
+import { tableKey } from '#shared/pipeline/flowsConfig.ts';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { setTimeout as delay } from 'node:timers/promises';
+import { warehouseWithSession } from '../support/warehouse.ts';
 import { startDynalite, type DynamoEmulator } from '../support/awsEmulators.ts';
 import { capturingLog } from '../support/cloudSuite.ts';
 
@@ -58,7 +65,7 @@ async function planned(input: unknown) {
     now: Date.now,
   };
   const result = await planRun({ executionName: 'exec-1', startedAt: '2026-11-20T01:00:00.000Z', input }, { ...deps, flows: validateFlowsConfig(defaultConfig) });
-  return { deps, result };
+  return { deps, result, stateTableName };
 }
 
 describe('the pipeline steps', () => {
@@ -119,5 +126,51 @@ describe('the pipeline steps', () => {
     expect(await deps.ledger.getRun(runKey)).toMatchObject({ status: 'failed', summary: { byStatus: { committed: 2, failed: 1 } } });
     // Step Functions may run FinishRun again: same answer, the run stays failed.
     expect((await finishRun({ plan: result.plan }, deps)).status).toBe('failed');
+  });
+
+  it('Load stops sending statements once its table lease was lost to another load, and leaves its units to a rerun', async () => {
+    const { deps, result, stateTableName } = await planned({ flows: ['suppliers'], companies: ['100'] });
+    await deps.ledger.transitionUnit(result.runKey, 'suppliers/100', ['pending'], 'extracting');
+    await deps.ledger.transitionUnit(result.runKey, 'suppliers/100', ['extracting'], 'extracted', { recordsExtracted: 40 });
+    const table = tableKey((await deps.plans.get(result.plan)).units[0]!.table);
+    const wh = await warehouseWithSession();
+    const sent: string[] = [];
+    let refused: unknown;
+    try {
+      const load = loadPlannedTable({ plan: result.plan, table }, {
+        ...deps,
+        leaseTtlMs: 300,
+        openWarehouse: async () => ({ execute: (...args) => wh.session.execute(...args), stats: wh.session.stats, close: async () => {} }),
+        loadTable: async (request) => {
+          await request.warehouse.execute('SELECT 1 AS before_takeover');
+          sent.push('before_takeover');
+          // This load stalls past its lease (as a frozen Lambda would); another execution takes the table over.
+          await dynamo.documents.send(new UpdateCommand({
+            TableName: stateTableName, Key: { pk: keyOf('lease', table), sk: 'lease' },
+            UpdateExpression: 'SET expiresAt = :past', ExpressionAttributeValues: { ':past': 0 },
+          }));
+          expect(await deps.leases.acquire(table, 'exec-2', 60_000)).toBeDefined();
+          for (let tick = 0; tick < 50; tick++) {
+            await delay(20);
+            try {
+              await request.warehouse.execute('SELECT 2 AS after_takeover');
+              sent.push('after_takeover');
+            } catch (error) {
+              refused = error;
+              throw error;
+            }
+          }
+          throw new Error('the lost lease never stopped the load');
+        },
+      });
+      await expect(load).rejects.toBeInstanceOf(LeaseLostError);
+    } finally {
+      await wh.close();
+    }
+    expect(refused).toBeInstanceOf(LeaseLostError);
+    // At most the statements sent before the first renewal (every 100 ms) noticed the takeover.
+    expect(sent.filter((s) => s === 'after_takeover').length).toBeLessThanOrEqual(6);
+    expect((await deps.ledger.getUnit(result.runKey, 'suppliers/100'))?.status).toBe('loading');
+    expect((await deps.leases.current(table))?.holder).toBe('exec-2');
   });
 });
