@@ -6,7 +6,11 @@ import type { PipelineDeps } from '../shared/pipeline/pipelineDeps.ts';
 import { awsPipelineDeps } from './support/awsPipelineDeps.ts';
 import { executionOfPlan, parseEvent, withLogKeys } from './support/handlerSupport.ts';
 
-export const finishEventSchema = z.object({ plan: z.string().min(1) });
+export const finishEventSchema = z.object({
+  plan: z.string().min(1),
+  /** Set by the state machine's catch when a step stopped the execution before the tables loaded. */
+  stoppedBy: z.object({ Error: z.string().optional(), Cause: z.string().optional() }).optional(),
+});
 
 type Deps = Pick<PipelineDeps, 'plans' | 'ledger' | 'log' | 'metrics' | 'now'>;
 

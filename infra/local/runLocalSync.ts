@@ -294,6 +294,7 @@ function describeOutcome(state: string, output: Record<string, unknown>): string
     case StateNames.load:
       return `  ✓ ${String(output.table)}: ${String(output.records)} records loaded`;
     case StateNames.finish:
+    case StateNames.finishStopped:
       return `run ${String(output.status)}: ${String(output.units)} unit(s), ${String(output.failed)} failed`;
     default:
       return undefined;

@@ -126,6 +126,13 @@ export class PipelineStateMachine extends Construct {
       )
       .otherwise(new Succeed(this, StateNames.runSucceeded));
 
+    // A step between the units and the tables (a Map itself, GroupByTable) that fails after its retries
+    // would end the execution with its run still "running" and no rerun possible: FinishRun closes the run
+    // instead, failing every unit that did not commit with the step's error, so {"rerunOf"} replays them.
+    const finishStopped = invoke(StateNames.finishStopped, 'finishRun', { plan, stoppedBy: JsonPath.objectAt('$.error') }).next(outcome);
+    const group = invoke(StateNames.group, 'groupByTable', { plan });
+    for (const step of [extractUnits, group, loadTables]) step.addCatch(finishStopped, { errors: ['States.ALL'], resultPath: '$.error' });
+
     const definition = invoke(StateNames.plan, 'plan', {
       execution: JsonPath.stringAt('$$.Execution.Name'),
       startedAt: JsonPath.stringAt('$$.Execution.StartTime'),
@@ -138,7 +145,7 @@ export class PipelineStateMachine extends Construct {
         )
         .otherwise(
           extractUnits
-            .next(invoke(StateNames.group, 'groupByTable', { plan }))
+            .next(group)
             .next(loadTables)
             .next(invoke(StateNames.finish, 'finishRun', { plan }))
             .next(outcome),

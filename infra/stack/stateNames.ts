@@ -18,6 +18,7 @@ export const StateNames = {
   recordTableFailure: 'RecordTableFailure',
   tableFailed: 'TableFailed',
   finish: 'FinishRun',
+  finishStopped: 'FinishStoppedRun',
   runOutcome: 'RunOutcome',
   runFailed: 'RunFailed',
   runSucceeded: 'RunSucceeded',
@@ -33,6 +34,7 @@ export const TaskStates = {
   [StateNames.commit]: 'commit',
   [StateNames.recordTableFailure]: 'recordFailure',
   [StateNames.finish]: 'finishRun',
+  [StateNames.finishStopped]: 'finishRun',
 } as const;
 
 export type PipelineFunctionName = (typeof TaskStates)[keyof typeof TaskStates];

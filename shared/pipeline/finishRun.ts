@@ -3,6 +3,7 @@
 // Succeeded or Failed, with a cause naming the failed units and the rerun input that replays them.
 import { LedgerTransitionError, summarizeUnits, type UnitRecord } from '../state/runLedger.ts';
 import type { PipelineDeps } from './pipelineDeps.ts';
+import { errorFromCaught, type CaughtError } from './recordFailure.ts';
 
 export interface FinishRunResult {
   plan: string;
@@ -20,14 +21,25 @@ export interface FinishRunResult {
 
 const LISTED_IN_CAUSE = 10;
 
-export async function finishRun(request: { plan: string }, deps: Pick<PipelineDeps, 'plans' | 'ledger' | 'log'>): Promise<FinishRunResult> {
+export interface FinishRunRequest {
+  plan: string;
+  /** The error of the step that stopped the execution early (the state machine's catch), if one did. */
+  stoppedBy?: CaughtError;
+}
+
+export async function finishRun(request: FinishRunRequest, deps: Pick<PipelineDeps, 'plans' | 'ledger' | 'log'>): Promise<FinishRunResult> {
   const plan = await deps.plans.get(request.plan);
   deps.log.appendKeys({ runId: plan.runId });
   const own = new Set(plan.units.map((u) => u.unitId));
   let units = (await deps.ledger.listUnits(plan.unitsRunKey)).filter((u) => own.has(u.unitId));
   const unfinished = units.filter((u) => u.status !== 'committed' && u.status !== 'failed');
+  const stoppedBy = request.stoppedBy ? errorFromCaught(request.stoppedBy) : undefined;
+  if (stoppedBy) deps.log.error('a step stopped the execution before its tables loaded', { error: stoppedBy.name, message: stoppedBy.message });
   for (const unit of unfinished) {
-    const error = new Error(`stopped in status ${unit.status}: execution "${plan.executionName}" ended before the unit committed`);
+    const error = new Error(
+      `stopped in status ${unit.status}: execution "${plan.executionName}" ended before the unit committed` +
+        (stoppedBy ? ` (${stoppedBy.name}: ${stoppedBy.message.slice(0, 200)})` : ''),
+    );
     error.name = 'UnitNotFinished';
     try {
       await deps.ledger.transitionUnit(plan.unitsRunKey, unit.unitId, [unit.status], 'failed', { error });
@@ -39,7 +51,7 @@ export async function finishRun(request: { plan: string }, deps: Pick<PipelineDe
   const missing = plan.units.length - units.length;
   const failed = units.filter((u) => u.status === 'failed');
   const status = failed.length === 0 && missing === 0 ? 'succeeded' : 'failed';
-  const cause = status === 'failed' ? causeOf(plan.executionName, plan.units.length, failed, missing) : undefined;
+  const cause = status === 'failed' ? causeOf(plan.executionName, plan.units.length, failed, missing, stoppedBy) : undefined;
   const summary = summarizeUnits(units, cause ?? `${units.length} unit(s) committed`);
   await deps.ledger.finishRun(plan.runKey, status, summary);
 
@@ -64,14 +76,16 @@ export async function finishRun(request: { plan: string }, deps: Pick<PipelineDe
   };
 }
 
-function causeOf(executionName: string, total: number, failed: UnitRecord[], missing: number): string {
+function causeOf(executionName: string, total: number, failed: UnitRecord[], missing: number, stoppedBy: Error | undefined): string {
   const listed = failed
     .slice(0, LISTED_IN_CAUSE)
     .map((u) => `${u.unitId} (${u.error ? `${u.error.name}: ${u.error.message.slice(0, 200)}` : 'no error recorded'})`);
   const more = failed.length > LISTED_IN_CAUSE ? `; and ${failed.length - LISTED_IN_CAUSE} more` : '';
   const lost = missing > 0 ? `; ${missing} unit(s) missing from the ledger (expired?)` : '';
+  const stopped = stoppedBy ? `The execution stopped before its tables loaded (${stoppedBy.name}: ${stoppedBy.message.slice(0, 200)}). ` : '';
+  const others = failed.length + missing < total ? 'The other units committed. ' : '';
   return (
-    `${failed.length + missing} of ${total} units failed: ${listed.join('; ')}${more}${lost}. ` +
-    `The other units committed. Replay the failed ones with the input {"rerunOf": "${executionName}"}`
+    `${stopped}${failed.length + missing} of ${total} units failed: ${listed.join('; ')}${more}${lost}. ` +
+    `${others}Replay the failed ones with the input {"rerunOf": "${executionName}"}`
   );
 }

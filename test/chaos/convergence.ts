@@ -57,7 +57,10 @@ export class KeyHistory {
   }
 }
 
-/** The largest change stamp each completed load staged, per unit and run (see `loadEvidenceKey`). */
+/**
+ * The largest change stamp each completed load staged, per unit and run (see `loadEvidenceKey`); '' when
+ * the unit was loaded without one (a snapshot unit with no records).
+ */
 export type LoadEvidence = Map<string, string>;
 
 export function loadEvidenceKey(entity: string, company: string, division: string, runId: string): string {
@@ -217,8 +220,9 @@ export async function checkInvariants(input: InvariantInput, findings = new Find
     const where = `watermark ${mark.entity}/${mark.company}${mark.division ? `/${mark.division}` : ''} (run ${mark.runId}, ${mark.changeStamp})`;
     const loaded = input.evidence.get(loadEvidenceKey(mark.entity, mark.company, mark.division, mark.runId));
     if (loaded === undefined) findings.add('other', `${where}: no completed load of this unit by that run`);
-    else if (loaded < mark.changeStamp) findings.add('other', `${where}: ahead of the largest stamp its run loaded (${loaded})`);
+    // A snapshot unit's watermark holds its run's start time ("last complete snapshot"), not a record stamp.
     if (entity?.strategy === 'incremental') {
+      if (loaded !== undefined && loaded < mark.changeStamp) findings.add('other', `${where}: ahead of the largest stamp its run loaded (${loaded || 'none'})`);
       const committed = maxStamp.get(`${mark.entity}|${mark.tenant}|${mark.company}|`);
       if (committed === undefined || committed < mark.changeStamp) {
         findings.add('other', `${where}: ahead of the largest _change_stamp in the current table (${committed ?? 'no rows'})`);

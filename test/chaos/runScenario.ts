@@ -149,7 +149,9 @@ export class ScenarioRun {
     for (const unit of result.units) {
       const [, company = '', division = ''] = unit.unitId.split('/');
       const key = loadEvidenceKey(request.entity.id, company, division, request.runId);
-      if (unit.maxChangeStamp && (this.evidence.get(key) ?? '') < unit.maxChangeStamp) this.evidence.set(key, unit.maxChangeStamp);
+      // '' for a unit that staged no stamp (an empty snapshot unit): loaded, with nothing to compare.
+      const stamp = unit.maxChangeStamp ?? '';
+      if (!this.evidence.has(key) || this.evidence.get(key)! < stamp) this.evidence.set(key, stamp);
     }
     for (const unit of request.units) {
       const manifest = await readManifest(request.store, unit.unitPrefix);

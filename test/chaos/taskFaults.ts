@@ -3,8 +3,9 @@
 // answer reached Step Functions — the hardest case, since a retry or a rerun repeats finished work — and
 // one killed before it did anything. The error's name decides what the state machine does with it:
 // TransientError and Lambda.ServiceException are retried by the Task's Retry, anything else is caught
-// (Extract, Load, Commit: the unit or table fails and a rerunOf replays it) or fails the execution
-// (Plan, GroupByTable, FinishRun, the RecordFailure steps: a plain rerun recovers).
+// (Extract, Load, Commit: the unit or table fails and a rerunOf replays it; GroupByTable and the
+// RecordFailure steps: FinishStoppedRun fails the unfinished units and a rerunOf replays them) or fails
+// the execution with its run still open (Plan, FinishRun, FinishStoppedRun: a plain rerun recovers).
 import type { TaskHandler } from '../../infra/local/runLocalSync.ts';
 import { inLambda } from './awsFaults.ts';
 

@@ -66,6 +66,15 @@ describe('the CloudSuite sync stack', () => {
     expect(tables.ItemProcessor.States.Commit).toMatchObject({ Next: 'TableCommitted', Catch: [{ Next: 'RecordTableFailure' }] });
     expect(asl.States.RunOutcome).toMatchObject({ Choices: [{ Variable: '$.status', StringEquals: 'failed', Next: 'RunFailed' }], Default: 'RunSucceeded' });
     expect(asl.States.RunFailed).toEqual({ Type: 'Fail', Error: 'UnitsFailed', CausePath: '$.cause' });
+
+    // A step between units and tables that fails for good still closes the run, so a rerun can replay it.
+    const stopped = { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'FinishStoppedRun' };
+    expect(units.Catch).toEqual([stopped]);
+    expect(asl.States.GroupByTable).toMatchObject({ Next: 'LoadTables', Catch: [stopped] });
+    expect(tables.Catch).toEqual([stopped]);
+    expect(asl.States.FinishStoppedRun).toMatchObject({ Type: 'Task', Parameters: { 'plan.$': '$.plan', 'stoppedBy.$': '$.error' }, Next: 'RunOutcome' });
+    expect(asl.States.FinishRun).toMatchObject({ Next: 'RunOutcome' });
+    expect(asl.States.FinishRun?.Catch).toBeUndefined();
   });
 
   it('invokes functions directly (payload response only) and retries only Lambda service errors and TransientError, with full jitter', () => {
@@ -78,7 +87,7 @@ describe('the CloudSuite sync stack', () => {
       }
     };
     visit(asl.States);
-    expect(tasks).toHaveLength(8);
+    expect(tasks).toHaveLength(9);
     for (const task of tasks) {
       expect(task.Resource).toMatch(/^arn:aws:lambda:.*:function:Pipeline/);
       expect(task.TimeoutSeconds).toBeGreaterThan(60);

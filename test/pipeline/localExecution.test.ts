@@ -269,6 +269,40 @@ describe('a failing unit', () => {
   });
 });
 
+describe('a step between the units and the tables that dies', () => {
+  it('still closes the run as failed, naming the error, so {"rerunOf"} replays every unit once', async () => {
+    const dir = await stateDir();
+    const loader = recordingLoader();
+    const input = { flows: ['suppliers', 'gl-accounts'] };
+    // GroupByTable's process dies (Lambda.Unknown is not retried): nothing was loaded yet.
+    const killGroup = (state: string, handler: TaskHandler): TaskHandler =>
+      state === 'GroupByTable'
+        ? async () => {
+            throw Object.assign(new Error('Runtime exited with error: signal: killed'), { name: 'Lambda.Unknown' });
+          }
+        : handler;
+    const stopped = await sync({ stateDir: dir, loadTable: loader.loadTable, wrapTask: killGroup, input });
+    expect(stopped.status).toBe('failed');
+    expect(stopped.error).toBe('UnitsFailed');
+    // (The killed GroupByTable never reached its handler, so it is not among the invocations.)
+    expect(stopped.invocations.map((i) => i.state).filter((s) => s !== 'Extract')).toEqual(['Plan', 'FinishStoppedRun']);
+    expect(stopped.events.some((e) => e.type === 'StateEntered' && e.state.name === 'GroupByTable')).toBe(true);
+    expect(stopped.cause).toMatch(/^The execution stopped before its tables loaded \(Lambda.Unknown: Runtime exited with error: signal: killed\)\. 12 of 12 units failed: /);
+    expect(stopped.cause).toContain('suppliers/100 (UnitNotFinished: stopped in status extracted');
+    expect(stopped.cause).not.toContain('The other units committed');
+    expect(stopped.cause).toContain(`{"rerunOf": "${stopped.executionName}"}`);
+    expect(stopped.run).toMatchObject({ status: 'failed', summary: { byStatus: { failed: 12 } } });
+    expect(loader.calls).toEqual([]);
+
+    const rerun = await sync({ stateDir: dir, loadTable: loader.loadTable, rerunOf: stopped.executionName });
+    expect(rerun.status).toBe('succeeded');
+    expect(rerun.plan!.units).toHaveLength(12);
+    expect(rerun.units.every((u) => u.status === 'committed')).toBe(true);
+    expectNoDuplicateVersions(loader);
+    expect(loader.tables.get('main.cloudsuite.suppliers')!.current.size).toBe(rerun.emulator.truth('CIDMAS').length);
+  });
+});
+
 describe('a repeated scheduled start', () => {
   it('ends without doing anything when the same schedule time already ran', async () => {
     const dir = await stateDir();
