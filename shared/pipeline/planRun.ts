@@ -281,17 +281,21 @@ async function planRerun(request: PlanRunRequest, rerunOf: string, deps: PlanDep
   return resultOf(plan, message);
 }
 
-/** failed → pending in the original run; a unit another rerun took first is left to it. */
+/**
+ * failed → pending in the original run, marked as this execution's claim. A unit already pending is this
+ * execution's when it claimed it itself (a retried Plan); one another rerun took first is left to it.
+ */
 async function claimFailedUnits(plan: RunPlan, deps: PlanDeps): Promise<string[]> {
   const claimed: string[] = [];
   for (const unit of plan.units) {
     try {
-      await deps.ledger.transitionUnit(plan.unitsRunKey, unit.unitId, ['failed'], 'pending');
+      await deps.ledger.transitionUnit(plan.unitsRunKey, unit.unitId, ['failed'], 'pending', { claimedBy: plan.executionName });
       claimed.push(unit.unitId);
     } catch (error) {
       if (!(error instanceof LedgerTransitionError)) throw error;
-      if (error.actual === 'pending') claimed.push(unit.unitId);
-      else deps.log.warn('unit is no longer failed; another rerun took it', { unitId: unit.unitId, status: error.actual });
+      const current = error.actual === 'pending' ? await deps.ledger.getUnit(plan.unitsRunKey, unit.unitId) : undefined;
+      if (current?.status === 'pending' && current.claimedBy === plan.executionName) claimed.push(unit.unitId);
+      else deps.log.warn('unit is no longer failed; another rerun took it', { unitId: unit.unitId, status: error.actual, claimedBy: current?.claimedBy });
     }
   }
   return claimed;

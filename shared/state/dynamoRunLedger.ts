@@ -188,6 +188,7 @@ export class DynamoRunLedger implements RunLedger {
       ['recordsExtracted', fields.recordsExtracted],
       ['recordsLoaded', fields.recordsLoaded],
       ['stagedAt', fields.stagedAt],
+      ['claimedBy', fields.claimedBy],
     ];
     for (const [name, value] of optional) {
       if (value === undefined) continue;

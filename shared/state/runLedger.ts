@@ -93,6 +93,8 @@ export interface UnitRecord extends UnitRegistration {
   recordsLoaded?: number;
   /** Where the unit's staged files are (e.g. the manifest key). */
   stagedAt?: string;
+  /** The rerun execution that claimed the unit (set on failed → pending). */
+  claimedBy?: string;
   error?: ErrorSummary;
   /** When the unit entered each status (ISO), the latest entry per status. */
   timings: Partial<Record<UnitStatus, string>>;
@@ -103,6 +105,8 @@ export interface TransitionFields {
   recordsExtracted?: number;
   recordsLoaded?: number;
   stagedAt?: string;
+  /** For a transition to pending: the rerun execution claiming the unit, so two reruns never share one. */
+  claimedBy?: string;
   /** The failure, for a transition to failed; reduced to an ErrorSummary before it is stored. */
   error?: unknown;
 }

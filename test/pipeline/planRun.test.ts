@@ -10,6 +10,7 @@ import { PlanStore } from '#shared/pipeline/runPlan.ts';
 import { LocalFolderBlobStore } from '#shared/staging/localFolderBlobStore.ts';
 import { DynamoRunLedger } from '#shared/state/dynamoRunLedger.ts';
 import { DynamoWatermarkStore } from '#shared/state/dynamoWatermarkStore.ts';
+import { summarizeUnits } from '#shared/state/runLedger.ts';
 import { startDynalite, type DynamoEmulator } from '../support/awsEmulators.ts';
 import { capturingLog } from '../support/cloudSuite.ts';
 
@@ -109,6 +110,23 @@ describe('Plan', () => {
     expect(duplicate.message).toMatch(/already started by execution "exec-a"/);
     const nextDay = await plan('exec-c', { ...input, scheduledTime: '2026-11-21T01:30:00Z' });
     expect(nextDay.duplicate).toBe(false);
+  });
+
+  it('gives each failed unit to one rerun when two reruns of the same execution start at once; a retried Plan keeps its own', async () => {
+    const { deps, plan } = await setUp();
+    const original = await plan('orig', { flows: ['suppliers', 'ap-ledger'] });
+    for (const unitId of original.units) await deps.ledger.transitionUnit(original.runKey, unitId, ['pending'], 'failed', { error: new Error('boom') });
+    await deps.ledger.finishRun(original.runKey, 'failed', summarizeUnits(await deps.ledger.listUnits(original.runKey), 'all failed'));
+
+    const [a, b] = await Promise.all([plan('rerun-a', { rerunOf: 'orig' }), plan('rerun-b', { rerunOf: 'orig' })]);
+    expect([...a.units, ...b.units].sort()).toEqual([...original.units].sort());
+    expect(a.units.filter((u) => b.units.includes(u))).toEqual([]);
+    for (const [rerun, units] of [['rerun-a', a.units], ['rerun-b', b.units]] as const) {
+      for (const unitId of units) expect(await deps.ledger.getUnit(original.runKey, unitId)).toMatchObject({ status: 'pending', claimedBy: rerun });
+    }
+    // Plan retried by Step Functions: the same units, none taken from the other rerun.
+    expect((await plan('rerun-a', { rerunOf: 'orig' })).units).toEqual(a.units);
+    expect((await plan('rerun-b', { rerunOf: 'orig' })).units).toEqual(b.units);
   });
 
   it('rejects console input it cannot honour, saying which field and why', async () => {
