@@ -1,10 +1,10 @@
 // The pipeline's Lambda functions (thin entry points in functions/), bundled locally by esbuild as ESM for
 // nodejs24.x, each with only the permissions it needs: state-table items are scoped by their leading key
-// (wm#, run#, lease#, token#) and staging objects by prefix (plans/, runs/).
+// (wm#, run#, lease#, token#), staging objects by prefix (plans/, runs/), logs to the function's own group.
 import path from 'node:path';
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
-import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -75,7 +75,14 @@ export class PipelineFunctions extends Construct {
   private makeFunction(name: PipelineFunctionName, define?: Record<string, string>): NodejsFunction {
     const spec = FUNCTION_SPECS[name];
     const logGroup = new LogGroup(this, `${name}Logs`, { retention: RetentionDays.THREE_MONTHS, removalPolicy: RemovalPolicy.DESTROY });
+    // Its own role instead of AWSLambdaBasicExecutionRole (logs in any group): it writes only to its log group.
+    const role = new Role(this, `${name}Role`, {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: `CloudSuite sync ${name} function`,
+    });
+    logGroup.grantWrite(role);
     const fn = new NodejsFunction(this, name, {
+      role,
       entry: path.join(PROJECT_ROOT, 'functions', `${name}.ts`),
       handler: 'handler',
       projectRoot: PROJECT_ROOT,
@@ -181,13 +188,8 @@ export class PipelineFunctions extends Construct {
     const stack = Stack.of(this);
     for (const fn of Object.values(this.functions)) {
       NagSuppressions.addResourceSuppressions(
-        fn,
+        fn.role!,
         [
-          {
-            id: 'AwsSolutions-IAM4',
-            reason: 'AWSLambdaBasicExecutionRole only allows writing the function\'s own CloudWatch logs.',
-            appliesTo: ['Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole'],
-          },
           {
             id: 'AwsSolutions-IAM5',
             reason:
