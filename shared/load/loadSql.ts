@@ -73,6 +73,11 @@ export function insertStageBatchSql(entity: EntityDefinition, table: TargetTable
   );
 }
 
+/** Takes a refused unit's rows out of the stage, so the MERGEs leave its scope as it was. */
+export function dropStagedUnitSql(table: TargetTable): string {
+  return `DELETE FROM ${qualifiedName(table, STAGE_SUFFIX)} WHERE \`_unit\` = :unit`;
+}
+
 export function stageCountsSql(table: TargetTable): string {
   return `SELECT \`_unit\` AS unit, count(*) AS row_count FROM ${qualifiedName(table, STAGE_SUFFIX)} GROUP BY \`_unit\``;
 }

@@ -2,7 +2,8 @@
 // row per distinct version) and `<table>` (current state, one MERGE per load). Every step is
 // idempotent, so a retried Lambda or a rerun of a day changes nothing that is already there.
 // Order: check manifests → schema and drift (fail before touching data) → stage the batches →
-// check completeness → check vanished keys → MERGE current → MERGE history → soft deletes.
+// check completeness → check vanished keys (refusing a unit that would lose too many) → MERGE current →
+// MERGE history → soft deletes.
 import type { EntityDefinition } from '../catalog/entityDefinition.ts';
 import { logger } from '../observability/logger.ts';
 import { Deadline } from '../runtime/deadline.ts';
@@ -11,10 +12,10 @@ import { readManifest, readStagedRecords, StagedDataError } from '../staging/sta
 import { validateTarget } from './identifiers.ts';
 import {
   addColumnsSql, countVanishedSql, createCurrentTableSql, createHistoryTableSql, createSchemaSql, createStageSql,
-  describeTableSql, dropStageSql, HISTORY_SUFFIX, insertStageBatchSql, mergeCurrentSql, mergeHistorySql, softDeleteSql,
+  describeTableSql, dropStagedUnitSql, dropStageSql, HISTORY_SUFFIX, insertStageBatchSql, mergeCurrentSql, mergeHistorySql, softDeleteSql,
   stageCountsSql,
 } from './loadSql.ts';
-import type { LoadTableRequest, LoadTableResult, TargetTable, UnitLoadResult, WarehouseSession } from './loadTypes.ts';
+import type { LoadTableRequest, LoadTableResult, RefusedUnit, TargetTable, UnitLoadResult, WarehouseSession } from './loadTypes.ts';
 import { encodeStagedRecord } from './stagedRowEncoder.ts';
 import { normalizeType, tableColumns } from './tableColumns.ts';
 
@@ -109,32 +110,43 @@ export async function loadTable(req: LoadTableRequest): Promise<LoadTableResult>
     }
   }
 
-  // Vanished keys of complete snapshots: refuse the whole load when too many would go at once.
+  // Vanished keys of complete snapshots: a unit in which too many keys would go at once is refused (left
+  // out, its scope unchanged) while the others load; when every unit is refused the load fails.
   const snapshots = [...manifests].filter(([, m]) => m.strategy === 'snapshot');
   const divisional = entity.scope === 'division';
   const scopeParams = (unitId: string, m: UnitManifest) => ({
     tenant: m.tenant, company: m.company, ...(divisional ? { division: m.division } : {}), stamp: m.runStartedAt, unit: unitId,
   });
-  const vanishing: string[] = [];
+  const tolerated = `tolerated: ${(maxVanishedShare * 100).toFixed(1)}%`;
+  const advice = 'Check the source (a wrong company or filter?) or raise the flow\'s vanished-keys share, then rerun';
+  const refused: (RefusedUnit & { scope: string })[] = [];
   for (const [unitId, m] of snapshots) {
     const [row] = await wh.execute(countVanishedSql(entity, table, divisional), scopeParams(unitId, m), { deadline });
     const vanished = count(row?.vanished);
     const active = count(row?.active);
     if (vanished > 0 && vanished > maxVanishedShare * active) {
-      vanishing.push(`company ${m.company}${m.division ? ` division ${m.division}` : ''}: ${vanished} of ${active} keys (${((100 * vanished) / active).toFixed(1)}%)`);
+      const scope = `company ${m.company}${m.division ? ` division ${m.division}` : ''}: ${vanished} of ${active} keys (${((100 * vanished) / active).toFixed(1)}%)`;
+      refused.push({
+        unitId, scope,
+        reason: `${label}: too many keys would be marked deleted at once (${scope}; ${tolerated}). Nothing of this unit was loaded. ${advice}`,
+      });
     }
   }
-  if (vanishing.length) {
+  if (refused.length > 0 && refused.length === manifests.size) {
     throw new LoadError(
-      `${label}: too many keys would be marked deleted at once (${vanishing.join('; ')}; tolerated: ${(maxVanishedShare * 100).toFixed(1)}%). ` +
-        'Nothing was changed. Check the source (a wrong company or filter?) or raise the flow\'s vanished-keys share, then rerun',
+      `${label}: too many keys would be marked deleted at once (${refused.map((r) => r.scope).join('; ')}; ${tolerated}). Nothing was changed. ${advice}`,
     );
+  }
+  for (const unit of refused) {
+    await wh.execute(dropStagedUnitSql(table), { unit: unit.unitId }, { deadline });
+    manifests.delete(unit.unitId);
+    log.warn('unit refused: too many keys would vanish', { table: label, unitId: unit.unitId, scope: unit.scope });
   }
 
   const [current] = await wh.execute(mergeCurrentSql(entity, table), { loaded_at: loadedAt }, { deadline });
   const [history] = await wh.execute(mergeHistorySql(entity, table), { loaded_at: loadedAt }, { deadline });
   let softDeleted = 0;
-  for (const [unitId, m] of snapshots) {
+  for (const [unitId, m] of snapshots.filter(([unitId]) => manifests.has(unitId))) {
     const [row] = await wh.execute(softDeleteSql(entity, table, divisional), { ...scopeParams(unitId, m), loaded_at: loadedAt, run_id: m.runId }, { deadline });
     softDeleted += count(row?.num_affected_rows);
   }
@@ -152,7 +164,8 @@ export async function loadTable(req: LoadTableRequest): Promise<LoadTableResult>
     statements: wh.stats.statements - statementsAtStart,
     bytesSent: wh.stats.bytesSent - bytesAtStart,
     units,
+    refused: refused.map(({ unitId, reason }) => ({ unitId, reason })),
   };
-  log.info('table loaded', { ...result, units: units.length });
+  log.info('table loaded', { ...result, units: units.length, refused: refused.length });
   return result;
 }

@@ -29,7 +29,10 @@ export interface LoadTableRequest {
   /** An open warehouse session (the real @databricks/sql driver behind a small port). */
   warehouse: WarehouseSession;
   deadline?: Deadline;
-  /** Share of a snapshot unit's keys that may vanish at once before the unit fails (default 0.05). */
+  /**
+   * Share of a snapshot unit's keys that may vanish at once before the unit is refused (default 0.05): a
+   * refused unit is left out and reported, the other units load; when every unit is refused the load fails.
+   */
   maxVanishedShare?: number;
   log?: Log;
 }
@@ -41,6 +44,12 @@ export interface UnitLoadResult {
   maxChangeDate: string | null;
 }
 
+/** A unit the load left out (its scope unchanged), with why: the caller fails it, the others commit. */
+export interface RefusedUnit {
+  unitId: string;
+  reason: string;
+}
+
 export interface LoadTableResult {
   table: TargetTable;
   historyInserted: number;
@@ -49,7 +58,10 @@ export interface LoadTableResult {
   currentSoftDeleted: number;
   statements: number;
   bytesSent: number;
+  /** The units merged: their watermarks may move. */
   units: UnitLoadResult[];
+  /** Snapshot units left out because too many of their keys would vanish at once. */
+  refused: RefusedUnit[];
 }
 
 /** The port to a SQL warehouse session: named parameters only, idempotent statements, retried inside. */

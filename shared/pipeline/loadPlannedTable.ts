@@ -25,6 +25,8 @@ export interface LoadStepResult {
   plan: string;
   table: string;
   units: LoadedUnit[];
+  /** Units the vanished-keys guard refused: failed in the ledger, not committed. */
+  refused: string[];
   records: number;
   historyInserted: number;
   currentInserted: number;
@@ -49,7 +51,7 @@ export async function loadPlannedTable(request: LoadStepRequest, deps: LoadDeps)
   // Loaded by an earlier attempt whose answer was lost: the manifest has the stamps that load committed.
   const alreadyLoaded = tableUnits.filter((u) => statuses.get(u.unitId) === 'loaded');
   const result: LoadStepResult = {
-    plan: request.plan, table: request.table, units: [], records: 0,
+    plan: request.plan, table: request.table, units: [], refused: [], records: 0,
     historyInserted: 0, currentInserted: 0, currentUpdated: 0, currentSoftDeleted: 0,
   };
   for (const unit of alreadyLoaded) {
@@ -97,11 +99,18 @@ export async function loadPlannedTable(request: LoadStepRequest, deps: LoadDeps)
     await deps.ledger.transitionUnit(plan.unitsRunKey, unit.unitId, ['loading'], 'loaded', { recordsLoaded: unit.records });
     result.units.push({ unitId: unit.unitId, records: unit.records, maxChangeStamp: unit.maxChangeStamp, maxChangeDate: unit.maxChangeDate });
   }
+  // Refused by the vanished-keys guard: failed here (FinishRun names them, rerunOf replays them); the
+  // table's other units go on to Commit.
+  for (const unit of loaded.refused) {
+    const error = Object.assign(new Error(unit.reason), { name: 'VanishedKeysError' });
+    await deps.ledger.transitionUnit(plan.unitsRunKey, unit.unitId, ['loading'], 'failed', { error });
+  }
+  result.refused = loaded.refused.map((u) => u.unitId);
   result.historyInserted = loaded.historyInserted;
   result.currentInserted = loaded.currentInserted;
   result.currentUpdated = loaded.currentUpdated;
   result.currentSoftDeleted = loaded.currentSoftDeleted;
-  deps.log.info('table loaded', { table: request.table, units: loaded.units.length, statements: loaded.statements });
+  deps.log.info('table loaded', { table: request.table, units: loaded.units.length, refused: loaded.refused.length, statements: loaded.statements });
   return withTotals(result);
 }
 

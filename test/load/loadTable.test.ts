@@ -181,6 +181,38 @@ describe('snapshots and deletes', () => {
   });
 });
 
+describe('a snapshot unit in which too many keys vanished, loaded with healthy units', () => {
+  it('is refused and left as it was, while the other units of the table load', async () => {
+    const table = freshTable('suppliers');
+    const of = (cono: string, n: number) => Array.from({ length: n }, (_, i) => ({ ...supplier(`U${String(i).padStart(4, '0')}`), CONO: cono }));
+    await stageRecords(store, 'u1/100', suppliers, of('100', 40), { company: '100', runId: 'u1', runStartedAt: '2026-11-18T02:00:00.000Z' });
+    await stageRecords(store, 'u1/200', suppliers, of('200', 40), { company: '200', runId: 'u1', runStartedAt: '2026-11-18T02:00:00.000Z' });
+    await load(suppliers, table, [{ unitId: 'suppliers/100', unitPrefix: 'u1/100' }, { unitId: 'suppliers/200', unitPrefix: 'u1/200' }]);
+    const company100 = async () => tableRows(wh.warehouse, `${name(table)} WHERE _company = '100'`);
+    const before100 = await company100();
+
+    // Company 100 lost a quarter of its suppliers (a wrong filter?); company 200 renamed one and lost one (2.5 %).
+    const renamed = of('200', 40).slice(1).map((r, i) => (i === 0 ? { ...r, SUNM: 'Renamed AB' } : r));
+    await stageRecords(store, 'u2/100', suppliers, of('100', 40).slice(10), { company: '100', runId: 'u2', runStartedAt: '2026-11-19T02:00:00.000Z' });
+    await stageRecords(store, 'u2/200', suppliers, renamed, { company: '200', runId: 'u2', runStartedAt: '2026-11-19T02:00:00.000Z' });
+    const historyBefore = (await wh.warehouse.query(`SELECT count(*) AS n FROM ${name(table, '_history')} WHERE _company = '100'`))[0]!.n;
+    const result = await load(suppliers, table, [{ unitId: 'suppliers/100', unitPrefix: 'u2/100' }, { unitId: 'suppliers/200', unitPrefix: 'u2/200' }]);
+
+    expect(result.units.map((u) => u.unitId)).toEqual(['suppliers/200']);
+    expect(result.refused).toEqual([
+      {
+        unitId: 'suppliers/100',
+        reason: expect.stringMatching(/too many keys would be marked deleted at once \(company 100: 10 of 40 keys \(25\.0%\); tolerated: 5\.0%\)\. Nothing of this unit was loaded/),
+      },
+    ]);
+    expect(result).toMatchObject({ currentUpdated: 1, currentSoftDeleted: 1, currentInserted: 0, historyInserted: 1 });
+    expect(await company100()).toEqual(before100);
+    expect((await wh.warehouse.query(`SELECT count(*) AS n FROM ${name(table, '_history')} WHERE _company = '100'`))[0]!.n).toBe(historyBefore);
+    const company200 = await wh.warehouse.query(`SELECT suno, sunm, _deleted_at IS NOT NULL AS deleted FROM ${name(table)} WHERE _company = '200' AND (sunm = 'Renamed AB' OR _deleted_at IS NOT NULL) ORDER BY suno`);
+    expect(company200).toEqual([{ suno: 'U0000', sunm: 'Supplier U0000', deleted: true }, { suno: 'U0001', sunm: 'Renamed AB', deleted: false }]);
+  });
+});
+
 describe('refusing bad input before any SQL', () => {
   it('rejects an invalid catalog name without running a statement', async () => {
     const before = wh.warehouse.statements.length;

@@ -73,4 +73,36 @@ describe('the local sync with the real loader', () => {
     expect(rerun.units.map((u) => [u.unitId, u.status])).toEqual([['purchase-orders/200', 'committed']]);
     for (const entity of Object.keys(M3_TABLE)) await expectWarehouseHasCloudSuite(dbFile, emulator!, entity);
   });
+
+  it('fails only the snapshot unit in which too many keys vanished; the table\'s other companies commit', async () => {
+    const stateDir = await mkdtemp(path.join(tmpdir(), 'local-sync-vanish-'));
+    const dbFile = path.join(stateDir, 'databricks', 'warehouse.duckdb');
+    let emulator: CloudSuiteEmulator | undefined;
+    const keep = { onCloudSuite: (e: CloudSuiteEmulator) => void (emulator = e) };
+    const input = { flows: ['suppliers'] };
+    expect((await runLocalSync({ ...quiet, ...keep, stateDir, input })).status).toBe('succeeded');
+    const before = await warehouseState(dbFile, 'suppliers');
+
+    // A quarter of company 200's suppliers disappear from CloudSuite at once (the guard tolerates 5 %).
+    const suppliers200 = emulator!.truth('CIDMAS', '200').length;
+    const lost = Math.ceil(suppliers200 / 4);
+    const second = await runLocalSync({
+      ...quiet, ...keep, stateDir, input,
+      onCloudSuite: (e) => {
+        emulator = e;
+        e.mutate({ table: 'CIDMAS', company: '200', deletes: lost });
+      },
+    });
+    expect(second.status).toBe('failed');
+    expect(second.units.map((u) => [u.unitId, u.status])).toEqual([['suppliers/100', 'committed'], ['suppliers/200', 'failed'], ['suppliers/300', 'committed']]);
+    expect(second.units.find((u) => u.unitId === 'suppliers/200')!.error).toEqual({
+      name: 'VanishedKeysError',
+      message: expect.stringMatching(new RegExp(`too many keys would be marked deleted at once \\(company 200: ${lost} of ${suppliers200} keys`)),
+    });
+    expect(second.cause).toMatch(/^1 of 3 units failed: suppliers\/200 \(VanishedKeysError: /);
+    // Company 200 is as it was: no key soft-deleted, no row changed.
+    const after = await warehouseState(dbFile, 'suppliers');
+    const of200 = (state: typeof before) => [...state.current.entries()].filter(([key]) => JSON.parse(key)[0] === '200');
+    expect(of200(after)).toEqual(of200(before));
+  });
 });

@@ -43,9 +43,12 @@ export async function loadCommand(options: LoadOptions): Promise<number> {
         entity: entity.id, company: first!.company, files: manifests.reduce((n, m) => n + m.files.length, 0),
         historyInserted: loaded.historyInserted, currentInserted: loaded.currentInserted, currentUpdated: loaded.currentUpdated,
         currentSoftDeleted: loaded.currentSoftDeleted, statements: loaded.statements, bytesSent: loaded.bytesSent,
+        refused: loaded.refused.map((u) => u.unitId),
       }),
     );
-    return 0;
+    // Some units loaded, some were refused by the vanished-keys guard: say which, and fail the command.
+    for (const unit of loaded.refused) progress(`refused ${unit.unitId}: ${unit.reason}`);
+    return loaded.refused.length > 0 ? 1 : 0;
   } finally {
     await warehouse.close();
   }

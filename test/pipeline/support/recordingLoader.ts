@@ -54,6 +54,7 @@ export function recordingLoader(): RecordingLoader {
         statements: 0,
         bytesSent: 0,
         units,
+        refused: [],
       };
     },
   };
