@@ -52,6 +52,7 @@ program
   .option('--warehouse <local[:file]>', 'check the bundled local warehouse instead')
   .option('--catalog <name>', 'catalog the loads will write to', 'main')
   .option('--schema <name>', 'schema the loads will write to', 'cloudsuite')
+  .option('--round-trip', 'also load a few tricky invoices through the real loader into probe tables, read them back exactly, reload (no change) and drop them')
   .option('--state-dir <dir>', 'where the default local warehouse file lives', '.cloudsuite-sync')
   .action(action(async (o) => (await import('./commands/check.ts')).checkCommand(o)));
 

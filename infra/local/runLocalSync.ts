@@ -291,8 +291,10 @@ function describeOutcome(state: string, output: Record<string, unknown>): string
     case StateNames.recordExtractFailure:
     case StateNames.recordTableFailure:
       return `  ✗ failed: ${(output.failed as string[]).join(', ')}`;
-    case StateNames.load:
-      return `  ✓ ${String(output.table)}: ${String(output.records)} records loaded`;
+    case StateNames.load: {
+      const refused = (output.refused as string[] | undefined) ?? [];
+      return `  ✓ ${String(output.table)}: ${String(output.records)} records loaded${refused.length ? `; refused (too many keys would vanish): ${refused.join(', ')}` : ''}`;
+    }
     case StateNames.finish:
     case StateNames.finishStopped:
       return `run ${String(output.status)}: ${String(output.units)} unit(s), ${String(output.failed)} failed`;

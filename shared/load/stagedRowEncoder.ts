@@ -10,17 +10,26 @@ export class RecordValueError extends Error {
 
 const NUMBER = /^(-?)(\d*)(?:\.(\d*))?$/;
 
+/** A decimal's text without insignificant zeros ("0100.50" → "100.5", "-0.00" → "0"); undefined if not a number. */
+export function canonicalDecimal(text: string): string | undefined {
+  const m = NUMBER.exec(text.trim());
+  if (!m || (m[2] === '' && (m[3] ?? '') === '')) return undefined;
+  const intDigits = (m[2] ?? '').replace(/^0+(?=\d)/, '') || '0';
+  const fraction = (m[3] ?? '').replace(/0+$/, '');
+  const digits = `${intDigits}${fraction ? `.${fraction}` : ''}`;
+  return digits === '0' ? '0' : `${m[1]}${digits}`;
+}
+
 function numericValue(field: FieldDefinition, raw: string): string | null {
   const value = raw.trim();
   if (value === '') return null;
-  const m = NUMBER.exec(value);
-  if (!m || (m[2] === '' && (m[3] ?? '') === '')) return undefined as never;
-  const intDigits = (m[2] ?? '').replace(/^0+(?=\d)/, '');
-  const fraction = (m[3] ?? '').replace(/0+$/, '');
+  const canonical = canonicalDecimal(value);
+  if (canonical === undefined) return undefined as never;
+  const [intDigits = '', fraction = ''] = canonical.replace(/^-/, '').split('.');
   if (fraction.length > field.decimals) return undefined as never;
   const maxInt = Math.min(38, field.length) - field.decimals;
   if (intDigits.replace(/^0+/, '').length > maxInt) return undefined as never;
-  return `${m[1]}${intDigits || '0'}${fraction ? `.${fraction}` : ''}`;
+  return canonical;
 }
 
 function dateValue(raw: string): string | null {

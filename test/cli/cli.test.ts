@@ -162,6 +162,37 @@ describe('check against a warehouse', () => {
   });
 });
 
+describe('check --round-trip', () => {
+  it('loads tricky invoices through the real loader, reads them back exactly, reloads as a no-op and drops the probe tables', async () => {
+    const file = path.join(dir, 'round-trip', 'warehouse.duckdb');
+    const run = await runCli(['check', '--warehouse', `local:${file}`, '--schema', 'finance', '--round-trip']);
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/ok\s+load round trip: 5 invoices .* read back exactly; a second load changed nothing/);
+    const tables = await runCli(['query', '--warehouse', `local:${file}`, "SELECT table_name FROM information_schema.tables WHERE table_name LIKE '%probe%'"]);
+    expect(tables.code, tables.stderr).toBe(0);
+    expect(tables.stdout).not.toMatch(/probe/);
+  });
+
+  it('names the first value a warehouse bent', async () => {
+    const { warehouseWithSession } = await import('../support/warehouse.ts');
+    const { warehouseRoundTrip } = await import('../../infra/cli/warehouseRoundTrip.ts');
+    const wh = await warehouseWithSession();
+    try {
+      // A warehouse (or a driver) that reads amounts through a binary float.
+      const floaty = {
+        stats: wh.session.stats,
+        close: async () => undefined,
+        execute: async (...args: Parameters<typeof wh.session.execute>) =>
+          (await wh.session.execute(...args)).map((row) => ('cuam' in row && row.cuam !== null ? { ...row, cuam: String(Number(row.cuam)) } : row)),
+      };
+      await expect(warehouseRoundTrip(floaty, 'main', 'finance')).rejects.toThrow(/invoice 2: cuam came back as "-99999999999999\.98", sent "-99999999999999\.99"/);
+      expect(await wh.warehouse.query("SELECT table_name FROM information_schema.tables WHERE table_name LIKE '%probe%'")).toEqual([]);
+    } finally {
+      await wh.close();
+    }
+  });
+});
+
 describe('emulate databricks', () => {
   it('starts the warehouse emulator standalone and prints where to connect', async () => {
     const { spawn } = await import('node:child_process');

@@ -10,6 +10,8 @@ export interface CheckOptions extends WarehouseOptions {
   company?: string;
   catalog: string;
   schema: string;
+  /** Also prove a load end to end (see warehouseRoundTrip.ts). */
+  roundTrip?: boolean;
 }
 
 export async function checkCommand(options: CheckOptions): Promise<number> {
@@ -88,7 +90,9 @@ async function checkWarehouse(options: CheckOptions, step: (label: string, fn: (
         await wh.execute(`SELECT count(*) AS n FROM ${probe}`);
         await wh.execute(`DROP TABLE IF EXISTS ${probe}`);
         return 'granted (probe table created, written, read and dropped)';
-      }));
+      })) &&
+      options.roundTrip &&
+      (await step('load round trip', async () => (await import('../warehouseRoundTrip.ts')).warehouseRoundTrip(wh, catalog, schema)));
   } finally {
     await warehouse.close();
   }
