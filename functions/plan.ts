@@ -1,5 +1,7 @@
 // Lambda: Plan (first state). Expands the flows into work units and opens the run; see shared/pipeline/planRun.ts.
+import { SFNClient } from '@aws-sdk/client-sfn';
 import { z } from 'zod';
+import { StepFunctionsExecutionStatus } from '../shared/aws/stepFunctionsExecutionStatus.ts';
 import { planRun, type PlanDeps, type PlanRunResult } from '../shared/pipeline/planRun.ts';
 import { awsPipelineDeps } from './support/awsPipelineDeps.ts';
 import { bundledFlowsConfig } from './support/bundledFlowsConfig.ts';
@@ -12,16 +14,24 @@ export const planEventSchema = z.object({
   startedAt: z.string().min(1),
   /** The execution's input ($). */
   input: z.unknown(),
+  /** $$.StateMachine.Id */
+  stateMachine: z.string().min(1).optional(),
 });
 
 export function createPlanHandler(getDeps: () => PlanDeps | Promise<PlanDeps>) {
   return async (event: unknown, context?: InvocationContext): Promise<PlanRunResult> => {
-    const { execution, startedAt, input } = parseEvent(planEventSchema, event, 'Plan');
+    const { execution, startedAt, input, stateMachine } = parseEvent(planEventSchema, event, 'Plan');
     return withLogKeys({ execution }, async () => {
       const deps = await getDeps();
-      return planRun({ executionName: execution, startedAt, input }, { ...deps, deadline: deadlineOf(context, 20_000) });
+      const request = { executionName: execution, startedAt, input, ...(stateMachine ? { stateMachineArn: stateMachine } : {}) };
+      return planRun(request, { ...deps, deadline: deadlineOf(context, 20_000) });
     });
   };
 }
 
-export const handler = createPlanHandler(() => ({ ...awsPipelineDeps(), flows: bundledFlowsConfig() }));
+let executions: StepFunctionsExecutionStatus | undefined;
+export const handler = createPlanHandler(() => ({
+  ...awsPipelineDeps(),
+  flows: bundledFlowsConfig(),
+  executions: (executions ??= new StepFunctionsExecutionStatus(new SFNClient({}))),
+}));

@@ -45,6 +45,7 @@ import type { CloudSuiteEmulator, Knobs, Volume } from '../../test/emulators/clo
 import type { WarehouseEmulator } from '../../test/emulators/databricks/index.ts';
 import defaultFlowsConfig from '../flows.config.ts';
 import { StateNames, TaskStates, type PipelineFunctionName } from '../stack/stateNames.ts';
+import { InProcessExecutions } from '../../shared/pipeline/executionStatus.ts';
 import { awsHistoryEventCount, type LocalEvent } from './historyEvents.ts';
 import {
   InMemorySecretSource,
@@ -162,6 +163,8 @@ export interface LocalSyncSession {
 interface LocalEnvironment {
   deps: PipelineDeps;
   flows: ValidatedFlowsConfig;
+  /** Executions running in this process (a rerun asks whether the one it replays has ended). */
+  executions: InProcessExecutions;
   cloudSuite: LocalCloudSuite;
   warehouse: LocalWarehouse;
   metrics: RecordingPipelineMetrics;
@@ -248,7 +251,7 @@ async function openEnvironment(options: LocalSyncOptions, stateDir: string, log:
       log,
       now: Date.now,
     };
-    return { deps, flows, cloudSuite, warehouse, metrics, aws: { s3: s3.s3, documents }, close };
+    return { deps, flows, executions: new InProcessExecutions(), cloudSuite, warehouse, metrics, aws: { s3: s3.s3, documents }, close };
   } catch (error) {
     await close();
     throw error;
@@ -344,7 +347,7 @@ async function executeLocally(env: LocalEnvironment, options: LocalExecutionOpti
   const started = performance.now();
   const { deps, flows } = env;
   const handlers: Record<PipelineFunctionName, (event: unknown, context?: InvocationContext) => Promise<unknown>> = {
-    plan: createPlanHandler(() => ({ ...deps, flows })),
+    plan: createPlanHandler(() => ({ ...deps, flows, executions: env.executions })),
     extract: createExtractHandler(() => deps),
     recordFailure: createRecordFailureHandler(() => deps),
     groupByTable: createGroupByTableHandler(() => deps),
@@ -382,32 +385,34 @@ async function executeLocally(env: LocalEnvironment, options: LocalExecutionOpti
   const definition = synthesizeStateMachineDefinition(flows);
   const machine = new StateMachine(definition as never);
   const retryIntervalOverrides = Object.fromEntries(Object.keys(TaskStates).map((state) => [state, 0]));
-  const execution = machine.run(executionInput(options) as never, {
-    overrides: { taskResourceLocalHandlers: taskHandlers as never, retryIntervalOverrides },
-    context: {
-      Execution: {
-        Id: `arn:aws:states:eu-west-1:123456789012:execution:LocalSync:${executionName}`,
-        Name: executionName,
-      },
-    },
-  });
   const events: LocalEvent[] = [];
-  const collecting = (async () => {
-    for await (const event of execution.eventLogs) events.push(event as LocalEvent);
-  })();
-
   let status: LocalSyncResult['status'] = 'succeeded';
   let cause: string | undefined;
   let error: string | undefined;
-  try {
-    await execution.result;
-  } catch (failure) {
-    status = 'failed';
-    const inner = failure instanceof ExecutionError ? (failure.cause as Error | undefined) : (failure as Error);
-    error = inner?.name ?? 'Error';
-    cause = inner?.message ?? String(failure);
-  }
-  await collecting;
+  await env.executions.track(executionName, async () => {
+    const execution = machine.run(executionInput(options) as never, {
+      overrides: { taskResourceLocalHandlers: taskHandlers as never, retryIntervalOverrides },
+      context: {
+        Execution: {
+          Id: `arn:aws:states:eu-west-1:123456789012:execution:LocalSync:${executionName}`,
+          Name: executionName,
+        },
+        StateMachine: { Id: 'arn:aws:states:eu-west-1:123456789012:stateMachine:LocalSync', Name: 'LocalSync' },
+      },
+    });
+    const collecting = (async () => {
+      for await (const event of execution.eventLogs) events.push(event as LocalEvent);
+    })();
+    try {
+      await execution.result;
+    } catch (failure) {
+      status = 'failed';
+      const inner = failure instanceof ExecutionError ? (failure.cause as Error | undefined) : (failure as Error);
+      error = inner?.name ?? 'Error';
+      cause = inner?.message ?? String(failure);
+    }
+    await collecting;
+  });
 
   const plan = await deps.plans.find(planKeyOf(executionName));
   const planned = new Set(plan?.units.map((u) => u.unitId) ?? []);

@@ -33,6 +33,7 @@ export class CloudSuiteSyncStack extends Stack {
     });
     this.state = new StateStore(this, 'State');
     this.secrets = new PipelineSecrets(this, 'Secrets', config);
+    const stateMachineName = `${this.stackName}-sync`;
     this.pipeline = new PipelineFunctions(this, 'Pipeline', {
       config,
       table: this.state.table,
@@ -40,8 +41,9 @@ export class CloudSuiteSyncStack extends Stack {
       tokenKey: this.state.tokenKey,
       tenantSecrets: [...this.secrets.tenants.values()],
       warehouseSecret: this.secrets.warehouse,
+      stateMachineName,
     });
-    this.stateMachine = new PipelineStateMachine(this, 'Sync', { functions: this.pipeline.functions, maxConcurrency: config.maxConcurrency });
+    this.stateMachine = new PipelineStateMachine(this, 'Sync', { functions: this.pipeline.functions, maxConcurrency: config.maxConcurrency, stateMachineName });
     this.schedules = new FlowSchedules(this, 'Schedules', { config, stateMachine: this.stateMachine.stateMachine });
     this.monitoring = new SyncMonitoring(this, 'Monitoring', { config, stateMachine: this.stateMachine.stateMachine });
 

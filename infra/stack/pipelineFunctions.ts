@@ -2,7 +2,7 @@
 // nodejs24.x, each with only the permissions it needs: state-table items are scoped by their leading key
 // (wm#, run#, lease#, token#), staging objects by prefix (plans/, runs/), logs to the function's own group.
 import path from 'node:path';
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
@@ -50,6 +50,8 @@ export interface PipelineFunctionsProps {
   tokenKey: IKey;
   tenantSecrets: ISecret[];
   warehouseSecret: ISecret;
+  /** The state machine's (fixed) name: Plan describes its executions when a rerun replays one. */
+  stateMachineName: string;
 }
 
 type ItemPrefix = 'wm' | 'run' | 'lease' | 'token';
@@ -157,6 +159,27 @@ export class PipelineFunctions extends Construct {
     // execution" (a rerun of an unknown name, a first attempt) from a permission problem.
     plan.addToRolePolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: ['s3:ListBucket'], resources: [this.props.bucket.bucketArn] }));
     tokenCache(plan);
+    // A rerun of an execution whose run is still open asks whether that execution ended.
+    NagSuppressions.addResourceSuppressions(
+      plan.role!,
+      [
+        {
+          id: 'AwsSolutions-IAM5',
+          reason: 'Execution names are chosen when an execution starts; the wildcard covers only the executions of this stack\'s own state machine.',
+          appliesTo: [{ regex: '/^Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:[A-Za-z0-9-]+-sync:\\*$/g' }],
+        },
+      ],
+      true,
+    );
+    plan.addToRolePolicy(
+      new PolicyStatement({
+        effect: Effect.ALLOW,
+        actions: ['states:DescribeExecution'],
+        resources: [
+          Stack.of(this).formatArn({ service: 'states', resource: 'execution', resourceName: `${this.props.stateMachineName}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
+        ],
+      }),
+    );
 
     // Extract: moves its unit along the ledger, stages part files and checkpoints, calls M3.
     this.items(extract, ['run'], ['GetItem', 'UpdateItem']);

@@ -44,6 +44,8 @@ export const TRANSIENT_ERROR = 'TransientError';
 export interface PipelineStateMachineProps {
   functions: Record<PipelineFunctionName, IFunction>;
   maxConcurrency: number;
+  /** Fixed, so Plan's permission to describe its executions needs no reference to the machine (a cycle). */
+  stateMachineName: string;
 }
 
 export class PipelineStateMachine extends Construct {
@@ -135,6 +137,7 @@ export class PipelineStateMachine extends Construct {
 
     const definition = invoke(StateNames.plan, 'plan', {
       execution: JsonPath.stringAt('$$.Execution.Name'),
+      stateMachine: JsonPath.stringAt('$$.StateMachine.Id'),
       startedAt: JsonPath.stringAt('$$.Execution.StartTime'),
       input: JsonPath.objectAt('$'),
     }).next(
@@ -154,6 +157,7 @@ export class PipelineStateMachine extends Construct {
 
     const logGroup = new LogGroup(this, 'ExecutionLogs', { retention: RetentionDays.THREE_MONTHS, removalPolicy: RemovalPolicy.DESTROY });
     this.stateMachine = new StateMachine(this, 'StateMachine', {
+      stateMachineName: props.stateMachineName,
       definitionBody: DefinitionBody.fromChainable(definition),
       stateMachineType: StateMachineType.STANDARD,
       timeout: Duration.hours(12),

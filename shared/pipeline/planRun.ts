@@ -11,6 +11,8 @@ import { joinKey } from '../staging/blobStore.ts';
 import { LedgerTransitionError, runKeyFor, type RunTrigger } from '../state/runLedger.ts';
 import { windowStart } from '../state/watermarkStore.ts';
 import { parseExecutionInput, type ExecutionInput, type RunMode } from './executionInput.ts';
+import { isLive, type ExecutionStatusSource } from './executionStatus.ts';
+import { finishRun } from './finishRun.ts';
 import { parseIsoDate, tableKey, targetTableOf, type FlowConfig, type ValidatedFlowsConfig } from './flowsConfig.ts';
 import { estimateHistoryEvents, PLANNING_EVENT_BUDGET } from './historyBudget.ts';
 import type { PipelineDeps } from './pipelineDeps.ts';
@@ -23,6 +25,8 @@ export interface PlanRunRequest {
   startedAt: string;
   /** The execution's input, as started. */
   input: unknown;
+  /** $$.StateMachine.Id: where a rerun looks up the execution it replays. */
+  stateMachineArn?: string;
 }
 
 export interface PlanRunResult {
@@ -39,6 +43,8 @@ export interface PlanRunResult {
 
 export type PlanDeps = Pick<PipelineDeps, 'ledger' | 'watermarks' | 'plans' | 'connectTenant' | 'log' | 'now'> & {
   flows: ValidatedFlowsConfig;
+  /** Step Functions (or the local runner): is the execution a rerun replays still running? */
+  executions: ExecutionStatusSource;
   deadline?: Deadline;
 };
 
@@ -227,8 +233,16 @@ async function planRerun(request: PlanRunRequest, rerunOf: string, deps: PlanDep
   const original = await deps.plans.get(planKeyOf(rerunOf));
   const originalRun = await deps.ledger.getRun(original.runKey);
   if (originalRun?.status === 'running') {
-    throw new ConfigError(
-      `execution "${rerunOf}" has not finished (its run is still marked running); wait for it, or use Redrive in the console if it stopped outside unit handling`,
+    const status = await deps.executions.statusOf({ name: rerunOf, ...(request.stateMachineArn ? { stateMachineArn: request.stateMachineArn } : {}) });
+    if (isLive(status)) {
+      throw new ConfigError(`execution "${rerunOf}" is still running (${status}); wait for it to end, then start {"rerunOf": "${rerunOf}"} again`);
+    }
+    // It ended without closing its run (Plan or FinishRun failed for good, or it was aborted or timed
+    // out): close it as FinishRun would have, failing every unit that did not commit, then replay those.
+    deps.log.warn('the execution ended without closing its run; closing it before the rerun', { rerunOf, status });
+    await finishRun(
+      { plan: planKeyOf(rerunOf), stoppedBy: { Error: `Execution${status === 'GONE' ? 'Ended' : status}`, Cause: `execution "${rerunOf}" ended (${status}) without closing its run` } },
+      deps,
     );
   }
   const runKey = request.executionName;

@@ -5,7 +5,8 @@
 // TransientError and Lambda.ServiceException are retried by the Task's Retry, anything else is caught
 // (Extract, Load, Commit: the unit or table fails and a rerunOf replays it; GroupByTable and the
 // RecordFailure steps: FinishStoppedRun fails the unfinished units and a rerunOf replays them) or fails
-// the execution with its run still open (Plan, FinishRun, FinishStoppedRun: a plain rerun recovers).
+// the execution with its run still open (FinishRun, FinishStoppedRun: a rerunOf closes the run and
+// replays; Plan: nothing to replay, a plain rerun recovers).
 import type { TaskHandler } from '../../infra/local/runLocalSync.ts';
 import { inLambda } from './awsFaults.ts';
 

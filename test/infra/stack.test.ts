@@ -40,7 +40,7 @@ describe('the CloudSuite sync stack', () => {
     expect(asl.StartAt).toBe('Plan');
     expect(asl.States.Plan).toMatchObject({
       Type: 'Task',
-      Parameters: { 'execution.$': '$$.Execution.Name', 'startedAt.$': '$$.Execution.StartTime', 'input.$': '$' },
+      Parameters: { 'execution.$': '$$.Execution.Name', 'stateMachine.$': '$$.StateMachine.Id', 'startedAt.$': '$$.Execution.StartTime', 'input.$': '$' },
       Next: 'IsDuplicateStart',
     });
     expect(asl.States.IsDuplicateStart).toMatchObject({ Type: 'Choice', Choices: [{ Variable: '$.duplicate', BooleanEquals: true, Next: 'AlreadyStarted' }], Default: 'ExtractUnits' });

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import defaultConfig from '../../infra/flows.config.ts';
 import type { MiExecutor } from '#shared/extract/miExecutor.ts';
 import { validateFlowsConfig, type FlowsConfigInput } from '#shared/pipeline/flowsConfig.ts';
+import { InProcessExecutions } from '#shared/pipeline/executionStatus.ts';
 import { planRun, type PlanDeps } from '#shared/pipeline/planRun.ts';
 import { PlanStore } from '#shared/pipeline/runPlan.ts';
 import { LocalFolderBlobStore } from '#shared/staging/localFolderBlobStore.ts';
@@ -32,6 +33,7 @@ const divisionsMi: MiExecutor = {
 
 async function setUp(config: FlowsConfigInput = defaultConfig) {
   const stateTableName = await dynamo.createStateTable();
+  const executions = new InProcessExecutions();
   const store = new LocalFolderBlobStore(await mkdtemp(path.join(tmpdir(), 'plan-')));
   const deps: PlanDeps = {
     ledger: new DynamoRunLedger({ documents: dynamo.documents, stateTableName }),
@@ -41,9 +43,10 @@ async function setUp(config: FlowsConfigInput = defaultConfig) {
     log: capturingLog(),
     now: Date.now,
     flows: validateFlowsConfig(config),
+    executions,
   };
   const plan = (executionName: string, input: unknown) => planRun({ executionName, startedAt: '2026-11-20T01:00:05.000Z', input }, deps);
-  return { deps, plan };
+  return { deps, plan, executions };
 }
 
 const withInitialSince = (): FlowsConfigInput => {
@@ -127,6 +130,26 @@ describe('Plan', () => {
     // Plan retried by Step Functions: the same units, none taken from the other rerun.
     expect((await plan('rerun-a', { rerunOf: 'orig' })).units).toEqual(a.units);
     expect((await plan('rerun-b', { rerunOf: 'orig' })).units).toEqual(b.units);
+  });
+
+  it('replays an execution that ended without closing its run (its FinishRun died), once it is no longer running', async () => {
+    const { deps, plan, executions } = await setUp();
+    const original = await plan('died', { flows: ['suppliers'] });
+    const [done, ...rest] = original.units;
+    const path = ['pending', 'extracting', 'extracted', 'loading', 'loaded', 'committed'] as const;
+    for (let i = 1; i < path.length; i++) await deps.ledger.transitionUnit(original.runKey, done!, [path[i - 1]!], path[i]!);
+    await deps.ledger.transitionUnit(original.runKey, rest[0]!, ['pending'], 'extracting');
+
+    // While it runs, a rerun is refused.
+    await executions.track('died', async () => {
+      await expect(plan('too-early', { rerunOf: 'died' })).rejects.toThrow(/execution "died" is still running \(RUNNING\); wait for it to end/);
+    });
+    // Once it has ended, the rerun closes its run and replays what did not commit.
+    const rerun = await plan('rerun-1', { rerunOf: 'died' });
+    expect(rerun.units.sort()).toEqual([...rest].sort());
+    expect(await deps.ledger.getRun(original.runKey)).toMatchObject({ status: 'failed' });
+    expect(await deps.ledger.getUnit(original.runKey, done!)).toMatchObject({ status: 'committed' });
+    expect(await deps.ledger.getUnit(original.runKey, rest[0]!)).toMatchObject({ status: 'pending', claimedBy: 'rerun-1' });
   });
 
   it('rejects console input it cannot honour, saying which field and why', async () => {

@@ -13,6 +13,7 @@ import { finishRun } from '#shared/pipeline/finishRun.ts';
 import { validateFlowsConfig } from '#shared/pipeline/flowsConfig.ts';
 import type { PipelineDeps } from '#shared/pipeline/pipelineDeps.ts';
 import { RecordingPipelineMetrics } from '#shared/pipeline/pipelineMetrics.ts';
+import { InProcessExecutions } from '#shared/pipeline/executionStatus.ts';
 import { planRun } from '#shared/pipeline/planRun.ts';
 import { errorFromCaught, recordFailure } from '#shared/pipeline/recordFailure.ts';
 import { PlanStore } from '#shared/pipeline/runPlan.ts';
@@ -64,7 +65,7 @@ async function planned(input: unknown) {
     log: capturingLog(),
     now: Date.now,
   };
-  const result = await planRun({ executionName: 'exec-1', startedAt: '2026-11-20T01:00:00.000Z', input }, { ...deps, flows: validateFlowsConfig(defaultConfig) });
+  const result = await planRun({ executionName: 'exec-1', startedAt: '2026-11-20T01:00:00.000Z', input }, { ...deps, flows: validateFlowsConfig(defaultConfig), executions: new InProcessExecutions() });
   return { deps, result, stateTableName };
 }
 

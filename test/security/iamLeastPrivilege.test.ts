@@ -17,7 +17,7 @@ const EXPECTED_ACTIONS: Record<(typeof FUNCTIONS)[number], string[]> = {
   plan: [
     'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem',
     'kms:Decrypt', 'kms:GenerateDataKey', 's3:GetObject', 's3:ListBucket', 's3:PutObject',
-    'secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue',
+    'secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'states:DescribeExecution',
   ],
   extract: [
     'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem',
@@ -133,6 +133,13 @@ describe('IAM: least privilege on the synthesized stack', () => {
           expect(scoped).toHaveLength(1);
           expect(secrets).toContainEqual(scoped[0]);
           break;
+        case 'states': {
+          // Plan only: describe the executions of this stack's own state machine (a rerun of one whose run is open).
+          expect(fn).toBe('plan');
+          const machine = Object.values(resources()).find((r) => r.Type === 'AWS::StepFunctions::StateMachine')!;
+          expect(scoped).toEqual([{ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':states:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, `:execution:${machine.Properties.StateMachineName}:*`]] }]);
+          break;
+        }
         case 'logs':
           // The function's own log group only.
           expect(scoped).toEqual([arnOf(resources()[functionLogicalId(fn)]!.Properties.LoggingConfig.LogGroup.Ref)]);
