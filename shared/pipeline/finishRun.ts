@@ -34,7 +34,7 @@ export async function finishRun(request: FinishRunRequest, deps: Pick<PipelineDe
   let units = (await deps.ledger.listUnits(plan.unitsRunKey)).filter((u) => own.has(u.unitId));
   const unfinished = units.filter((u) => u.status !== 'committed' && u.status !== 'failed');
   const stoppedBy = request.stoppedBy ? errorFromCaught(request.stoppedBy) : undefined;
-  if (stoppedBy) deps.log.error('a step stopped the execution before its tables loaded', { error: stoppedBy.name, message: stoppedBy.message });
+  if (stoppedBy) deps.log.error('the execution stopped early', { error: stoppedBy.name, message: stoppedBy.message });
   for (const unit of unfinished) {
     const error = new Error(
       `stopped in status ${unit.status}: execution "${plan.executionName}" ended before the unit committed` +
@@ -82,7 +82,7 @@ function causeOf(executionName: string, total: number, failed: UnitRecord[], mis
     .map((u) => `${u.unitId} (${u.error ? `${u.error.name}: ${u.error.message.slice(0, 200)}` : 'no error recorded'})`);
   const more = failed.length > LISTED_IN_CAUSE ? `; and ${failed.length - LISTED_IN_CAUSE} more` : '';
   const lost = missing > 0 ? `; ${missing} unit(s) missing from the ledger (expired?)` : '';
-  const stopped = stoppedBy ? `The execution stopped before its tables loaded (${stoppedBy.name}: ${stoppedBy.message.slice(0, 200)}). ` : '';
+  const stopped = stoppedBy ? `The execution stopped early (${stoppedBy.name}: ${stoppedBy.message.slice(0, 200)}). ` : '';
   const others = failed.length + missing < total ? 'The other units committed. ' : '';
   return (
     `${stopped}${failed.length + missing} of ${total} units failed: ${listed.join('; ')}${more}${lost}. ` +

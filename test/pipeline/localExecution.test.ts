@@ -287,7 +287,7 @@ describe('a step between the units and the tables that dies', () => {
     // (The killed GroupByTable never reached its handler, so it is not among the invocations.)
     expect(stopped.invocations.map((i) => i.state).filter((s) => s !== 'Extract')).toEqual(['Plan', 'FinishStoppedRun']);
     expect(stopped.events.some((e) => e.type === 'StateEntered' && e.state.name === 'GroupByTable')).toBe(true);
-    expect(stopped.cause).toMatch(/^The execution stopped before its tables loaded \(Lambda.Unknown: Runtime exited with error: signal: killed\)\. 12 of 12 units failed: /);
+    expect(stopped.cause).toMatch(/^The execution stopped early \(Lambda.Unknown: Runtime exited with error: signal: killed\)\. 12 of 12 units failed: /);
     expect(stopped.cause).toContain('suppliers/100 (UnitNotFinished: stopped in status extracted');
     expect(stopped.cause).not.toContain('The other units committed');
     expect(stopped.cause).toContain(`{"rerunOf": "${stopped.executionName}"}`);

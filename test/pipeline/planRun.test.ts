@@ -147,7 +147,9 @@ describe('Plan', () => {
     // Once it has ended, the rerun closes its run and replays what did not commit.
     const rerun = await plan('rerun-1', { rerunOf: 'died' });
     expect(rerun.units.sort()).toEqual([...rest].sort());
-    expect(await deps.ledger.getRun(original.runKey)).toMatchObject({ status: 'failed' });
+    const closed = await deps.ledger.getRun(original.runKey);
+    expect(closed).toMatchObject({ status: 'failed' });
+    expect(JSON.stringify(closed)).toContain('The execution stopped early (ExecutionEnded: execution \\"died\\" ended (GONE) without closing its run)');
     expect(await deps.ledger.getUnit(original.runKey, done!)).toMatchObject({ status: 'committed' });
     expect(await deps.ledger.getUnit(original.runKey, rest[0]!)).toMatchObject({ status: 'pending', claimedBy: 'rerun-1' });
   });
