@@ -171,6 +171,9 @@ describe('check --round-trip', () => {
     const tables = await runCli(['query', '--warehouse', `local:${file}`, "SELECT table_name FROM information_schema.tables WHERE table_name LIKE '%probe%'"]);
     expect(tables.code, tables.stderr).toBe(0);
     expect(tables.stdout).not.toMatch(/probe/);
+    const noWarehouse = await runCli(['check', '--ionapi', ionapi, '--round-trip']);
+    expect(noWarehouse.code).toBe(1);
+    expect(noWarehouse.stderr).toMatch(/--round-trip loads into a warehouse: give --databricks-host\/--databricks-path or --warehouse local/);
   });
 
   it('names the first value a warehouse bent', async () => {

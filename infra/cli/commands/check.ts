@@ -29,6 +29,7 @@ export async function checkCommand(options: CheckOptions): Promise<number> {
   };
   const warehouseWanted = Boolean(options.databricksHost || options.databricksPath || options.warehouse);
   if (!options.ionapi && !warehouseWanted) throw new UsageError('give --ionapi FILE, --databricks-host/--databricks-path, or both');
+  if (options.roundTrip && !warehouseWanted) throw new UsageError('--round-trip loads into a warehouse: give --databricks-host/--databricks-path or --warehouse local');
   let connection: ReturnType<typeof connectCloudSuite> | undefined;
   if (options.ionapi) await step('.ionapi file', async () => {
     const config = await loadIonApiFile(options.ionapi!);
