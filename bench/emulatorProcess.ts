@@ -1,6 +1,6 @@
 // Runs the CloudSuite emulator in its own process for benchmarks, so its memory is not counted as
 // the extractor's. Options come as JSON in argv[2]; the .ionapi object is printed on stdout.
-import { startCloudSuiteEmulator, type CloudSuiteEmulatorOptions } from '../test/emulators/cloudsuite/index.ts';
+import { startCloudSuiteEmulator, type CloudSuiteEmulatorOptions } from '../infra/local/emulators/cloudsuite/index.ts';
 
 const options = JSON.parse(process.argv[2] ?? '{}') as CloudSuiteEmulatorOptions;
 const emulator = await startCloudSuiteEmulator(options);

@@ -15,7 +15,7 @@ import defaultFlowsConfig from '../infra/flows.config.ts';
 import { FUNCTION_SPECS } from '../infra/stack/pipelineFunctions.ts';
 import type { PipelineFunctionName } from '../infra/stack/stateNames.ts';
 import { logger, routeLogsToStderr } from '../shared/observability/logger.ts';
-import type { Volume } from '../test/emulators/cloudsuite/index.ts';
+import type { Volume } from '../infra/local/emulators/cloudsuite/index.ts';
 import { machineLine } from './machine.ts';
 
 /** AWS list prices, us-east-1 (the figures infra/README.md uses); the free tier is left out. */

@@ -8,7 +8,7 @@ import path from 'node:path';
 import flowsConfig from '../infra/flows.config.ts';
 import { logger } from '../shared/observability/logger.ts';
 import { runLocalSync } from '../infra/local/runLocalSync.ts';
-import type { CloudSuiteEmulator } from '../test/emulators/cloudsuite/index.ts';
+import type { CloudSuiteEmulator } from '../infra/local/emulators/cloudsuite/index.ts';
 import { describeMemory, describeThroughput, measureMemory, measureThroughput } from './extract.bench.ts';
 import { describeLoad, measureLoad } from './load.bench.ts';
 import { machineLine } from './machine.ts';

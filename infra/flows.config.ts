@@ -2,7 +2,7 @@
 // when. `cdk synth`/`cdk deploy` validate it (errors name the flow and field) and the local sync reads it too.
 // Schedules are EventBridge cron bodies ("min hour day-of-month month day-of-week year") in an IANA zone;
 // flows with the same cron and zone run in one execution. Field reference: shared/pipeline/flowsConfig.ts.
-import type { FlowsConfigInput } from '../shared/pipeline/flowsConfig.ts';
+import type { FlowsConfigInput } from '../shared/config/flowsConfig.ts';
 
 const companies = ['100', '200', '300'];
 const nightly = { cron: '0 2 * * ? *', timeZone: 'Europe/Stockholm' };

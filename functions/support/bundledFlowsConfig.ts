@@ -2,7 +2,7 @@
 // esbuild inlines it (base64 JSON) as CLOUDSUITE_SYNC_FLOWS_CONFIG, so a config change is a new deployment
 // of Plan (versioned with the code) and no size limit of environment variables applies.
 import { ConfigError } from '../../shared/config/configError.ts';
-import { validateFlowsConfig, type ValidatedFlowsConfig } from '../../shared/pipeline/flowsConfig.ts';
+import { validateFlowsConfig, type ValidatedFlowsConfig } from '../../shared/config/flowsConfig.ts';
 
 declare const CLOUDSUITE_SYNC_FLOWS_CONFIG: string | undefined;
 

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { defaultCatalog } from '../../shared/catalog/defaultCatalog.ts';
 import { sourceCallOf } from '../../shared/extract/extractUnit.ts';
-import { UnitStager } from '../../shared/extract/unitStager.ts';
+import { UnitStager } from '../../shared/staging/unitStager.ts';
 import type { MiRecord } from '../../shared/m3/miTypes.ts';
 import { quote } from '../../shared/load/identifiers.ts';
 import { dropStageSql, HISTORY_SUFFIX } from '../../shared/load/loadSql.ts';

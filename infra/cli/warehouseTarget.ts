@@ -53,7 +53,7 @@ export async function openWarehouse(options: WarehouseOptions): Promise<OpenWare
     spec.startsWith('local:') ? spec.slice('local:'.length) : path.join(options.stateDir ?? '.cloudsuite-sync', 'databricks', 'warehouse.duckdb'),
   );
   await mkdir(path.dirname(file), { recursive: true });
-  const { startWarehouseEmulator, connectToEmulator } = await import('../../test/emulators/databricks/index.ts');
+  const { startWarehouseEmulator, connectToEmulator } = await import('../local/emulators/databricks/index.ts');
   let warehouse;
   try {
     warehouse = await startWarehouseEmulator({ dbFile: file });

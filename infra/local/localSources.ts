@@ -10,8 +10,8 @@ import { SecretNotFoundError, type SecretSource } from '../../shared/secrets/sec
 import { parseWarehouseSecret } from '../../shared/secrets/warehouseSecret.ts';
 import { openWarehouseSession, type WarehouseConnector } from '../../shared/pipeline/warehouseSessions.ts';
 import type { Log } from '../../shared/observability/logger.ts';
-import { startCloudSuiteEmulator, type CloudSuiteEmulator, type Knobs, type Volume } from '../../test/emulators/cloudsuite/index.ts';
-import { PlainHttpDBSQLClient, startWarehouseEmulator, type WarehouseEmulator } from '../../test/emulators/databricks/index.ts';
+import { startCloudSuiteEmulator, type CloudSuiteEmulator, type Knobs, type Volume } from './emulators/cloudsuite/index.ts';
+import { PlainHttpDBSQLClient, startWarehouseEmulator, type WarehouseEmulator } from './emulators/databricks/index.ts';
 
 /** Secrets held in memory under their configured names (never written to the state folder). */
 export class InMemorySecretSource implements SecretSource {

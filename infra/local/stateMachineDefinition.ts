@@ -2,7 +2,7 @@
 // runnable locally: each Fn::GetAtt (a function's ARN) becomes a fake Lambda ARN and each pseudo parameter
 // a fixed value. The local runner then overrides every Task by state name.
 import { App } from 'aws-cdk-lib';
-import type { ValidatedFlowsConfig } from '../../shared/pipeline/flowsConfig.ts';
+import type { ValidatedFlowsConfig } from '../../shared/config/flowsConfig.ts';
 import { CloudSuiteSyncStack } from '../stack/cloudSuiteSyncStack.ts';
 
 export const FAKE_REGION = 'eu-west-1';

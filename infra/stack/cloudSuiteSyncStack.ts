@@ -2,7 +2,7 @@
 // state machine, its schedules, and monitoring. Everything an operator changes is in infra/flows.config.ts.
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import type { ValidatedFlowsConfig } from '../../shared/pipeline/flowsConfig.ts';
+import type { ValidatedFlowsConfig } from '../../shared/config/flowsConfig.ts';
 import { FlowSchedules } from './flowSchedules.ts';
 import { PipelineFunctions } from './pipelineFunctions.ts';
 import { PipelineSecrets } from './pipelineSecrets.ts';

@@ -7,7 +7,7 @@ import { StepFunctionsStartExecution } from 'aws-cdk-lib/aws-scheduler-targets';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { TimeZone } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { scheduleGroups, type FlowsConfig } from '../../shared/pipeline/flowsConfig.ts';
+import { scheduleGroups, type FlowsConfig } from '../../shared/config/flowsConfig.ts';
 
 export class FlowSchedules extends Construct {
   readonly schedules: Schedule[] = [];

@@ -15,7 +15,7 @@ import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
 import { ENV } from '../../functions/support/awsPipelineDeps.ts';
 import { flowsConfigDefine } from '../../functions/support/bundledFlowsConfig.ts';
-import type { FlowsConfig } from '../../shared/pipeline/flowsConfig.ts';
+import type { FlowsConfig } from '../../shared/config/flowsConfig.ts';
 import { METRICS_NAMESPACE, METRICS_SERVICE } from '../../shared/pipeline/pipelineMetrics.ts';
 import type { PipelineFunctionName } from './stateNames.ts';
 

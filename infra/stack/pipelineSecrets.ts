@@ -5,7 +5,7 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
-import type { FlowsConfig } from '../../shared/pipeline/flowsConfig.ts';
+import type { FlowsConfig } from '../../shared/config/flowsConfig.ts';
 
 export class PipelineSecrets extends Construct {
   readonly tenants = new Map<string, Secret>();

@@ -20,7 +20,7 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import type { FlowsConfig } from '../../shared/pipeline/flowsConfig.ts';
+import type { FlowsConfig } from '../../shared/config/flowsConfig.ts';
 import { metricDimensions, MetricNames, METRICS_NAMESPACE, type MetricName } from '../../shared/pipeline/pipelineMetrics.ts';
 
 export function flowMetric(name: MetricName, flow: string | undefined, statistic: string, period: Duration): Metric {

@@ -9,9 +9,10 @@ import type { UnitManifest } from '../staging/manifest.ts';
 import { pageExportMi } from './exportMi/exportMiPager.ts';
 import type { MiExecutor } from './miExecutor.ts';
 import { pageMiList } from './miListPager.ts';
-import type { Page, PageCursor, PagedReadRequest, ReadWindow } from './pagedRead.ts';
-import type { SourceCall } from './stagedRecord.ts';
-import { UnitStager, type StagerState, type UnitIdentity } from './unitStager.ts';
+import type { Page, PageCursor, PagedReadRequest } from './pagedRead.ts';
+import type { ReadWindow } from '../staging/manifest.ts';
+import type { SourceCall } from '../staging/stagedRecord.ts';
+import { UnitStager, type StagerState, type UnitIdentity } from '../staging/unitStager.ts';
 
 export interface ExtractUnitRequest extends UnitIdentity {
   /** Ignored for snapshot entities (always a full read). */

@@ -3,6 +3,7 @@
 import type { EntityDefinition } from '../catalog/entityDefinition.ts';
 import type { MiRecord } from '../m3/miTypes.ts';
 import type { Deadline } from '../runtime/deadline.ts';
+import type { ReadWindow } from '../staging/manifest.ts';
 import type { MiExecutor } from './miExecutor.ts';
 
 export type PageCursor = Record<string, unknown>;
@@ -11,13 +12,6 @@ export interface Page {
   records: MiRecord[];
   /** Where to continue after this page; undefined on the last page. */
   cursor: PageCursor;
-}
-
-export interface ReadWindow {
-  /** Inclusive lower bound on the change date (yyyyMMdd), or null for everything. */
-  since: string | null;
-  /** Inclusive upper bound on the change date (yyyyMMdd), or null for no bound. */
-  until: string | null;
 }
 
 export interface PagedReadRequest {

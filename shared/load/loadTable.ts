@@ -8,7 +8,8 @@ import type { EntityDefinition } from '../catalog/entityDefinition.ts';
 import { logger } from '../observability/logger.ts';
 import { Deadline } from '../runtime/deadline.ts';
 import type { UnitManifest } from '../staging/manifest.ts';
-import { readManifest, readStagedRecords, StagedDataError } from '../staging/stagedUnitReader.ts';
+import { readManifest, readStagedRecords } from '../staging/stagedUnitReader.ts';
+import { StagedDataError } from '../staging/stagingErrors.ts';
 import { validateTarget } from './identifiers.ts';
 import {
   addColumnsSql, countVanishedSql, createCurrentTableSql, createHistoryTableSql, createSchemaSql, createStageSql,

@@ -2,7 +2,7 @@
 // checking every value against its M3 type first: a value the warehouse could not hold exactly is an
 // error naming entity, key and field, never a silent NULL or a rounded amount.
 import type { EntityDefinition, FieldDefinition } from '../catalog/entityDefinition.ts';
-import type { StagedRecord } from '../extract/stagedRecord.ts';
+import type { StagedRecord } from '../staging/stagedRecord.ts';
 
 export class RecordValueError extends Error {
   override name = 'RecordValueError';

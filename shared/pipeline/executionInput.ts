@@ -2,7 +2,7 @@
 // (flows, companies, divisions, dates, mode) or a rerun of an earlier execution's failed units.
 import { z } from 'zod';
 import { ConfigError, configErrorFromZod } from '../config/configError.ts';
-import { parseIsoDate } from './flowsConfig.ts';
+import { parseIsoDate } from '../config/flowsConfig.ts';
 
 export type RunMode = 'incremental' | 'backfill' | 'full';
 

@@ -13,7 +13,7 @@ import { windowStart } from '../state/watermarkStore.ts';
 import { parseExecutionInput, type ExecutionInput, type RunMode } from './executionInput.ts';
 import { isLive, type ExecutionStatusSource } from './executionStatus.ts';
 import { finishRun } from './finishRun.ts';
-import { parseIsoDate, tableKey, targetTableOf, type FlowConfig, type ValidatedFlowsConfig } from './flowsConfig.ts';
+import { parseIsoDate, tableKey, targetTableOf, type FlowConfig, type ValidatedFlowsConfig } from '../config/flowsConfig.ts';
 import { estimateHistoryEvents, PLANNING_EVENT_BUDGET } from './historyBudget.ts';
 import type { PipelineDeps } from './pipelineDeps.ts';
 import { planKeyOf, type PlannedUnit, type RunPlan } from './runPlan.ts';

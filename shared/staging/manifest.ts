@@ -32,6 +32,14 @@ export const unitManifestSchema = z.object({
   maxChangeDate: z.string().nullable(),
 });
 
+/** The change-date window a unit was read with. */
+export interface ReadWindow {
+  /** Inclusive lower bound on the change date (yyyyMMdd), or null for everything. */
+  since: string | null;
+  /** Inclusive upper bound on the change date (yyyyMMdd), or null for no bound. */
+  until: string | null;
+}
+
 export type StagedFile = z.infer<typeof stagedFileSchema>;
 export type UnitManifest = z.infer<typeof unitManifestSchema>;
 

@@ -3,13 +3,11 @@
 import { createHash } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { createGunzip } from 'node:zlib';
-import type { StagedRecord } from '../extract/stagedRecord.ts';
+import type { StagedRecord } from './stagedRecord.ts';
 import { joinKey, type BlobStore } from './blobStore.ts';
 import { MANIFEST_NAME, unitManifestSchema, type UnitManifest } from './manifest.ts';
+import { StagedDataError } from './stagingErrors.ts';
 
-export class StagedDataError extends Error {
-  override name = 'StagedDataError';
-}
 
 export async function readManifest(store: BlobStore, unitPrefix: string): Promise<UnitManifest> {
   const key = joinKey(unitPrefix, MANIFEST_NAME);

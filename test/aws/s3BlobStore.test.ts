@@ -6,7 +6,8 @@ import { BlobNotFoundError, joinKey } from '#shared/staging/blobStore.ts';
 import type { UnitManifest } from '#shared/staging/manifest.ts';
 import { MANIFEST_NAME, partFileName } from '#shared/staging/manifest.ts';
 import { PartWriter } from '#shared/staging/partWriter.ts';
-import { readManifest, readStagedRecords, StagedDataError } from '#shared/staging/stagedUnitReader.ts';
+import { readManifest, readStagedRecords } from '#shared/staging/stagedUnitReader.ts';
+import { StagedDataError } from '#shared/staging/stagingErrors.ts';
 import { startS3rver, type S3Emulator } from '../support/awsEmulators.ts';
 
 const MIB = 1024 * 1024;

@@ -5,7 +5,7 @@
 // or killed before them, duplicate and overlapping starts — with rerunOf and plain reruns; then the faults
 // stop, the latest failed executions are rerun, a clean run must succeed and the warehouse must equal
 // CloudSuite (test/chaos/README.md). The catalogue scenario arms every fault once; the two random seeds
-// are ordinary draws. `npx tsx bench/chaos.ts --scenarios N` runs many more.
+// are ordinary draws. `npx tsx test/chaos/chaos.ts --scenarios N` runs many more.
 import { describe, expect, it } from 'vitest';
 import { describeCounterexample } from './describeOutcome.ts';
 import { runScenario, type ScenarioOutcome } from './runScenario.ts';
@@ -14,8 +14,8 @@ import { DEFAULT_SHAPE, FAULT_CATALOGUE, planCatalogueScenario, planScenario, ty
 const TEST_SHAPE = { ...DEFAULT_SHAPE, days: [3, 3] as [number, number] };
 const SCENARIOS: [string, ScenarioPlan, string][] = [
   ['the fault catalogue, seed 1', planCatalogueScenario(1), 'npx vitest run test/chaos/convergence.test.ts'],
-  ['random seed 201', planScenario(201, TEST_SHAPE), 'npx tsx bench/chaos.ts --scenarios 1 --seed 201 --days 3'],
-  ['random seed 207', planScenario(207, TEST_SHAPE), 'npx tsx bench/chaos.ts --scenarios 1 --seed 207 --days 3'],
+  ['random seed 201', planScenario(201, TEST_SHAPE), 'npx tsx test/chaos/chaos.ts --scenarios 1 --seed 201 --days 3'],
+  ['random seed 207', planScenario(207, TEST_SHAPE), 'npx tsx test/chaos/chaos.ts --scenarios 1 --seed 207 --days 3'],
 ];
 
 const outcomes: ScenarioOutcome[] = [];

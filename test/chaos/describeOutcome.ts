@@ -1,5 +1,5 @@
 // Readable accounts of chaos scenarios: one progress line each, and the full story of a counterexample
-// (what went wrong, the executions with their faults, the plan) for the test message and bench/chaos.ts.
+// (what went wrong, the executions with their faults, the plan) for the test message and test/chaos/chaos.ts.
 import type { ScenarioOutcome } from './runScenario.ts';
 
 export function outcomeLine(outcome: ScenarioOutcome): string {

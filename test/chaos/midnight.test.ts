@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import defaultConfig from '../../infra/flows.config.ts';
 import { STATE_TABLE, type TaskHandler } from '../../infra/local/runLocalSync.ts';
 import { ConfigError } from '#shared/config/configError.ts';
-import { validateFlowsConfig, type FlowsConfigInput } from '#shared/pipeline/flowsConfig.ts';
+import { validateFlowsConfig, type FlowsConfigInput } from '#shared/config/flowsConfig.ts';
 import { DynamoWatermarkStore } from '#shared/state/dynamoWatermarkStore.ts';
 import { CLEAN, ScenarioRun } from './runScenario.ts';
 import { planScenario } from './scenarioPlan.ts';

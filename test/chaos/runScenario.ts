@@ -16,7 +16,7 @@ import { defaultCatalog } from '#shared/catalog/defaultCatalog.ts';
 import { loadTable } from '#shared/load/loadTable.ts';
 import { readManifest, readStagedRecords } from '#shared/staging/stagedUnitReader.ts';
 import type { Log } from '#shared/observability/logger.ts';
-import type { FlowsConfigInput } from '#shared/pipeline/flowsConfig.ts';
+import type { FlowsConfigInput } from '#shared/config/flowsConfig.ts';
 import type { TableLoader } from '#shared/pipeline/pipelineDeps.ts';
 import { DynamoWatermarkStore } from '#shared/state/dynamoWatermarkStore.ts';
 import { keyOf } from '#shared/state/stateTable.ts';

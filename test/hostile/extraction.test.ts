@@ -10,9 +10,9 @@ import { startCloudSuiteEmulator, type CloudSuiteEmulator } from '#emulators/clo
 import { connectCloudSuite } from '#shared/cloudsuite/cloudSuiteConnection.ts';
 import { EntityCatalog } from '#shared/catalog/entityCatalog.ts';
 import type { EntityDefinition } from '#shared/catalog/entityDefinition.ts';
-import { BlankKeyError, DuplicateKeyError } from '#shared/extract/extractErrors.ts';
+import { BlankKeyError, DuplicateKeyError } from '#shared/staging/stagingErrors.ts';
 import { extractUnit, sourceCallOf } from '#shared/extract/extractUnit.ts';
-import { UnitStager } from '#shared/extract/unitStager.ts';
+import { UnitStager } from '#shared/staging/unitStager.ts';
 import { parseIonApiFile } from '#shared/ionapi/ionApiFile.ts';
 import { MiProtocolError } from '#shared/m3/miErrors.ts';
 import type { MiRecord } from '#shared/m3/miTypes.ts';

@@ -10,7 +10,7 @@ import defaultConfig from '../../infra/flows.config.ts';
 import { loadFlowsConfig } from '../../infra/config/flowsConfig.ts';
 import { runLocalSync } from '../../infra/local/runLocalSync.ts';
 import { ConfigError } from '#shared/config/configError.ts';
-import type { FlowsConfigInput } from '#shared/pipeline/flowsConfig.ts';
+import type { FlowsConfigInput } from '#shared/config/flowsConfig.ts';
 import { capturingLog } from '../support/cloudSuite.ts';
 import { filesUnder } from './support/hostile.ts';
 

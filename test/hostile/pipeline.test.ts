@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runLocalSync, STAGING_BUCKET, STATE_TABLE, type LocalSyncResult } from '../../infra/local/runLocalSync.ts';
 import { startCloudSuiteEmulator, type CloudSuiteEmulator } from '#emulators/cloudsuite/index.ts';
 import { startWarehouseEmulator } from '#emulators/databricks/index.ts';
-import { startLocalDynamo, startLocalS3 } from '#shared/aws/local/localAwsEmulators.ts';
+import { startLocalDynamo, startLocalS3 } from '#emulators/aws/localAwsEmulators.ts';
 import { DynamoWatermarkStore } from '#shared/state/dynamoWatermarkStore.ts';
 import { capturingLog } from '../support/cloudSuite.ts';
 import { LATIN1_MALMO, spliceBytes, startMiProxy, withRecords, type MiProxy } from './support/hostile.ts';

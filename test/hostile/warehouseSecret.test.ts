@@ -12,7 +12,7 @@ import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { describe, expect, it, vi } from 'vitest';
 import { InMemorySecretSource } from '../../infra/local/localSources.ts';
 import { runLocalSync, STAGING_BUCKET, STATE_TABLE } from '../../infra/local/runLocalSync.ts';
-import { startLocalDynamo, startLocalS3 } from '#shared/aws/local/localAwsEmulators.ts';
+import { startLocalDynamo, startLocalS3 } from '#emulators/aws/localAwsEmulators.ts';
 import { ConfigError } from '#shared/config/configError.ts';
 import { warehouseOpener, type WarehouseConnector } from '#shared/pipeline/warehouseSessions.ts';
 import { SecretsManagerSecretSource } from '#shared/secrets/secretsManagerSecretSource.ts';

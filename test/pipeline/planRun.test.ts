@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import defaultConfig from '../../infra/flows.config.ts';
 import type { MiExecutor } from '#shared/extract/miExecutor.ts';
-import { validateFlowsConfig, type FlowsConfigInput } from '#shared/pipeline/flowsConfig.ts';
+import { validateFlowsConfig, type FlowsConfigInput } from '#shared/config/flowsConfig.ts';
 import { InProcessExecutions } from '#shared/pipeline/executionStatus.ts';
 import { planRun, type PlanDeps } from '#shared/pipeline/planRun.ts';
 import { PlanStore } from '#shared/pipeline/runPlan.ts';

@@ -24,7 +24,7 @@ import { startCloudSuiteEmulator, type CloudSuiteEmulator } from '#emulators/clo
 import { startWarehouseEmulator, type WarehouseEmulator } from '#emulators/databricks/index.ts';
 import { DynamoTokenCache } from '#shared/aws/dynamoTokenCache.ts';
 import { LocalKeyEncryptor } from '#shared/aws/encryptor.ts';
-import { startLocalDynamo, startLocalS3 } from '#shared/aws/local/localAwsEmulators.ts';
+import { startLocalDynamo, startLocalS3 } from '#emulators/aws/localAwsEmulators.ts';
 import { logger } from '#shared/observability/logger.ts';
 import { runCli } from '../support/runCli.ts';
 import { filesUnder } from '../hostile/support/hostile.ts';
@@ -38,8 +38,8 @@ const canary = vi.hoisted(() => ({
   started: [] as unknown[],
 }));
 
-vi.mock('../emulators/databricks/index.ts', async (importOriginal) => {
-  const original = await importOriginal<typeof import('../emulators/databricks/index.ts')>();
+vi.mock('../../infra/local/emulators/databricks/index.ts', async (importOriginal) => {
+  const original = await importOriginal<typeof import('../../infra/local/emulators/databricks/index.ts')>();
   return {
     ...original,
     startWarehouseEmulator: async (options: Parameters<typeof original.startWarehouseEmulator>[0] = {}) => {

@@ -6,7 +6,8 @@ import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { LocalFolderBlobStore } from '#shared/staging/localFolderBlobStore.ts';
 import { PartWriter } from '#shared/staging/partWriter.ts';
-import { readManifest, readStagedRecords, StagedDataError } from '#shared/staging/stagedUnitReader.ts';
+import { readManifest, readStagedRecords } from '#shared/staging/stagedUnitReader.ts';
+import { StagedDataError } from '#shared/staging/stagingErrors.ts';
 import type { UnitManifest } from '#shared/staging/manifest.ts';
 
 async function stageUnit(lines: object[]) {

@@ -1,6 +1,6 @@
 // The AWS emulators in-process on random loopback ports (dynalite for DynamoDB, s3rver for S3), with
 // real SDK clients built by the product's own client factories, so tests exercise the wire protocol.
-import { enableS3rverContinuationTokens } from '../../shared/aws/local/localAwsEmulators.ts';
+import { enableS3rverContinuationTokens } from '../../infra/local/emulators/aws/localAwsEmulators.ts';
 import { mkdtemp, rm } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';

@@ -6,7 +6,7 @@ import { connectCloudSuite } from '#shared/cloudsuite/cloudSuiteConnection.ts';
 import { parseIonApiFile } from '#shared/ionapi/ionApiFile.ts';
 import { LocalFolderBlobStore } from '#shared/staging/localFolderBlobStore.ts';
 import { readManifest, readStagedRecords } from '#shared/staging/stagedUnitReader.ts';
-import type { StagedRecord } from '#shared/extract/stagedRecord.ts';
+import type { StagedRecord } from '#shared/staging/stagedRecord.ts';
 import type { CloudSuiteEmulator } from '#emulators/cloudsuite/index.ts';
 import type { Log } from '#shared/observability/logger.ts';
 

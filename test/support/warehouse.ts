@@ -3,7 +3,7 @@
 import { connectToEmulator, startWarehouseEmulator, type WarehouseEmulator } from '#emulators/databricks/index.ts';
 import type { EntityDefinition } from '#shared/catalog/entityDefinition.ts';
 import { sourceCallOf } from '#shared/extract/extractUnit.ts';
-import { UnitStager } from '#shared/extract/unitStager.ts';
+import { UnitStager } from '#shared/staging/unitStager.ts';
 import type { MiRecord } from '#shared/m3/miTypes.ts';
 import { DatabricksSession } from '#shared/load/databricksSession.ts';
 import type { BlobStore } from '#shared/staging/blobStore.ts';

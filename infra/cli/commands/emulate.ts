@@ -6,7 +6,7 @@ export async function emulateCloudSuiteCommand(options: { port?: string; seed?: 
   const seed = options.seed === undefined ? 1 : Number(options.seed);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be 0-65535, got "${options.port}"`);
   if (!Number.isInteger(seed)) throw new UsageError(`--seed must be an integer, got "${options.seed}"`);
-  const { runCloudSuiteEmulatorCli } = await import('../../../test/emulators/cloudsuite/index.ts');
+  const { runCloudSuiteEmulatorCli } = await import('../../local/emulators/cloudsuite/index.ts');
   await runCloudSuiteEmulatorCli({ port, seed, ionapiPath: options.ionapi ?? '.cloudsuite-sync/emulator.ionapi' });
   return 0;
 }
@@ -14,7 +14,7 @@ export async function emulateCloudSuiteCommand(options: { port?: string; seed?: 
 export async function emulateDatabricksCommand(options: { port?: string; db?: string }): Promise<number> {
   const port = options.port === undefined ? 0 : Number(options.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be 0-65535, got "${options.port}"`);
-  const { runWarehouseEmulatorCli } = await import('../../../test/emulators/databricks/index.ts');
+  const { runWarehouseEmulatorCli } = await import('../../local/emulators/databricks/index.ts');
   await runWarehouseEmulatorCli({ port, ...(options.db ? { dbFile: options.db } : {}) });
   return 0;
 }

@@ -2,7 +2,7 @@
 // and LMTS, inserts and deletes are exactly what the summary says, keys never change, and an
 // incremental read on LMDT sees precisely the day's changes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCloudSuiteEmulator, type CloudSuiteEmulator, type M3Row } from './index.ts';
+import { startCloudSuiteEmulator, type CloudSuiteEmulator, type M3Row } from '../../../infra/local/emulators/cloudsuite/index.ts';
 import { PLAIN, TestClient } from './testClient.ts';
 
 const TABLES = ['CIDMAS', 'FCHACC', 'MPAGRH', 'MPHEAD', 'MPLINE', 'FAPIBH', 'FAPIBL', 'FPLEDG', 'FGLEDG'];

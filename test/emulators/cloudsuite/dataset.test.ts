@@ -2,7 +2,7 @@
 // survive (Unicode, separators in text, signs, huge amounts, empty numerics, zero dates, 18-digit
 // timestamps, partial payments), and table metadata.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCloudSuiteEmulator, type CloudSuiteEmulator, type M3Row } from './index.ts';
+import { startCloudSuiteEmulator, type CloudSuiteEmulator, type M3Row } from '../../../infra/local/emulators/cloudsuite/index.ts';
 
 const TABLES = ['CIDMAS', 'FCHACC', 'MPAGRH', 'MPHEAD', 'MPLINE', 'FAPIBH', 'FAPIBL', 'FPLEDG', 'FGLEDG', 'CMNDIV'];
 const NUMERIC = /^-?(0|[1-9]\d*)(\.\d*[1-9])?$/;

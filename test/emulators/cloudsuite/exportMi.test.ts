@@ -2,8 +2,8 @@
 // and fixed width, the 984-character cut, headers, session company, the division-filter knob, row
 // order per knob, and key-cursor paging that reproduces the table exactly.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { parseExportQuery, QueryError } from './exportMi.ts';
-import { DEFAULT_KNOBS, startCloudSuiteEmulator, type CloudSuiteEmulator, type M3Row, type TableInfo } from './index.ts';
+import { parseExportQuery, QueryError } from '../../../infra/local/emulators/cloudsuite/exportMi.ts';
+import { DEFAULT_KNOBS, startCloudSuiteEmulator, type CloudSuiteEmulator, type M3Row, type TableInfo } from '../../../infra/local/emulators/cloudsuite/index.ts';
 import { PLAIN, TestClient } from './testClient.ts';
 
 let emulator: CloudSuiteEmulator;

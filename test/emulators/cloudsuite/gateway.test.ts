@@ -1,7 +1,7 @@
 // Gateway behaviour around MI calls: injected faults of every kind, the token-bucket rate limit with
 // each Retry-After style, added latency, and the hook that lets tests change data mid-run.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startCloudSuiteEmulator, type CloudSuiteEmulator } from './index.ts';
+import { startCloudSuiteEmulator, type CloudSuiteEmulator } from '../../../infra/local/emulators/cloudsuite/index.ts';
 import { PLAIN, TestClient } from './testClient.ts';
 
 let emulator: CloudSuiteEmulator;

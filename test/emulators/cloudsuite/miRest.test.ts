@@ -1,7 +1,7 @@
 // The MI REST v2 contract: response and NOK shapes, control parameters, strict inputs, company and
 // division sessions, paging semantics per knob, value formatting, and each emulated transaction.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { DEFAULT_KNOBS, startCloudSuiteEmulator, type CloudSuiteEmulator, type M3Row } from './index.ts';
+import { DEFAULT_KNOBS, startCloudSuiteEmulator, type CloudSuiteEmulator, type M3Row } from '../../../infra/local/emulators/cloudsuite/index.ts';
 import { PLAIN, TestClient } from './testClient.ts';
 
 let emulator: CloudSuiteEmulator;

@@ -4,7 +4,7 @@ import { mkdtemp, readFile, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startCloudSuiteEmulator, type CloudSuiteEmulator } from './index.ts';
+import { startCloudSuiteEmulator, type CloudSuiteEmulator } from '../../../infra/local/emulators/cloudsuite/index.ts';
 import { TestClient } from './testClient.ts';
 
 let emulator: CloudSuiteEmulator;

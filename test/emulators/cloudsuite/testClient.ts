@@ -1,6 +1,6 @@
 // A deliberately plain HTTP client for the emulator's own tests: it speaks the wire protocol with
 // fetch, so the tests check what any client would see (status, headers, raw bodies).
-import type { CloudSuiteEmulator, M3Row } from './index.ts';
+import type { CloudSuiteEmulator, M3Row } from '../../../infra/local/emulators/cloudsuite/index.ts';
 
 export interface RawAnswer {
   status: number;

@@ -1,11 +1,11 @@
 // The translation layer, construct by construct, verified by executing the result on the emulator's DuckDB.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { StatementParameters, type WireParameter } from './parameters.ts';
-import { resultToObjects } from './results.ts';
-import { lex } from './sqlLexer.ts';
-import { sparkDatetimePatternToStrftime } from './sqlFunctions.ts';
-import { translateStatement } from './sqlTranslator.ts';
-import { Warehouse, type StatementFailure, type WarehouseSession } from './warehouse.ts';
+import { StatementParameters, type WireParameter } from '../../../infra/local/emulators/databricks/parameters.ts';
+import { resultToObjects } from '../../../infra/local/emulators/databricks/results.ts';
+import { lex } from '../../../infra/local/emulators/databricks/sqlLexer.ts';
+import { sparkDatetimePatternToStrftime } from '../../../infra/local/emulators/databricks/sqlFunctions.ts';
+import { translateStatement } from '../../../infra/local/emulators/databricks/sqlTranslator.ts';
+import { Warehouse, type StatementFailure, type WarehouseSession } from '../../../infra/local/emulators/databricks/warehouse.ts';
 
 type ParameterSpec = Record<string, [type: string, value: string | null]> | Array<[type: string, value: string | null]>;
 

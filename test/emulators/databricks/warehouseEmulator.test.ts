@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DBSQLParameter, DBSQLParameterType, type DBSQLClient } from '@databricks/sql';
-import { connectToEmulator, startWarehouseEmulator, type WarehouseEmulator } from './index.ts';
+import { connectToEmulator, startWarehouseEmulator, type WarehouseEmulator } from '../../../infra/local/emulators/databricks/index.ts';
 
 // The driver's error classes are not exported from its entry point; load them from the same module instances.
 const requireDriver = createRequire(import.meta.url);

@@ -3,7 +3,7 @@
 // (one per key and record hash) in memory, so tests can see exactly what a run loaded and spot duplicates.
 import type { LoadTableRequest, LoadTableResult } from '#shared/load/loadTypes.ts';
 import { readManifest, readStagedRecords } from '#shared/staging/stagedUnitReader.ts';
-import type { StagedRecord } from '#shared/extract/stagedRecord.ts';
+import type { StagedRecord } from '#shared/staging/stagedRecord.ts';
 
 export interface RecordingTable {
   current: Map<string, StagedRecord>;

@@ -2,9 +2,11 @@
 // audit fields, the record's key, content hash and a change stamp that orders correctly as a string.
 import { createHash } from 'node:crypto';
 import type { EntityDefinition } from '../catalog/entityDefinition.ts';
-import type { MiRecord } from '../m3/miTypes.ts';
 
 export const SOURCE_SYSTEM = 'infor-m3';
+
+/** One source record as read: field name to its value, always a string (M3 sends every value as text). */
+export type SourceRecord = Record<string, string>;
 
 export interface SourceCall {
   program: string;
@@ -24,7 +26,7 @@ export interface StagedRecord {
   _run_id: string;
   _extracted_at: string;
   _source_call: SourceCall;
-  record: MiRecord;
+  record: SourceRecord;
 }
 
 /** JSON with object keys sorted at every level, so equal records hash equally. */
@@ -37,12 +39,12 @@ export function canonicalJson(value: unknown): string {
   return `{${entries.join(',')}}`;
 }
 
-export function recordHash(record: MiRecord): string {
+export function recordHash(record: SourceRecord): string {
   return createHash('sha256').update(canonicalJson(record)).digest('hex');
 }
 
 /** The key as a JSON array of strings: unambiguous whatever the values contain. */
-export function recordKey(entity: EntityDefinition, record: MiRecord): string {
+export function recordKey(entity: EntityDefinition, record: SourceRecord): string {
   return JSON.stringify(entity.key.map((k) => record[k] ?? ''));
 }
 
@@ -60,7 +62,7 @@ function padDigits(value: string | undefined, width: number, field: string): str
  * For incremental entities LMDT (8) + CHNO (5) + LMTS (18), each zero-padded so string order is
  * change order; never through Number (LMTS exceeds 2^53). Snapshot entities use the run's start time.
  */
-export function changeStamp(entity: EntityDefinition, record: MiRecord, runStartedAt: string): string {
+export function changeStamp(entity: EntityDefinition, record: SourceRecord, runStartedAt: string): string {
   const { date, counter, timestamp } = entity.changeFields;
   if (entity.strategy !== 'incremental' || !date) return runStartedAt;
   let stamp = padDigits(record[date], 8, date);

@@ -2,13 +2,11 @@
 // feeds it page by page; it keeps only the current part open, so memory stays flat.
 import { Readable } from 'node:stream';
 import type { EntityDefinition } from '../catalog/entityDefinition.ts';
-import type { MiRecord } from '../m3/miTypes.ts';
-import { joinKey, type BlobStore } from '../staging/blobStore.ts';
-import { MANIFEST_NAME, partFileName, type StagedFile, type UnitManifest } from '../staging/manifest.ts';
-import { PartWriter } from '../staging/partWriter.ts';
-import { BlankKeyError, DuplicateKeyError } from './extractErrors.ts';
-import type { ReadWindow } from './pagedRead.ts';
-import { changeStamp, recordHash, recordKey, SOURCE_SYSTEM, type SourceCall, type StagedRecord } from './stagedRecord.ts';
+import { joinKey, type BlobStore } from './blobStore.ts';
+import { MANIFEST_NAME, partFileName, type ReadWindow, type StagedFile, type UnitManifest } from './manifest.ts';
+import { PartWriter } from './partWriter.ts';
+import { BlankKeyError, DuplicateKeyError } from './stagingErrors.ts';
+import { changeStamp, recordHash, recordKey, SOURCE_SYSTEM, type SourceCall, type SourceRecord, type StagedRecord } from './stagedRecord.ts';
 
 /** Key fields M3 leaves blank on purpose: DIVI on company-level records. Every other key field must hold a value. */
 const KEY_FIELDS_THAT_MAY_BE_BLANK: ReadonlySet<string> = new Set(['DIVI']);
@@ -63,7 +61,7 @@ export class UnitStager {
     return this.files.length + (this.part ? 1 : 0);
   }
 
-  async add(records: readonly MiRecord[], extractedAt = new Date().toISOString()): Promise<void> {
+  async add(records: readonly SourceRecord[], extractedAt = new Date().toISOString()): Promise<void> {
     const { entity, company, division } = this.unit;
     const dateField = entity.changeFields.date;
     for (const record of records) {

@@ -2,7 +2,7 @@
 // sync — days of CloudSuite changes under gateway, AWS, warehouse and Lambda faults, reruns, duplicate
 // starts — and checks after each that the warehouse converged to CloudSuite.
 //
-//   npx tsx bench/chaos.ts --scenarios 200 [--seed 1] [--minutes 25] [--jobs 1] [--days 2-4] [--companies 100,200] [--keep-going]
+//   npx tsx test/chaos/chaos.ts --scenarios 200 [--seed 1] [--minutes 25] [--jobs 1] [--days 2-4] [--companies 100,200] [--keep-going]
 //
 // Scenario i runs seed S+i. Progress goes to stderr; stdout gets exactly one line,
 //   scenarios: N, converged: N, lost records: 0, duplicated rows: 0
@@ -33,7 +33,7 @@ const { values } = parseArgs({
 });
 
 function usage(message: string): never {
-  process.stderr.write(`${message}\nusage: npx tsx bench/chaos.ts --scenarios N [--seed S] [--minutes M] [--jobs J] [--days MIN-MAX] [--companies 100,200] [--keep-going]\n`);
+  process.stderr.write(`${message}\nusage: npx tsx test/chaos/chaos.ts --scenarios N [--seed S] [--minutes M] [--jobs J] [--days MIN-MAX] [--companies 100,200] [--keep-going]\n`);
   process.exit(2);
 }
 
@@ -67,13 +67,13 @@ interface ScenarioResult {
 
 function replayCommand(seed: number): string {
   const shape = `${values.days !== '2-4' ? ` --days ${values.days}` : ''}${values.companies !== '100,200' ? ` --companies ${values.companies}` : ''}`;
-  return `npx tsx bench/chaos.ts --scenarios 1 --seed ${seed}${shape}`;
+  return `npx tsx test/chaos/chaos.ts --scenarios 1 --seed ${seed}${shape}`;
 }
 
 async function runOne(seed: number): Promise<ScenarioResult> {
-  const { planScenario, DEFAULT_SHAPE } = await import('../test/chaos/scenarioPlan.ts');
-  const { runScenario } = await import('../test/chaos/runScenario.ts');
-  const { describeCounterexample, outcomeLine } = await import('../test/chaos/describeOutcome.ts');
+  const { planScenario, DEFAULT_SHAPE } = await import('./scenarioPlan.ts');
+  const { runScenario } = await import('./runScenario.ts');
+  const { describeCounterexample, outcomeLine } = await import('./describeOutcome.ts');
   const outcome = await runScenario(planScenario(seed, { ...DEFAULT_SHAPE, days, companies }));
   return {
     seed,

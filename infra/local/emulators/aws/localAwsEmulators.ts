@@ -9,7 +9,7 @@ import { CreateBucketCommand, HeadBucketCommand, type S3Client } from '@aws-sdk/
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import dynalite from 'dynalite';
 import S3rver from 's3rver';
-import { createDynamoDocumentClient, createS3Client, LOCAL_EMULATOR_CREDENTIALS, LOCAL_EMULATOR_REGION } from '../clients.ts';
+import { createDynamoDocumentClient, createS3Client, LOCAL_EMULATOR_CREDENTIALS, LOCAL_EMULATOR_REGION } from '../../../../shared/aws/clients.ts';
 
 export interface LocalDynamo {
   endpoint: string;

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { EntityCatalog } from '../catalog/entityCatalog.ts';
 import type { EntityDefinition } from '../catalog/entityDefinition.ts';
-import { ConfigError, configErrorFromZod } from '../config/configError.ts';
+import { ConfigError, configErrorFromZod } from './configError.ts';
 import type { TargetTable } from '../load/loadTypes.ts';
 
 /** Catalog, schema and table names: plain lower-case identifiers, so no quoting is ever needed. */

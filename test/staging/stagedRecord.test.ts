@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalJson, changeStamp, recordHash, recordKey } from '#shared/extract/stagedRecord.ts';
+import { canonicalJson, changeStamp, recordHash, recordKey } from '#shared/staging/stagedRecord.ts';
 import { defaultCatalog } from '#shared/catalog/defaultCatalog.ts';
 
 const orders = defaultCatalog.get('purchase_orders')!;
