@@ -2,9 +2,9 @@
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { z } from 'zod';
 import { StepFunctionsExecutionStatus } from '../shared/aws/stepFunctionsExecutionStatus.ts';
+import { loadFlowsConfig } from '../shared/config/loadFlowsConfig.ts';
 import { planRun, type PlanDeps, type PlanRunResult } from '../shared/pipeline/planRun.ts';
 import { awsPipelineDeps } from './support/awsPipelineDeps.ts';
-import { bundledFlowsConfig } from './support/bundledFlowsConfig.ts';
 import { deadlineOf, parseEvent, withLogKeys, type InvocationContext } from './support/handlerSupport.ts';
 
 export const planEventSchema = z.object({
@@ -32,6 +32,6 @@ export function createPlanHandler(getDeps: () => PlanDeps | Promise<PlanDeps>) {
 let executions: StepFunctionsExecutionStatus | undefined;
 export const handler = createPlanHandler(() => ({
   ...awsPipelineDeps(),
-  flows: bundledFlowsConfig(),
+  flows: loadFlowsConfig(),
   executions: (executions ??= new StepFunctionsExecutionStatus(new SFNClient({}))),
 }));

@@ -1,7 +1,7 @@
 // THE file an operator edits: which CloudSuite entities go to which Databricks tables, for which companies,
 // when. `cdk synth`/`cdk deploy` validate it (errors name the flow and field) and the local sync reads it too.
 // Schedules are EventBridge cron bodies ("min hour day-of-month month day-of-week year") in an IANA zone;
-// flows with the same cron and zone run in one execution. Field reference: shared/pipeline/flowsConfig.ts.
+// flows with the same cron and zone run in one execution. Field reference: shared/config/flowsConfig.ts.
 import type { FlowsConfigInput } from '../shared/config/flowsConfig.ts';
 
 const companies = ['100', '200', '300'];

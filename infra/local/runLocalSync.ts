@@ -27,7 +27,9 @@ import type { MiExecutor } from '../../shared/extract/miExecutor.ts';
 import { logger, type Log } from '../../shared/observability/logger.ts';
 import type { RunMode } from '../../shared/pipeline/executionInput.ts';
 import { FUNCTION_SPECS } from '../stack/pipelineFunctions.ts';
-import { tableKey, validateFlowsConfig, type ValidatedFlowsConfig } from '../../shared/config/flowsConfig.ts';
+import type { ValidatedFlowsConfig } from '../../shared/config/flowsConfig.ts';
+import { loadFlowsConfig } from '../../shared/config/loadFlowsConfig.ts';
+import { tableKey } from '../../shared/config/targetTable.ts';
 import { loadTable } from '../../shared/load/loadTable.ts';
 import type { PipelineDeps, TableLoader } from '../../shared/pipeline/pipelineDeps.ts';
 import { RecordingPipelineMetrics } from '../../shared/pipeline/pipelineMetrics.ts';
@@ -190,7 +192,7 @@ function budgeted(mi: MiExecutor, callsPerInvocation: number | undefined): MiExe
 }
 
 async function openEnvironment(options: LocalSyncOptions, stateDir: string, log: Log): Promise<LocalEnvironment> {
-  const flows = validateFlowsConfig(options.config ?? defaultFlowsConfig, options.config ? 'the flows configuration' : 'infra/flows.config.ts');
+  const flows = loadFlowsConfig(options.config ? { raw: options.config, source: 'the flows configuration' } : { raw: defaultFlowsConfig });
   if (options.ionapiFile && options.advanceDays) throw new ConfigError('--advance-days moves the bundled emulator\'s calendar; it has no meaning with --ionapi');
   const closers: (() => Promise<void>)[] = [];
   const close = async () => {

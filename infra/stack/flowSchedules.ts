@@ -7,7 +7,44 @@ import { StepFunctionsStartExecution } from 'aws-cdk-lib/aws-scheduler-targets';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { TimeZone } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { scheduleGroups, type FlowsConfig } from '../../shared/config/flowsConfig.ts';
+import { createHash } from 'node:crypto';
+import type { FlowsConfig } from '../../shared/config/flowsConfig.ts';
+
+export interface ScheduleGroup {
+  /** Stable name, sent in the execution input and part of the duplicate-start key. */
+  name: string;
+  cron: string;
+  timeZone: string;
+  flows: string[];
+}
+
+/**
+ * Enabled flows grouped by (cron, time zone): one EventBridge schedule (and one execution) per group, so
+ * flows due at the same time share a run, a token and the Map's concurrency.
+ */
+export function scheduleGroups(config: FlowsConfig): ScheduleGroup[] {
+  const groups = new Map<string, ScheduleGroup>();
+  for (const flow of config.flows) {
+    if (!flow.enabled) continue;
+    const cron = flow.schedule.cron.trim().split(/\s+/).join(' ');
+    const key = `${cron}|${flow.schedule.timeZone}`;
+    let group = groups.get(key);
+    if (!group) {
+      group = { name: scheduleName(cron, flow.schedule.timeZone), cron, timeZone: flow.schedule.timeZone, flows: [] };
+      groups.set(key, group);
+    }
+    group.flows.push(flow.id);
+  }
+  return [...groups.values()].sort((a, b) => a.name.localeCompare(b.name));
+}
+
+function scheduleName(cron: string, zone: string): string {
+  const zonePart = zone.toLowerCase().replace(/[^a-z0-9]+/g, '-');
+  const daily = /^(\d{1,2}) (\d{1,2}) \* \* \? \*$/.exec(cron);
+  if (daily) return `daily-${daily[2]!.padStart(2, '0')}${daily[1]!.padStart(2, '0')}-${zonePart}`.slice(0, 64);
+  const hash = createHash('sha256').update(`${cron}|${zone}`).digest('hex').slice(0, 8);
+  return `cron-${hash}-${zonePart}`.slice(0, 64);
+}
 
 export class FlowSchedules extends Construct {
   readonly schedules: Schedule[] = [];

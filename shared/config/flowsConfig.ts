@@ -1,12 +1,11 @@
-// The one configuration an operator edits (infra/flows.config.ts): tenants, the warehouse, and the flows
-// (entity × companies → target table, on a schedule). Validated here at synth time, by the local sync and
-// by the Plan Lambda (which gets the validated config bundled), with messages naming the flow and field.
-import { createHash } from 'node:crypto';
+// The schema of the one configuration an operator edits (infra/flows.config.ts): tenants, the warehouse and
+// the flows (entity × companies → target table, on a schedule), and its validation, with messages naming the
+// flow and field. Dates are parsed once here (YYYY-MM-DD in, yyyyMMdd out). Loaded by loadFlowsConfig.ts.
 import { z } from 'zod';
 import { EntityCatalog } from '../catalog/entityCatalog.ts';
 import type { EntityDefinition } from '../catalog/entityDefinition.ts';
 import { ConfigError, configErrorFromZod } from './configError.ts';
-import type { TargetTable } from '../load/loadTypes.ts';
+import { tableKey, targetTableOf } from './targetTable.ts';
 
 /** Catalog, schema and table names: plain lower-case identifiers, so no quoting is ever needed. */
 export const IDENTIFIER = /^[a-z_][a-z0-9_]{0,254}$/;
@@ -44,7 +43,15 @@ export function parseIsoDate(value: string): string | undefined {
   return `${match[1]}${match[2]}${match[3]}`;
 }
 
-const isoDate = z.string().refine((v) => parseIsoDate(v) !== undefined, 'a calendar date as YYYY-MM-DD');
+/** A calendar date given as YYYY-MM-DD, parsed to M3's yyyyMMdd. */
+export const isoDate = z.string().transform((v, ctx) => {
+  const parsed = parseIsoDate(v);
+  if (parsed === undefined) {
+    ctx.addIssue({ code: 'custom', message: 'a calendar date as YYYY-MM-DD' });
+    return z.NEVER;
+  }
+  return parsed;
+});
 
 const CRON_FIELD = /^[0-9A-Z*?,/#LW-]+$/;
 /**
@@ -115,7 +122,7 @@ const flowSchema = z.strictObject({
     .min(1, 'at least 1: a run that is still reading after midnight would otherwise skip changes made late the day before')
     .max(31)
     .default(2),
-  /** First run of an incremental entity: read changes since this date (YYYY-MM-DD); everything when absent. */
+  /** First run of an incremental entity: read changes since this date (YYYY-MM-DD; parsed to yyyyMMdd); everything when absent. */
   initialSince: isoDate.optional(),
   /** Share of a snapshot unit's keys that may vanish in one run before the load refuses (soft delete guard). */
   maxVanishedShare: z.number().min(0).max(1).default(0.05),
@@ -228,55 +235,4 @@ export function validateFlowsConfig(raw: unknown, source = 'infra/flows.config.t
     throw new ConfigError(`${source} is invalid:\n  - ${problems.join('\n  - ')}`, problems);
   }
   return { config, catalog };
-}
-
-/** The warehouse table a flow writes one company's records to. */
-export function targetTableOf(config: FlowsConfig, flow: FlowConfig, company: string): TargetTable {
-  const base = flow.target.table ?? flow.entity;
-  return {
-    catalog: flow.target.catalog ?? config.warehouse.catalog,
-    schema: flow.target.schema ?? config.warehouse.schema,
-    name: flow.tablePerCompany ? `${base}_${company}` : base,
-  };
-}
-
-/** `catalog.schema.table`: identifiers cannot contain dots, so the key is unambiguous. */
-export function tableKey(table: TargetTable): string {
-  return `${table.catalog}.${table.schema}.${table.name}`;
-}
-
-export interface ScheduleGroup {
-  /** Stable name, sent in the execution input and part of the duplicate-start key. */
-  name: string;
-  cron: string;
-  timeZone: string;
-  flows: string[];
-}
-
-/**
- * Enabled flows grouped by (cron, time zone): one EventBridge schedule (and one execution) per group, so
- * flows due at the same time share a run, a token and the Map's concurrency.
- */
-export function scheduleGroups(config: FlowsConfig): ScheduleGroup[] {
-  const groups = new Map<string, ScheduleGroup>();
-  for (const flow of config.flows) {
-    if (!flow.enabled) continue;
-    const cron = flow.schedule.cron.trim().split(/\s+/).join(' ');
-    const key = `${cron}|${flow.schedule.timeZone}`;
-    let group = groups.get(key);
-    if (!group) {
-      group = { name: scheduleName(cron, flow.schedule.timeZone), cron, timeZone: flow.schedule.timeZone, flows: [] };
-      groups.set(key, group);
-    }
-    group.flows.push(flow.id);
-  }
-  return [...groups.values()].sort((a, b) => a.name.localeCompare(b.name));
-}
-
-function scheduleName(cron: string, zone: string): string {
-  const zonePart = zone.toLowerCase().replace(/[^a-z0-9]+/g, '-');
-  const daily = /^(\d{1,2}) (\d{1,2}) \* \* \? \*$/.exec(cron);
-  if (daily) return `daily-${daily[2]!.padStart(2, '0')}${daily[1]!.padStart(2, '0')}-${zonePart}`.slice(0, 64);
-  const hash = createHash('sha256').update(`${cron}|${zone}`).digest('hex').slice(0, 8);
-  return `cron-${hash}-${zonePart}`.slice(0, 64);
 }

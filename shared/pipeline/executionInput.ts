@@ -2,7 +2,7 @@
 // (flows, companies, divisions, dates, mode) or a rerun of an earlier execution's failed units.
 import { z } from 'zod';
 import { ConfigError, configErrorFromZod } from '../config/configError.ts';
-import { parseIsoDate } from '../config/flowsConfig.ts';
+import { isoDate } from '../config/flowsConfig.ts';
 
 export type RunMode = 'incremental' | 'backfill' | 'full';
 
@@ -10,8 +10,6 @@ export type RunMode = 'incremental' | 'backfill' | 'full';
 const list = z
   .union([z.array(z.string()), z.string()])
   .transform((v) => (Array.isArray(v) ? v : v.split(',')).map((s) => s.trim()).filter((s) => s !== ''));
-
-const isoDate = z.string().refine((v) => parseIsoDate(v) !== undefined, 'a calendar date as YYYY-MM-DD');
 
 export const scheduleInputSchema = z.strictObject({
   trigger: z.literal('schedule'),
@@ -32,6 +30,7 @@ export const consoleInputSchema = z
     flows: list.optional(),
     companies: list.optional(),
     divisions: list.optional(),
+    /** YYYY-MM-DD in the input, yyyyMMdd once parsed. */
     since: isoDate.optional(),
     until: isoDate.optional(),
     mode: z.enum(['incremental', 'backfill', 'full']).optional(),

@@ -1,6 +1,6 @@
 // Group: after every unit has been extracted (or has failed), the target tables that have staged units
 // waiting, read from the ledger. The table Map loads each once, with all of its units together.
-import { tableKey } from '../config/flowsConfig.ts';
+import { tableKey } from '../config/targetTable.ts';
 import type { PipelineDeps } from './pipelineDeps.ts';
 
 export interface GroupResult {

@@ -5,7 +5,7 @@ import type { StagedUnitRef, WarehouseSession } from '../load/loadTypes.ts';
 import { Deadline } from '../runtime/deadline.ts';
 import { readManifest } from '../staging/stagedUnitReader.ts';
 import { withLease } from '../state/tableLease.ts';
-import { tableKey } from '../config/flowsConfig.ts';
+import { tableKey } from '../config/targetTable.ts';
 import type { PipelineDeps } from './pipelineDeps.ts';
 import { entityOf } from './runPlan.ts';
 

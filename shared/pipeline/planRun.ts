@@ -13,7 +13,8 @@ import { windowStart } from '../state/watermarkStore.ts';
 import { parseExecutionInput, type ExecutionInput, type RunMode } from './executionInput.ts';
 import { isLive, type ExecutionStatusSource } from './executionStatus.ts';
 import { finishRun } from './finishRun.ts';
-import { parseIsoDate, tableKey, targetTableOf, type FlowConfig, type ValidatedFlowsConfig } from '../config/flowsConfig.ts';
+import type { FlowConfig, ValidatedFlowsConfig } from '../config/flowsConfig.ts';
+import { tableKey, targetTableOf } from '../config/targetTable.ts';
 import { estimateHistoryEvents, PLANNING_EVENT_BUDGET } from './historyBudget.ts';
 import type { PipelineDeps } from './pipelineDeps.ts';
 import { planKeyOf, type PlannedUnit, type RunPlan } from './runPlan.ts';
@@ -217,12 +218,12 @@ async function windowOf(
   deps: PlanDeps,
 ): Promise<{ since: string | null; until: string | null }> {
   if (entity.strategy === 'snapshot' || mode === 'full') return { since: null, until: null };
-  const initialSince = flow.initialSince ? parseIsoDate(flow.initialSince)! : null;
+  const initialSince = flow.initialSince ?? null;
   if (mode === 'backfill') {
     const console = input.kind === 'console' ? input : undefined;
     return {
-      since: console?.since ? parseIsoDate(console.since)! : initialSince,
-      until: console?.until ? parseIsoDate(console.until)! : null,
+      since: console?.since ?? initialSince,
+      until: console?.until ?? null,
     };
   }
   const mark = await deps.watermarks.get(key);

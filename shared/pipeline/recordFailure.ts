@@ -2,7 +2,7 @@
 // the units failed in the ledger with the error's name and message only, so the healthy units still load
 // and commit, FinishRun can end the execution Failed naming them, and a rerun finds exactly these.
 import { LedgerTransitionError, type UnitStatus } from '../state/runLedger.ts';
-import { tableKey } from '../config/flowsConfig.ts';
+import { tableKey } from '../config/targetTable.ts';
 import type { PipelineDeps } from './pipelineDeps.ts';
 import { unitOf, type PlannedUnit } from './runPlan.ts';
 

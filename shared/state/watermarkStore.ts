@@ -14,7 +14,7 @@ export interface WatermarkMark {
   changeDate: string;
   /**
    * The largest change stamp read. Compared as a string, so every stamp of one key must have the same
-   * fixed-width format (see changeStamp in shared/extract/stagedRecord.ts).
+   * fixed-width format (see changeStamp in shared/staging/stagedRecord.ts).
    */
   changeStamp: string;
   /** The run that read it. */

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import defaultConfig from '../../infra/flows.config.ts';
-import { loadFlowsConfig } from '../../infra/config/flowsConfig.ts';
+import { loadFlowsConfig } from '#shared/config/loadFlowsConfig.ts';
 import { runLocalSync } from '../../infra/local/runLocalSync.ts';
 import { ConfigError } from '#shared/config/configError.ts';
 import type { FlowsConfigInput } from '#shared/config/flowsConfig.ts';
@@ -108,7 +108,7 @@ describe('a hostile flows configuration', () => {
     // `cdk synth` (infra/app.ts validates infra/flows.config.ts through loadFlowsConfig).
     const synth = (() => {
       try {
-        loadFlowsConfig(config);
+        loadFlowsConfig({ raw: config });
       } catch (error) {
         return error as Error;
       }

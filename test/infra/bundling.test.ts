@@ -7,7 +7,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import flowsConfig from '../../infra/flows.config.ts';
 import { BUNDLE_EXTERNALS, ESM_REQUIRE_BANNER, PROJECT_ROOT } from '../../infra/stack/pipelineFunctions.ts';
-import { flowsConfigDefine } from '../../functions/support/bundledFlowsConfig.ts';
+import { flowsConfigDefine } from '../../shared/config/loadFlowsConfig.ts';
 
 describe('the Plan bundle', () => {
   it('carries the validated flows configuration through the bundling shell, and runs as ESM', async () => {
@@ -15,8 +15,8 @@ describe('the Plan bundle', () => {
     const entry = path.join(dir, 'entry.ts');
     await writeFile(
       entry,
-      `import { bundledFlowsConfig } from ${JSON.stringify(path.join(PROJECT_ROOT, 'functions/support/bundledFlowsConfig.ts'))};\n` +
-        'const { config } = bundledFlowsConfig();\nconsole.log(JSON.stringify({ flows: config.flows.map((f) => f.id), tz: config.tenants.ACME_PRD.timeZone, req: typeof require }));\n',
+      `import { loadFlowsConfig } from ${JSON.stringify(path.join(PROJECT_ROOT, 'shared/config/loadFlowsConfig.ts'))};\n` +
+        'const { config } = loadFlowsConfig();\nconsole.log(JSON.stringify({ flows: config.flows.map((f) => f.id), tz: config.tenants.ACME_PRD.timeZone, req: typeof require }));\n',
     );
     const out = path.join(dir, 'index.mjs');
     const [key, value] = Object.entries(flowsConfigDefine(flowsConfig))[0]!;

@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import defaultConfig from '../../infra/flows.config.ts';
 import { ConfigError } from '#shared/config/configError.ts';
 import { DEFAULT_ENTITY_IDS } from '#shared/catalog/defaultCatalog.ts';
-import { cronProblem, scheduleGroups, targetTableOf, validateFlowsConfig, type FlowsConfigInput } from '#shared/config/flowsConfig.ts';
+import { cronProblem, validateFlowsConfig, type FlowsConfigInput } from '#shared/config/flowsConfig.ts';
+import { targetTableOf } from '#shared/config/targetTable.ts';
+import { scheduleGroups } from '../../infra/stack/flowSchedules.ts';
 
 function withFlow(patch: Record<string, unknown>, index = 0): FlowsConfigInput {
   const config = structuredClone(defaultConfig) as FlowsConfigInput;

@@ -24,7 +24,7 @@ import { DynamoWatermarkStore } from '#shared/state/dynamoWatermarkStore.ts';
 import { keyOf } from '#shared/state/stateTable.ts';
 import { LeaseLostError } from '#shared/state/tableLease.ts';
 import { loadPlannedTable } from '#shared/pipeline/loadPlannedTable.ts';
-import { tableKey } from '#shared/config/flowsConfig.ts';
+import { tableKey } from '#shared/config/targetTable.ts';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { setTimeout as delay } from 'node:timers/promises';
 import { warehouseWithSession } from '../support/warehouse.ts';

@@ -15,7 +15,7 @@ export async function runWarehouseEmulatorCli(options: { port?: number; dbFile?:
       `  path:  ${emulator.path}`,
       `  token: ${emulator.token}`,
       `  data:  ${dbFile}`,
-      'Connect with PlainHttpDBSQLClient from test/emulators/databricks (the stock client only speaks HTTPS).',
+      'Connect with PlainHttpDBSQLClient from infra/local/emulators/databricks (the stock client only speaks HTTPS).',
       'Press Ctrl-C to stop.',
       '',
     ].join('\n'),
