@@ -1,4 +1,5 @@
-// The entities the product syncs out of the box (see ../shared/docs/cloudsuite-m3.md §6–7).
+// The entities the product syncs out of the box: the M3 programs and tables behind them are listed in the
+// README ("Entities"); field names and types follow M3's own metadata (`cloudsuite-sync describe`).
 // Field lists are the columns a finance team needs; types come from M3 metadata (`describe`).
 import { entityDefinitionSchema, type EntityDefinition, type EntityDefinitionInput } from './entityDefinition.ts';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { localSyncOptionsFrom, summaryRows } from '../../infra/cli/commands/localSync.ts';
-import type { LocalSyncResult } from '../../infra/local/runLocalSync.ts';
+import { localSyncOptionsFrom, summaryRows } from '../../../../infra/cli/commands/localSync.ts';
+import type { LocalSyncResult } from '../../../../infra/local/runLocalSync.ts';
 
 describe('cloudsuite-sync sync (the local run of the state machine)', () => {
   it('turns command-line options into a run: lists, mode, days, real systems', () => {

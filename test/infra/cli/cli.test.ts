@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCloudSuiteEmulator, type CloudSuiteEmulator } from '#emulators/cloudsuite/index.ts';
-import { runCli } from '../support/runCli.ts';
+import { runCli } from '../../support/runCli.ts';
 
 let emulator: CloudSuiteEmulator;
 let dir: string;
@@ -177,8 +177,8 @@ describe('check --round-trip', () => {
   });
 
   it('names the first value a warehouse bent', async () => {
-    const { warehouseWithSession } = await import('../support/warehouse.ts');
-    const { warehouseRoundTrip } = await import('../../infra/cli/warehouseRoundTrip.ts');
+    const { warehouseWithSession } = await import('../../support/warehouse.ts');
+    const { warehouseRoundTrip } = await import('../../../infra/cli/warehouseRoundTrip.ts');
     const wh = await warehouseWithSession();
     try {
       // A warehouse (or a driver) that reads amounts through a binary float.

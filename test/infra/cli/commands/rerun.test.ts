@@ -1,6 +1,6 @@
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { describe, expect, it, vi } from 'vitest';
-import { buildExecutionInput, executionConsoleUrl, executionNameFor, parseStateMachineArn, rerunCommand } from '../../infra/cli/commands/rerun.ts';
+import { buildExecutionInput, executionConsoleUrl, executionNameFor, parseStateMachineArn, rerunCommand } from '../../../../infra/cli/commands/rerun.ts';
 
 const ARN = 'arn:aws:states:eu-north-1:123456789012:stateMachine:SyncStateMachine81090156-abc';
 
