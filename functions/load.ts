@@ -3,8 +3,9 @@ import { z } from 'zod';
 import { loadPlannedTable, type LoadDeps, type LoadStepResult } from '../shared/pipeline/loadPlannedTable.ts';
 import { MetricNames } from '../shared/pipeline/pipelineMetrics.ts';
 import type { PipelineDeps } from '../shared/pipeline/pipelineDeps.ts';
+import { executionOfPlanKey } from '../shared/pipeline/runPlan.ts';
 import { awsPipelineDeps } from './support/awsPipelineDeps.ts';
-import { deadlineOf, executionOfPlan, parseEvent, withLogKeys, type InvocationContext } from './support/handlerSupport.ts';
+import { deadlineOf, parseEvent, withLogKeys, type InvocationContext } from './support/handlerSupport.ts';
 
 export const loadEventSchema = z.object({ plan: z.string().min(1), table: z.string().min(1) });
 
@@ -13,7 +14,7 @@ type Deps = LoadDeps & Pick<PipelineDeps, 'metrics'>;
 export function createLoadHandler(getDeps: () => Deps | Promise<Deps>) {
   return async (event: unknown, context?: InvocationContext): Promise<LoadStepResult> => {
     const request = parseEvent(loadEventSchema, event, 'Load');
-    return withLogKeys({ execution: executionOfPlan(request.plan), table: request.table }, async () => {
+    return withLogKeys({ execution: executionOfPlanKey(request.plan), table: request.table }, async () => {
       const deps = await getDeps();
       const started = performance.now();
       const result = await loadPlannedTable(request, { ...deps, deadline: deadlineOf(context, 30_000) });

@@ -3,7 +3,8 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { z } from 'zod';
 import { StepFunctionsExecutionStatus } from '../shared/aws/stepFunctionsExecutionStatus.ts';
 import { loadFlowsConfig } from '../shared/config/loadFlowsConfig.ts';
-import { planRun, type PlanDeps, type PlanRunResult } from '../shared/pipeline/planRun.ts';
+import { planRun } from '../shared/pipeline/planRun.ts';
+import type { PlanDeps, PlanRunResult } from '../shared/pipeline/planStep.ts';
 import { awsPipelineDeps } from './support/awsPipelineDeps.ts';
 import { deadlineOf, parseEvent, withLogKeys, type InvocationContext } from './support/handlerSupport.ts';
 

@@ -1,8 +1,9 @@
 // What every Lambda entry point shares: event validation with a clear error, the logger keys of the
 // unit or table being worked on (removed again after the invocation), and the invocation's deadline.
-import type { z } from 'zod';
+import { z } from 'zod';
 import { ConfigError, configErrorFromZod } from '../../shared/config/configError.ts';
 import { logger } from '../../shared/observability/logger.ts';
+import { UNIT_ID_FORMAT, UnitRef } from '../../shared/pipeline/unitRef.ts';
 import { Deadline } from '../../shared/runtime/deadline.ts';
 
 /** The part of the Lambda context the handlers use (the local sync passes its own). */
@@ -23,16 +24,8 @@ export function parseEvent<S extends z.ZodType>(schema: S, event: unknown, step:
   return parsed.data;
 }
 
-/** Execution name out of a plan key (plans/<execution>.json), for log lines. */
-export function executionOfPlan(planKey: string): string {
-  return decodeURIComponent(planKey.replace(/^plans\//, '').replace(/\.json$/, ''));
-}
-
-/** flow, company and division out of a unit id (flow/company[/division]). */
-export function unitKeys(unitId: string): { unitId: string; flow: string; company: string; division?: string } {
-  const [flow = '', company = '', division] = unitId.split('/');
-  return { unitId, flow, company, ...(division === undefined ? {} : { division }) };
-}
+/** A unit id in an event: the handlers read flow, company and division out of it for their log lines. */
+export const unitIdField = z.string().refine((id) => UnitRef.tryParse(id) !== undefined, `a unit id (${UNIT_ID_FORMAT})`);
 
 /** Runs fn with temporary logger keys on every line it logs. */
 export async function withLogKeys<T>(keys: Record<string, unknown>, fn: () => Promise<T>): Promise<T> {

@@ -62,9 +62,14 @@ export class PlanNotFoundError extends Error {
   }
 }
 
-/** The staging key of an execution's plan. */
+/** The staging key of an execution's plan: plans/<execution>.json, the name percent-encoded. */
 export function planKeyOf(executionName: string): string {
   return joinKey('plans', `${encodeURIComponent(executionName)}.json`);
+}
+
+/** The execution name a plan key stands for (the inverse of planKeyOf). */
+export function executionOfPlanKey(planKey: string): string {
+  return decodeURIComponent(planKey.replace(/^plans\//, '').replace(/\.json$/, ''));
 }
 
 export function unitOf(plan: RunPlan, unitId: string): PlannedUnit {
@@ -112,7 +117,7 @@ export class PlanStore {
 
   async get(key: string): Promise<RunPlan> {
     const plan = await this.find(key);
-    if (!plan) throw new PlanNotFoundError(decodeURIComponent(key.replace(/^plans\//, '').replace(/\.json$/, '')));
+    if (!plan) throw new PlanNotFoundError(executionOfPlanKey(key));
     return plan;
   }
 
