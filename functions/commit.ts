@@ -5,7 +5,7 @@ import { MetricNames, type MetricPoint } from '../shared/pipeline/pipelineMetric
 import type { PipelineDeps } from '../shared/pipeline/pipelineDeps.ts';
 import { executionOfPlanKey } from '../shared/pipeline/runPlan.ts';
 import { awsPipelineDeps } from './support/awsPipelineDeps.ts';
-import { parseEvent, withLogKeys } from './support/handlerSupport.ts';
+import { parseEvent, stepHandler, withLogKeys } from './support/handlerSupport.ts';
 
 /** Load's answer, passed on whole by the state machine. */
 export const commitEventSchema = z.object({
@@ -24,7 +24,7 @@ export const commitEventSchema = z.object({
 type Deps = Pick<PipelineDeps, 'plans' | 'ledger' | 'watermarks' | 'log' | 'metrics' | 'now'>;
 
 export function createCommitHandler(getDeps: () => Deps | Promise<Deps>) {
-  return async (event: unknown): Promise<CommitStepResult> => {
+  return stepHandler(async (event: unknown): Promise<CommitStepResult> => {
     const request = parseEvent(commitEventSchema, event, 'Commit');
     return withLogKeys({ execution: executionOfPlanKey(request.plan), table: request.table }, async () => {
       const deps = await getDeps();
@@ -39,7 +39,7 @@ export function createCommitHandler(getDeps: () => Deps | Promise<Deps>) {
       );
       return result;
     });
-  };
+  });
 }
 
 export const handler = createCommitHandler(awsPipelineDeps);

@@ -6,7 +6,7 @@ import type { PipelineDeps } from '../shared/pipeline/pipelineDeps.ts';
 import { awsPipelineDeps } from './support/awsPipelineDeps.ts';
 import { executionOfPlanKey } from '../shared/pipeline/runPlan.ts';
 import { UnitRef } from '../shared/pipeline/unitRef.ts';
-import { deadlineOf, parseEvent, unitIdField, withLogKeys, type InvocationContext } from './support/handlerSupport.ts';
+import { deadlineOf, parseEvent, stepHandler, unitIdField, withLogKeys, type InvocationContext } from './support/handlerSupport.ts';
 
 export const extractEventSchema = z.object({
   plan: z.string().min(1),
@@ -16,7 +16,7 @@ export const extractEventSchema = z.object({
 });
 
 export function createExtractHandler(getDeps: () => (ExtractDeps & Pick<PipelineDeps, 'metrics'>) | Promise<ExtractDeps & Pick<PipelineDeps, 'metrics'>>) {
-  return async (event: unknown, context?: InvocationContext): Promise<ExtractStepResult> => {
+  return stepHandler(async (event: unknown, context?: InvocationContext): Promise<ExtractStepResult> => {
     const request = parseEvent(extractEventSchema, event, 'Extract');
     const keys = UnitRef.parse(request.unitId).logKeys();
     return withLogKeys({ execution: executionOfPlanKey(request.plan), ...keys }, async () => {
@@ -29,7 +29,7 @@ export function createExtractHandler(getDeps: () => (ExtractDeps & Pick<Pipeline
       ]);
       return result;
     });
-  };
+  });
 }
 
 export const handler = createExtractHandler(awsPipelineDeps);

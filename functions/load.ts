@@ -5,14 +5,14 @@ import { MetricNames } from '../shared/pipeline/pipelineMetrics.ts';
 import type { PipelineDeps } from '../shared/pipeline/pipelineDeps.ts';
 import { executionOfPlanKey } from '../shared/pipeline/runPlan.ts';
 import { awsPipelineDeps } from './support/awsPipelineDeps.ts';
-import { deadlineOf, parseEvent, withLogKeys, type InvocationContext } from './support/handlerSupport.ts';
+import { deadlineOf, parseEvent, stepHandler, withLogKeys, type InvocationContext } from './support/handlerSupport.ts';
 
 export const loadEventSchema = z.object({ plan: z.string().min(1), table: z.string().min(1) });
 
 type Deps = LoadDeps & Pick<PipelineDeps, 'metrics'>;
 
 export function createLoadHandler(getDeps: () => Deps | Promise<Deps>) {
-  return async (event: unknown, context?: InvocationContext): Promise<LoadStepResult> => {
+  return stepHandler(async (event: unknown, context?: InvocationContext): Promise<LoadStepResult> => {
     const request = parseEvent(loadEventSchema, event, 'Load');
     return withLogKeys({ execution: executionOfPlanKey(request.plan), table: request.table }, async () => {
       const deps = await getDeps();
@@ -21,7 +21,7 @@ export function createLoadHandler(getDeps: () => Deps | Promise<Deps>) {
       deps.metrics.publish([{ name: MetricNames.loadSeconds, unit: 'Seconds', value: (performance.now() - started) / 1000 }]);
       return result;
     });
-  };
+  });
 }
 
 export const handler = createLoadHandler(awsPipelineDeps);

@@ -5,7 +5,7 @@ import { recordFailure, type RecordFailureResult } from '../shared/pipeline/reco
 import { awsPipelineDeps } from './support/awsPipelineDeps.ts';
 import { executionOfPlanKey } from '../shared/pipeline/runPlan.ts';
 import { UnitRef } from '../shared/pipeline/unitRef.ts';
-import { parseEvent, unitIdField, withLogKeys } from './support/handlerSupport.ts';
+import { parseEvent, stepHandler, unitIdField, withLogKeys } from './support/handlerSupport.ts';
 
 export const recordFailureEventSchema = z
   .object({
@@ -20,11 +20,11 @@ export const recordFailureEventSchema = z
 type Deps = Pick<PipelineDeps, 'plans' | 'ledger' | 'log'>;
 
 export function createRecordFailureHandler(getDeps: () => Deps | Promise<Deps>) {
-  return async (event: unknown): Promise<RecordFailureResult> => {
+  return stepHandler(async (event: unknown): Promise<RecordFailureResult> => {
     const request = parseEvent(recordFailureEventSchema, event, 'RecordFailure');
     const keys = request.unitId ? UnitRef.parse(request.unitId).logKeys() : { table: request.table };
     return withLogKeys({ execution: executionOfPlanKey(request.plan), ...keys }, async () => recordFailure(request, await getDeps()));
-  };
+  });
 }
 
 export const handler = createRecordFailureHandler(awsPipelineDeps);

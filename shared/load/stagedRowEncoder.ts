@@ -3,10 +3,7 @@
 // error naming entity, key and field, never a silent NULL or a rounded amount.
 import type { EntityDefinition, FieldDefinition } from '../catalog/entityDefinition.ts';
 import type { StagedRecord } from '../staging/stagedRecord.ts';
-
-export class RecordValueError extends Error {
-  override name = 'RecordValueError';
-}
+import { RecordValueError } from './loadErrors.ts';
 
 const NUMBER = /^(-?)(\d*)(?:\.(\d*))?$/;
 

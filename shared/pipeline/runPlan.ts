@@ -5,6 +5,7 @@
 import { Readable } from 'node:stream';
 import { z } from 'zod';
 import { entityDefinitionSchema, type EntityDefinition } from '../catalog/entityDefinition.ts';
+import { SyncError } from '../errors/syncError.ts';
 import { BlobNotFoundError, joinKey, type BlobStore } from '../staging/blobStore.ts';
 
 const windowSchema = z.object({ since: z.string().nullable(), until: z.string().nullable() });
@@ -52,7 +53,7 @@ export const runPlanSchema = z.object({
 export type PlannedUnit = z.infer<typeof plannedUnitSchema>;
 export type RunPlan = z.infer<typeof runPlanSchema>;
 
-export class PlanNotFoundError extends Error {
+export class PlanNotFoundError extends SyncError {
   override name = 'PlanNotFoundError';
   constructor(readonly executionName: string) {
     super(

@@ -1,18 +1,21 @@
 // A deadline the caller owns (in Lambda: the invocation's remaining time). Every wait and retry
 // checks it, so work stops in time to checkpoint instead of being killed mid-sleep.
 import { setTimeout as delay } from 'node:timers/promises';
+import { SyncError } from '../errors/syncError.ts';
 import { scaledMs } from './timeScale.ts';
 
-export class DeadlineExceededError extends Error {
+export class DeadlineExceededError extends SyncError {
   override name = 'DeadlineExceededError';
   constructor(
     readonly operation: string,
     readonly wantedMs: number,
     readonly remainingMs: number,
+    options?: ErrorOptions,
   ) {
     super(
       `${operation}: stopping before the deadline (wanted ${Math.round(wantedMs)} ms, ` +
         `${Math.max(0, Math.round(remainingMs))} ms left); the caller should checkpoint and continue later`,
+      options,
     );
   }
 }

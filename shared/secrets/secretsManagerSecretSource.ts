@@ -56,9 +56,9 @@ export class SecretsManagerSecretSource implements SecretSource {
       output = await this.client.send(new GetSecretValueCommand({ SecretId: name }));
     } catch (error) {
       const errorName = (error as { name?: string }).name ?? '';
-      if (errorName === 'ResourceNotFoundException') throw new SecretNotFoundError(name, 'Secrets Manager');
+      if (errorName === 'ResourceNotFoundException') throw new SecretNotFoundError(name, 'Secrets Manager', { cause: error });
       const reason = ACCESS_ERRORS[errorName];
-      if (reason !== undefined) throw new SecretAccessError(name, `${reason} (${errorName})`);
+      if (reason !== undefined) throw new SecretAccessError(name, `${reason} (${errorName})`, { cause: error });
       throw error;
     }
     if (output.SecretString === undefined) {
