@@ -20,7 +20,7 @@ export class SealedValueError extends SyncError {
 }
 
 /** Context as stable bytes (sorted keys), for GCM associated data. */
-export function contextBytes(context: EncryptionContext): Buffer {
+function contextBytes(context: EncryptionContext): Buffer {
   return Buffer.from(JSON.stringify(Object.keys(context).sort().map((k) => [k, context[k]])), 'utf8');
 }
 

@@ -32,7 +32,7 @@ export const DEFAULT_RETRY_POLICY: Readonly<RetryPolicy> = Object.freeze({
   maxRetryAfterMs: 300_000,
 });
 
-export const RETRYABLE_STATUS_CODES: readonly number[] = [429, 500, 502, 503, 504];
+const RETRYABLE_STATUS_CODES: readonly number[] = [429, 500, 502, 503, 504];
 
 export type RetryReason = 'rate-limited' | 'server-error' | 'network' | 'timeout' | 'protocol';
 

@@ -17,7 +17,7 @@ const TRANSIENT_NETWORK = /ECONNRESET|ECONNREFUSED|ETIMEDOUT|EPIPE|socket hang u
 const TRANSIENT_MESSAGE = /TEMPORARILY_UNAVAILABLE|warehouse is starting|is starting up|session (is )?not initialized|DELTA_CONCURRENT_APPEND/i;
 
 /** Classifies a driver error; the message keeps the Databricks error class and SQLSTATE, never a token. */
-export function toWarehouseError(error: unknown, sql: string): WarehouseError {
+function toWarehouseError(error: unknown, sql: string): WarehouseError {
   const warehouseError = (transient: boolean, message: string, sqlState: string | undefined) =>
     transient ? new WarehouseUnavailableError(message, sqlState, { cause: error }) : new WarehouseError(message, sqlState, { cause: error });
   const e = error as { statusCode?: number; message?: string; response?: { sqlState?: string; displayMessage?: string; errorMessage?: string }; code?: string };

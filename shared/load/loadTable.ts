@@ -22,8 +22,8 @@ import { encodeStagedRecord } from './stagedRowEncoder.ts';
 import { normalizeType, tableColumns } from './tableColumns.ts';
 
 /** Bound JSON per statement; with the SQL text this stays well under the 1 MiB statement limit. */
-export const MAX_BATCH_BYTES = 900_000;
-export const DEFAULT_MAX_VANISHED_SHARE = 0.05;
+const MAX_BATCH_BYTES = 900_000;
+const DEFAULT_MAX_VANISHED_SHARE = 0.05;
 
 const count = (value: unknown): number => Number(value ?? 0);
 

@@ -11,7 +11,7 @@ import { entityOf, unitOf } from './runPlan.ts';
 import { UnitRef } from './unitRef.ts';
 
 /** One unit may continue this many times; a unit that needs more is stuck or needs a narrower window. */
-export const MAX_EXTRACT_INVOCATIONS = 200;
+const MAX_EXTRACT_INVOCATIONS = 200;
 
 export interface ExtractStepRequest {
   plan: string;

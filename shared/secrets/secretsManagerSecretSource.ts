@@ -18,7 +18,7 @@ export interface SecretsManagerSecretSourceOptions {
   now?: () => number;
 }
 
-export const DEFAULT_SECRET_MAX_AGE_MS = 5 * 60_000;
+const DEFAULT_SECRET_MAX_AGE_MS = 5 * 60_000;
 
 const ACCESS_ERRORS: Readonly<Record<string, string>> = {
   AccessDeniedException: "the function's role lacks secretsmanager:GetSecretValue on it",

@@ -7,8 +7,6 @@ export type RunTrigger = 'schedule' | 'console' | 'local';
 export type RunStatus = 'running' | 'succeeded' | 'failed';
 export type UnitStatus = 'pending' | 'extracting' | 'extracted' | 'loading' | 'loaded' | 'committed' | 'failed';
 
-export const UNIT_STATUSES: readonly UnitStatus[] = ['pending', 'extracting', 'extracted', 'loading', 'loaded', 'committed', 'failed'];
-
 /**
  * The unit lifecycle: pending → extracting → extracted → loading → loaded → committed; any → failed;
  * failed → pending for a rerun. extracting → extracting and loading → loading let an invocation that
