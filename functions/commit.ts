@@ -3,8 +3,9 @@ import { z } from 'zod';
 import { commitTable, type CommitStepResult } from '../shared/pipeline/commitTable.ts';
 import { MetricNames, type MetricPoint } from '../shared/pipeline/pipelineMetrics.ts';
 import type { PipelineDeps } from '../shared/pipeline/pipelineDeps.ts';
+import { executionOfPlanKey } from '../shared/pipeline/runPlan.ts';
 import { awsPipelineDeps } from './support/awsPipelineDeps.ts';
-import { executionOfPlan, parseEvent, withLogKeys } from './support/handlerSupport.ts';
+import { parseEvent, stepHandler, withLogKeys } from './support/handlerSupport.ts';
 
 /** Load's answer, passed on whole by the state machine. */
 export const commitEventSchema = z.object({
@@ -23,9 +24,9 @@ export const commitEventSchema = z.object({
 type Deps = Pick<PipelineDeps, 'plans' | 'ledger' | 'watermarks' | 'log' | 'metrics' | 'now'>;
 
 export function createCommitHandler(getDeps: () => Deps | Promise<Deps>) {
-  return async (event: unknown): Promise<CommitStepResult> => {
+  return stepHandler(async (event: unknown): Promise<CommitStepResult> => {
     const request = parseEvent(commitEventSchema, event, 'Commit');
-    return withLogKeys({ execution: executionOfPlan(request.plan), table: request.table }, async () => {
+    return withLogKeys({ execution: executionOfPlanKey(request.plan), table: request.table }, async () => {
       const deps = await getDeps();
       const result = await commitTable(request, deps);
       const lagSeconds = Math.max(0, (deps.now() - Date.parse(result.startedAt)) / 1000);
@@ -38,7 +39,7 @@ export function createCommitHandler(getDeps: () => Deps | Promise<Deps>) {
       );
       return result;
     });
-  };
+  });
 }
 
 export const handler = createCommitHandler(awsPipelineDeps);

@@ -4,20 +4,22 @@ import { MetricNames } from '../shared/pipeline/pipelineMetrics.ts';
 import { extractPlannedUnit, type ExtractDeps, type ExtractStepResult } from '../shared/pipeline/extractPlannedUnit.ts';
 import type { PipelineDeps } from '../shared/pipeline/pipelineDeps.ts';
 import { awsPipelineDeps } from './support/awsPipelineDeps.ts';
-import { deadlineOf, executionOfPlan, parseEvent, unitKeys, withLogKeys, type InvocationContext } from './support/handlerSupport.ts';
+import { executionOfPlanKey } from '../shared/pipeline/runPlan.ts';
+import { UnitRef } from '../shared/pipeline/unitRef.ts';
+import { deadlineOf, parseEvent, stepHandler, unitIdField, withLogKeys, type InvocationContext } from './support/handlerSupport.ts';
 
 export const extractEventSchema = z.object({
   plan: z.string().min(1),
-  unitId: z.string().min(1),
+  unitId: unitIdField,
   checkpoint: z.string().min(1).optional(),
   invocation: z.number().int().nonnegative().optional(),
 });
 
 export function createExtractHandler(getDeps: () => (ExtractDeps & Pick<PipelineDeps, 'metrics'>) | Promise<ExtractDeps & Pick<PipelineDeps, 'metrics'>>) {
-  return async (event: unknown, context?: InvocationContext): Promise<ExtractStepResult> => {
+  return stepHandler(async (event: unknown, context?: InvocationContext): Promise<ExtractStepResult> => {
     const request = parseEvent(extractEventSchema, event, 'Extract');
-    const keys = unitKeys(request.unitId);
-    return withLogKeys({ execution: executionOfPlan(request.plan), ...keys }, async () => {
+    const keys = UnitRef.parse(request.unitId).logKeys();
+    return withLogKeys({ execution: executionOfPlanKey(request.plan), ...keys }, async () => {
       const deps = await getDeps();
       const started = performance.now();
       const result = await extractPlannedUnit(request, { ...deps, deadline: deadlineOf(context) });
@@ -27,7 +29,7 @@ export function createExtractHandler(getDeps: () => (ExtractDeps & Pick<Pipeline
       ]);
       return result;
     });
-  };
+  });
 }
 
 export const handler = createExtractHandler(awsPipelineDeps);

@@ -3,8 +3,9 @@ import { z } from 'zod';
 import { finishRun, type FinishRunResult } from '../shared/pipeline/finishRun.ts';
 import { MetricNames, type MetricPoint } from '../shared/pipeline/pipelineMetrics.ts';
 import type { PipelineDeps } from '../shared/pipeline/pipelineDeps.ts';
+import { executionOfPlanKey } from '../shared/pipeline/runPlan.ts';
 import { awsPipelineDeps } from './support/awsPipelineDeps.ts';
-import { executionOfPlan, parseEvent, withLogKeys } from './support/handlerSupport.ts';
+import { parseEvent, stepHandler, withLogKeys } from './support/handlerSupport.ts';
 
 export const finishEventSchema = z.object({
   plan: z.string().min(1),
@@ -15,9 +16,9 @@ export const finishEventSchema = z.object({
 type Deps = Pick<PipelineDeps, 'plans' | 'ledger' | 'log' | 'metrics' | 'now'>;
 
 export function createFinishRunHandler(getDeps: () => Deps | Promise<Deps>) {
-  return async (event: unknown): Promise<FinishRunResult> => {
+  return stepHandler(async (event: unknown): Promise<FinishRunResult> => {
     const request = parseEvent(finishEventSchema, event, 'FinishRun');
-    return withLogKeys({ execution: executionOfPlan(request.plan) }, async () => {
+    return withLogKeys({ execution: executionOfPlanKey(request.plan) }, async () => {
       const deps = await getDeps();
       const result = await finishRun(request, deps);
       deps.metrics.publish([
@@ -26,7 +27,7 @@ export function createFinishRunHandler(getDeps: () => Deps | Promise<Deps>) {
       ]);
       return result;
     });
-  };
+  });
 }
 
 export const handler = createFinishRunHandler(awsPipelineDeps);

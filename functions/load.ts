@@ -3,24 +3,25 @@ import { z } from 'zod';
 import { loadPlannedTable, type LoadDeps, type LoadStepResult } from '../shared/pipeline/loadPlannedTable.ts';
 import { MetricNames } from '../shared/pipeline/pipelineMetrics.ts';
 import type { PipelineDeps } from '../shared/pipeline/pipelineDeps.ts';
+import { executionOfPlanKey } from '../shared/pipeline/runPlan.ts';
 import { awsPipelineDeps } from './support/awsPipelineDeps.ts';
-import { deadlineOf, executionOfPlan, parseEvent, withLogKeys, type InvocationContext } from './support/handlerSupport.ts';
+import { deadlineOf, parseEvent, stepHandler, withLogKeys, type InvocationContext } from './support/handlerSupport.ts';
 
 export const loadEventSchema = z.object({ plan: z.string().min(1), table: z.string().min(1) });
 
 type Deps = LoadDeps & Pick<PipelineDeps, 'metrics'>;
 
 export function createLoadHandler(getDeps: () => Deps | Promise<Deps>) {
-  return async (event: unknown, context?: InvocationContext): Promise<LoadStepResult> => {
+  return stepHandler(async (event: unknown, context?: InvocationContext): Promise<LoadStepResult> => {
     const request = parseEvent(loadEventSchema, event, 'Load');
-    return withLogKeys({ execution: executionOfPlan(request.plan), table: request.table }, async () => {
+    return withLogKeys({ execution: executionOfPlanKey(request.plan), table: request.table }, async () => {
       const deps = await getDeps();
       const started = performance.now();
       const result = await loadPlannedTable(request, { ...deps, deadline: deadlineOf(context, 30_000) });
       deps.metrics.publish([{ name: MetricNames.loadSeconds, unit: 'Seconds', value: (performance.now() - started) / 1000 }]);
       return result;
     });
-  };
+  });
 }
 
 export const handler = createLoadHandler(awsPipelineDeps);

@@ -3,9 +3,10 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { z } from 'zod';
 import { StepFunctionsExecutionStatus } from '../shared/aws/stepFunctionsExecutionStatus.ts';
 import { loadFlowsConfig } from '../shared/config/loadFlowsConfig.ts';
-import { planRun, type PlanDeps, type PlanRunResult } from '../shared/pipeline/planRun.ts';
+import { planRun } from '../shared/pipeline/planRun.ts';
+import type { PlanDeps, PlanRunResult } from '../shared/pipeline/planStep.ts';
 import { awsPipelineDeps } from './support/awsPipelineDeps.ts';
-import { deadlineOf, parseEvent, withLogKeys, type InvocationContext } from './support/handlerSupport.ts';
+import { deadlineOf, parseEvent, stepHandler, withLogKeys, type InvocationContext } from './support/handlerSupport.ts';
 
 export const planEventSchema = z.object({
   /** $$.Execution.Name */
@@ -19,14 +20,14 @@ export const planEventSchema = z.object({
 });
 
 export function createPlanHandler(getDeps: () => PlanDeps | Promise<PlanDeps>) {
-  return async (event: unknown, context?: InvocationContext): Promise<PlanRunResult> => {
+  return stepHandler(async (event: unknown, context?: InvocationContext): Promise<PlanRunResult> => {
     const { execution, startedAt, input, stateMachine } = parseEvent(planEventSchema, event, 'Plan');
     return withLogKeys({ execution }, async () => {
       const deps = await getDeps();
       const request = { executionName: execution, startedAt, input, ...(stateMachine ? { stateMachineArn: stateMachine } : {}) };
       return planRun(request, { ...deps, deadline: deadlineOf(context, 20_000) });
     });
-  };
+  });
 }
 
 let executions: StepFunctionsExecutionStatus | undefined;

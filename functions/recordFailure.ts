@@ -3,12 +3,14 @@ import { z } from 'zod';
 import type { PipelineDeps } from '../shared/pipeline/pipelineDeps.ts';
 import { recordFailure, type RecordFailureResult } from '../shared/pipeline/recordFailure.ts';
 import { awsPipelineDeps } from './support/awsPipelineDeps.ts';
-import { executionOfPlan, parseEvent, unitKeys, withLogKeys } from './support/handlerSupport.ts';
+import { executionOfPlanKey } from '../shared/pipeline/runPlan.ts';
+import { UnitRef } from '../shared/pipeline/unitRef.ts';
+import { parseEvent, stepHandler, unitIdField, withLogKeys } from './support/handlerSupport.ts';
 
 export const recordFailureEventSchema = z
   .object({
     plan: z.string().min(1),
-    unitId: z.string().min(1).optional(),
+    unitId: unitIdField.optional(),
     table: z.string().min(1).optional(),
     /** What the Catch put at $.error: {Error, Cause}. */
     error: z.object({ Error: z.string().optional(), Cause: z.string().optional() }).optional(),
@@ -18,11 +20,11 @@ export const recordFailureEventSchema = z
 type Deps = Pick<PipelineDeps, 'plans' | 'ledger' | 'log'>;
 
 export function createRecordFailureHandler(getDeps: () => Deps | Promise<Deps>) {
-  return async (event: unknown): Promise<RecordFailureResult> => {
+  return stepHandler(async (event: unknown): Promise<RecordFailureResult> => {
     const request = parseEvent(recordFailureEventSchema, event, 'RecordFailure');
-    const keys = request.unitId ? unitKeys(request.unitId) : { table: request.table };
-    return withLogKeys({ execution: executionOfPlan(request.plan), ...keys }, async () => recordFailure(request, await getDeps()));
-  };
+    const keys = request.unitId ? UnitRef.parse(request.unitId).logKeys() : { table: request.table };
+    return withLogKeys({ execution: executionOfPlanKey(request.plan), ...keys }, async () => recordFailure(request, await getDeps()));
+  });
 }
 
 export const handler = createRecordFailureHandler(awsPipelineDeps);

@@ -1,17 +1,10 @@
 // What the CLI prints where: results on stdout (the last line of a command is its JSON summary),
 // progress and logs on stderr, and errors as one clear line with no stack trace and no secret.
+import { SyncError } from '../../shared/errors/syncError.ts';
 import { logger, routeLogsToStderr } from '../../shared/observability/logger.ts';
 
-const USER_ERRORS = new Set([
-  'ConfigError', 'IonApiFileError', 'IonAuthError', 'MiError', 'MiProtocolError', 'TransientError', 'DeadlineExceededError',
-  'ExtractionError', 'DuplicateKeyError', 'CursorStuckError', 'ExportResultError', 'ReadCapReachedError', 'StagedDataError',
-  'UsageError', 'BlobNotFoundError',
-  // Found by test/hostile: these carry a complete message for the user (entity, key, field, what to do) but
-  // were printed as "unexpected error".
-  'BlankKeyError', 'RecordValueError', 'LoadError',
-]);
-
-export class UsageError extends Error {
+/** The command was called wrongly (an option, a file argument): its message says how to call it. */
+export class UsageError extends SyncError {
   override name = 'UsageError';
 }
 
@@ -33,7 +26,10 @@ export function result(line: string): void {
   process.stdout.write(`${line}\n`);
 }
 
-/** Runs a command action; known failures print one line and exit 1. */
+/**
+ * Runs a command action; our errors (SyncError: each names what failed and what to do) print one line and
+ * exit 1, anything else is reported as unexpected, with its stack when CLOUDSUITE_SYNC_DEBUG is set.
+ */
 export function action<A extends unknown[]>(fn: (...args: A) => Promise<number | void>): (...args: A) => Promise<void> {
   return async (...args: A) => {
     try {
@@ -41,7 +37,7 @@ export function action<A extends unknown[]>(fn: (...args: A) => Promise<number |
       process.exitCode = code ?? 0;
     } catch (error) {
       const e = error as Error;
-      if (e && USER_ERRORS.has(e.name)) {
+      if (error instanceof SyncError) {
         process.stderr.write(`error: ${e.message}\n`);
       } else {
         process.stderr.write(`unexpected error: ${e?.message ?? String(error)}\n`);

@@ -60,7 +60,9 @@ export async function openWarehouse(options: WarehouseOptions): Promise<OpenWare
   } catch (error) {
     const message = (error as Error).message;
     if (/lock/i.test(message)) {
-      throw new UsageError(`${file} is in use by another process (a running sync, emulator or DuckDB shell): close it or use --warehouse local:OTHER_FILE`);
+      throw new UsageError(`${file} is in use by another process (a running sync, emulator or DuckDB shell): close it or use --warehouse local:OTHER_FILE`, {
+        cause: error,
+      });
     }
     throw error;
   }

@@ -3,7 +3,8 @@
 //        → GroupByTable → Map over tables [Load → Commit; failure → RecordTableFailure] → FinishRun → Succeed | Fail
 // Payloads carry the plan's key, unit ids, table names and counts: never records, tokens or secrets.
 // Retries do not multiply: HTTP retries live inside the Lambdas; here only Lambda service errors and
-// throttles (with backoff and full jitter) and the typed TransientError, at most twice.
+// throttles (with backoff and full jitter) and our transient errors, at most twice: the handlers throw
+// every transient error under one name (shared/pipeline/taskError.ts), so this list never grows.
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -27,6 +28,7 @@ import {
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
+import { RETRIED_TASK_ERROR } from '../../shared/pipeline/taskError.ts';
 import { FUNCTION_SPECS } from './pipelineFunctions.ts';
 import { StateNames, type PipelineFunctionName } from './stateNames.ts';
 
@@ -37,9 +39,6 @@ export const LAMBDA_SERVICE_ERRORS = [
   'Lambda.SdkClientException',
   'Lambda.TooManyRequestsException',
 ];
-
-/** Our code's "try again later" (shared/http/transientError.ts), after its own retries were spent. */
-export const TRANSIENT_ERROR = 'TransientError';
 
 export interface PipelineStateMachineProps {
   functions: Record<PipelineFunctionName, IFunction>;
@@ -72,7 +71,7 @@ export class PipelineStateMachine extends Construct {
         jitterStrategy: JitterType.FULL,
       });
       task.addRetry({
-        errors: [TRANSIENT_ERROR],
+        errors: [RETRIED_TASK_ERROR],
         interval: Duration.seconds(30),
         maxAttempts: 2,
         backoffRate: 2,

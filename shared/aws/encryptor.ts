@@ -5,6 +5,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { SyncError } from '../errors/syncError.ts';
 
 export type EncryptionContext = Readonly<Record<string, string>>;
 
@@ -14,12 +15,12 @@ export interface Encryptor {
   open(sealed: string, context: EncryptionContext): Promise<string>;
 }
 
-export class SealedValueError extends Error {
+export class SealedValueError extends SyncError {
   override name = 'SealedValueError';
 }
 
 /** Context as stable bytes (sorted keys), for GCM associated data. */
-export function contextBytes(context: EncryptionContext): Buffer {
+function contextBytes(context: EncryptionContext): Buffer {
   return Buffer.from(JSON.stringify(Object.keys(context).sort().map((k) => [k, context[k]])), 'utf8');
 }
 
@@ -41,8 +42,8 @@ export function gcmOpen(key: Buffer, sealed: string, context: EncryptionContext)
     decipher.setAAD(contextBytes(context));
     decipher.setAuthTag(tag);
     return Buffer.concat([decipher.update(body), decipher.final()]).toString('utf8');
-  } catch {
-    throw new SealedValueError('sealed value does not open with this key and context (another key, or tampered)');
+  } catch (error) {
+    throw new SealedValueError('sealed value does not open with this key and context (another key, or tampered)', { cause: error });
   }
 }
 

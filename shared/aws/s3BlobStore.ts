@@ -64,7 +64,7 @@ export class S3BlobStore implements BlobStore {
       return response.Body as Readable;
     } catch (error) {
       if (error instanceof NoSuchKey || (error as { name?: string }).name === 'NoSuchKey') {
-        throw new BlobNotFoundError(this.describe(key));
+        throw new BlobNotFoundError(this.describe(key), { cause: error });
       }
       throw error;
     }

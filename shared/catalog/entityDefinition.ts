@@ -5,7 +5,7 @@ import { z } from 'zod';
 const FIELD_NAME = /^[A-Z0-9]{4}$/;
 const fieldName = z.string().regex(FIELD_NAME, 'a 4-character M3 field name in upper case, e.g. SUNO');
 
-export const fieldDefinitionSchema = z.object({
+const fieldDefinitionSchema = z.object({
   name: fieldName,
   /** A alpha, N numeric, D date (yyyyMMdd). */
   type: z.enum(['A', 'N', 'D']),

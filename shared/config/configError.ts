@@ -1,10 +1,11 @@
 // One way to report invalid configuration: name the source, the path of each bad field and the fix.
 import type { z } from 'zod';
+import { SyncError } from '../errors/syncError.ts';
 
-export class ConfigError extends Error {
+export class ConfigError extends SyncError {
   override name = 'ConfigError';
-  constructor(message: string, readonly issues: string[] = []) {
-    super(message);
+  constructor(message: string, readonly issues: string[] = [], options?: ErrorOptions) {
+    super(message, options);
   }
 }
 
@@ -18,5 +19,5 @@ export function configErrorFromZod(where: string, error: z.ZodError): ConfigErro
     const path = formatPath(issue.path);
     return path ? `${path}: ${issue.message}` : issue.message;
   });
-  return new ConfigError(`${where} is invalid:\n  - ${issues.join('\n  - ')}`, issues);
+  return new ConfigError(`${where} is invalid:\n  - ${issues.join('\n  - ')}`, issues, { cause: error });
 }

@@ -8,7 +8,7 @@ import { ConfigError, configErrorFromZod } from './configError.ts';
 import { tableKey, targetTableOf } from './targetTable.ts';
 
 /** Catalog, schema and table names: plain lower-case identifiers, so no quoting is ever needed. */
-export const IDENTIFIER = /^[a-z_][a-z0-9_]{0,254}$/;
+const IDENTIFIER = /^[a-z_][a-z0-9_]{0,254}$/;
 const identifier = z.string().regex(IDENTIFIER, 'lower-case letters, digits and _ only (no dots, quotes, backticks or spaces), starting with a letter or _');
 /** A table name leaves room for the `_history` suffix and `_<company>` of one-table-per-company flows. */
 const tableName = identifier.refine((v) => v.length <= 240, 'at most 240 characters');
@@ -21,7 +21,7 @@ const DIVISION = /^[A-Za-z0-9]{1,3}$/;
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 
 /** True for an IANA zone name such as Europe/Stockholm or UTC (not an offset like +01:00). */
-export function isIanaTimeZone(value: string): boolean {
+function isIanaTimeZone(value: string): boolean {
   if (!/^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/.test(value)) return false;
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: value });
@@ -34,7 +34,7 @@ export function isIanaTimeZone(value: string): boolean {
 const timeZone = z.string().refine(isIanaTimeZone, 'an IANA time zone name such as Europe/Stockholm or UTC');
 
 /** yyyy-MM-dd to yyyyMMdd, rejecting impossible dates. */
-export function parseIsoDate(value: string): string | undefined {
+function parseIsoDate(value: string): string | undefined {
   const match = DATE.exec(value);
   if (!match) return undefined;
   const [y, m, d] = [Number(match[1]), Number(match[2]), Number(match[3])];
@@ -153,7 +153,6 @@ export const flowsConfigSchema = z.strictObject({
 export type FlowsConfigInput = z.input<typeof flowsConfigSchema>;
 export type FlowsConfig = z.infer<typeof flowsConfigSchema>;
 export type FlowConfig = FlowsConfig['flows'][number];
-export type TenantConfig = FlowsConfig['tenants'][string];
 
 /** A validated configuration with its entity catalog. */
 export interface ValidatedFlowsConfig {

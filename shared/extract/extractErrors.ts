@@ -1,9 +1,9 @@
 // Errors that stop an extraction because continuing could lose or duplicate records.
+import { SyncError } from '../errors/syncError.ts';
 
-export class ExtractionError extends Error {
+export class ExtractionError extends SyncError {
   override name = 'ExtractionError';
 }
-
 
 /** A paging cursor that would not move forward: the server did not honour the start key or conditions. */
 export class CursorStuckError extends ExtractionError {

@@ -16,7 +16,7 @@ function sameStartKey(a: StartKey, b: StartKey): boolean {
   return Object.keys(a).every((f) => a[f] === b[f]);
 }
 
-export function miListRequest(entity: EntityDefinition, source: MiListSource, company: string, division: string): MiRequest {
+function miListRequest(entity: EntityDefinition, source: MiListSource, company: string, division: string): MiRequest {
   const inputs: Record<string, string> = { ...source.inputs };
   if (source.companyInput) inputs[source.companyInput] = company;
   if (entity.scope === 'division' && source.divisionInput) inputs[source.divisionInput] = division;

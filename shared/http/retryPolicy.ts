@@ -1,7 +1,8 @@
 // The one retry policy for HTTP calls to CloudSuite (MI calls and the OAuth token endpoint): which
-// failures are retried, how long to wait, when to give up. ky runs the only retry loop; this module
-// decides each step, so every wait is scaled by the time scale and checked against the caller's deadline.
-import { isHTTPError, isNetworkError, isTimeoutError, type RetryOptions } from 'ky';
+// failures are retried, how long to wait, when to give up. A client runs one attempt at a time and says
+// what came of it (AttemptResult); RetrySchedule turns a failure into a retry, after a wait scaled by the
+// time scale and checked against the caller's deadline, or into giving up, and runs the loop of attempts.
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Deadline } from '../runtime/deadline.ts';
 import { scaledMs } from '../runtime/timeScale.ts';
 import type { Log } from '../observability/logger.ts';
@@ -31,7 +32,7 @@ export const DEFAULT_RETRY_POLICY: Readonly<RetryPolicy> = Object.freeze({
   maxRetryAfterMs: 300_000,
 });
 
-export const RETRYABLE_STATUS_CODES: readonly number[] = [429, 500, 502, 503, 504];
+const RETRYABLE_STATUS_CODES: readonly number[] = [429, 500, 502, 503, 504];
 
 export type RetryReason = 'rate-limited' | 'server-error' | 'network' | 'timeout' | 'protocol';
 
@@ -40,22 +41,29 @@ export interface RetryableFailure {
   status?: number;
   /** The Retry-After header as received (seconds or an HTTP date), when present. */
   retryAfter?: string | null;
-  /** The underlying error; kept as the TransientError's cause after sanitising (see safeCause). */
+  /** What went wrong, kept as the TransientError's cause: never anything holding a credential (a request, its headers). */
   cause: unknown;
 }
 
-/** Classifies an error thrown by ky; undefined means "not retryable" (a 4xx, a caller abort, a bug). */
-export function classifyKyError(error: unknown): RetryableFailure | undefined {
-  if (isHTTPError(error)) {
-    const status = error.response.status;
-    const retryAfter = error.response.headers.get('retry-after');
-    if (status === 429) return { reason: 'rate-limited', status, retryAfter, cause: error };
-    if (RETRYABLE_STATUS_CODES.includes(status)) return { reason: 'server-error', status, retryAfter, cause: error };
-    return undefined;
-  }
-  if (isTimeoutError(error)) return { reason: 'timeout', cause: error };
-  if (isNetworkError(error)) return { reason: 'network', cause: error };
-  return undefined;
+/** What one attempt of a call came to: an answer, a retry after a wait (real ms), or giving up with an error. */
+export type AttemptResult<T> =
+  | { kind: 'answered'; value: T }
+  | { kind: 'retry'; reason: RetryReason | 'unauthorized'; waitMs: number }
+  | { kind: 'give-up'; error: unknown };
+
+/** An attempt that did not answer. */
+export type AttemptEnd = Exclude<AttemptResult<never>, { kind: 'answered' }>;
+
+/** A status this policy retries (429, 5xx) as a failure; undefined for any other status. */
+export function failureOfStatus(response: Response): RetryableFailure | undefined {
+  const { status } = response;
+  if (!RETRYABLE_STATUS_CODES.includes(status)) return undefined;
+  return {
+    reason: status === 429 ? 'rate-limited' : 'server-error',
+    status,
+    retryAfter: response.headers.get('retry-after'),
+    cause: new Error(`HTTP ${status} ${response.statusText}`.trim()),
+  };
 }
 
 /** Retry-After as nominal milliseconds from `nowMs`: delay-seconds or an HTTP date; undefined if absent or unparseable. */
@@ -66,19 +74,6 @@ export function parseRetryAfter(value: string | null | undefined, nowMs = Date.n
   if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
   const at = Date.parse(trimmed);
   return Number.isFinite(at) ? Math.max(0, at - nowMs) : undefined;
-}
-
-/**
- * Replaces ky errors with a plain summary before they become a `cause`: ky's errors hold the Request,
- * whose inspect output shows the Authorization header.
- */
-export function safeCause(error: unknown): unknown {
-  if (isHTTPError(error)) {
-    return new Error(`HTTP ${error.response.status} ${error.response.statusText}`.trim());
-  }
-  if (isTimeoutError(error)) return new Error('the attempt timed out');
-  if (isNetworkError(error)) return error.cause ?? new Error('network error');
-  return error;
 }
 
 function describe(failure: RetryableFailure): string {
@@ -105,47 +100,70 @@ export interface RetryScheduleOptions {
   random?: () => number;
 }
 
-/**
- * The retry state of one logical call (all its attempts). Per-reason budgets are kept here because ky
- * has a single `limit`; ky's own limit is set above the sum so that these budgets always decide first.
- */
+/** The retry state of one logical call (all its attempts), with a budget per kind of failure. */
 export class RetrySchedule {
   retries = 0;
   rateLimited = 0;
   private transientFailures = 0;
-  private plannedWaitMs = 0;
 
   constructor(private readonly options: RetryScheduleOptions) {}
 
+  get operation(): string {
+    return this.options.operation;
+  }
+
+  get deadline(): Deadline {
+    return this.options.deadline;
+  }
+
   /**
-   * Decides the real wait (ms, after the time scale) before retrying `failure` and logs the retry.
-   * Throws TransientError when the budget for this kind of failure is spent and DeadlineExceededError
-   * when the wait would end past the deadline (instead of sleeping).
+   * Runs attempts until one answers or the schedule gives up: each retry waits what the attempt's result
+   * says (the caller's signal cuts the wait short). Errors an attempt throws end the call as they are.
    */
-  planRetry(failure: RetryableFailure): number {
+  async run<T>(attempt: () => Promise<AttemptResult<T>>, signal?: AbortSignal): Promise<T> {
+    for (;;) {
+      const result = await attempt();
+      switch (result.kind) {
+        case 'answered':
+          return result.value;
+        case 'give-up':
+          throw result.error;
+        case 'retry':
+          if (result.waitMs > 0) await delay(result.waitMs, undefined, signal ? { signal } : {});
+      }
+    }
+  }
+
+  /**
+   * What to do after `failure`, logged when it is a retry: retry after a real wait (ms, after the time
+   * scale), or give up with a TransientError when the budget for this kind of failure is spent or the
+   * server asks for a longer wait than the policy allows, or with DeadlineExceededError when the wait
+   * would end past the deadline (instead of sleeping).
+   */
+  afterFailure(failure: RetryableFailure): AttemptEnd {
     const { operation, policy, deadline, log } = this.options;
     const rateLimited = failure.reason === 'rate-limited';
     const attempt = rateLimited ? ++this.rateLimited : ++this.transientFailures;
     const limit = rateLimited ? policy.rateLimitRetries : policy.transientRetries;
     const attempts = this.retries + 1;
     if (attempt > limit) {
-      throw new TransientError(
-        `${operation}: ${describe(failure)} persisted after ${attempts} attempts; ` +
-          'CloudSuite is unavailable or throttling, retry later',
-        { operation, lastStatus: failure.status, attempts, cause: safeCause(failure.cause) },
+      return this.giveUp(
+        `${operation}: ${describe(failure)} persisted after ${attempts} attempts; CloudSuite is unavailable or throttling, retry later`,
+        failure,
       );
     }
     const retryAfterMs = parseRetryAfter(failure.retryAfter);
     if (retryAfterMs !== undefined && retryAfterMs > policy.maxRetryAfterMs) {
-      throw new TransientError(
+      return this.giveUp(
         `${operation}: ${describe(failure)} and the server asks to wait ${Math.round(retryAfterMs / 1000)} s, ` +
           `more than the ${Math.round(policy.maxRetryAfterMs / 1000)} s this client waits; retry later`,
-        { operation, lastStatus: failure.status, attempts, cause: safeCause(failure.cause) },
+        failure,
       );
     }
     const nominalMs = retryAfterMs ?? this.backoffMs(attempt);
     const waitMs = scaledMs(nominalMs);
-    deadline.assertTime(`${operation}: retry after ${describe(failure)}`, waitMs);
+    const pastDeadline = deadline.exceededBy(`${operation}: retry after ${describe(failure)}`, waitMs);
+    if (pastDeadline) return { kind: 'give-up', error: pastDeadline };
     this.retries++;
     log.warn('retrying CloudSuite call', {
       operation,
@@ -156,16 +174,22 @@ export class RetrySchedule {
       waitMs: Math.round(nominalMs),
       retryAfter: failure.retryAfter ?? undefined,
     });
-    return waitMs;
+    return { kind: 'retry', reason: failure.reason, waitMs };
   }
 
   /**
-   * Records a retry outside the budgets that happens at once, such as the single retry after a 401
-   * with a renewed token (its bound is enforced by the caller).
+   * A retry outside the budgets that happens at once, such as the single retry after a 401 with a
+   * renewed token (its bound is the caller's).
    */
-  noteImmediateRetry(reason: string, status?: number): void {
+  retryNow(reason: 'unauthorized', status?: number): AttemptEnd {
     this.retries++;
     this.options.log.warn('retrying CloudSuite call', { operation: this.options.operation, reason, status, attempt: 1, waitMs: 0 });
+    return { kind: 'retry', reason, waitMs: 0 };
+  }
+
+  private giveUp(message: string, failure: RetryableFailure): AttemptEnd {
+    const details = { operation: this.options.operation, lastStatus: failure.status, attempts: this.retries + 1, cause: failure.cause };
+    return { kind: 'give-up', error: new TransientError(message, details) };
   }
 
   /** Full jitter over an exponential step with a cap (nominal ms). */
@@ -174,50 +198,4 @@ export class RetrySchedule {
     const step = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
     return random() * step;
   }
-
-  /**
-   * ky's retry options driven by this schedule: `shouldRetry` classifies and plans (or throws),
-   * `delay` returns the planned wait. Retry-After is read by planRetry rather than by ky
-   * (`afterStatusCodes: []`) because ky would sleep it unscaled and unchecked against the deadline.
-   * `forcedRetries` reserves room in ky's limit for retries forced from hooks (e.g. one after a 401).
-   */
-  kyRetry(methods: NonNullable<RetryOptions['methods']>, forcedRetries = 0): RetryOptions {
-    const { policy } = this.options;
-    return {
-      limit: policy.rateLimitRetries + policy.transientRetries + forcedRetries + 1,
-      methods,
-      statusCodes: [...RETRYABLE_STATUS_CODES],
-      afterStatusCodes: [],
-      retryOnTimeout: true,
-      shouldRetry: ({ error }) => {
-        const failure = classifyKyError(error);
-        if (failure === undefined) return false;
-        this.plannedWaitMs = this.planRetry(failure);
-        return true;
-      },
-      delay: () => this.plannedWaitMs,
-    };
-  }
-}
-
-/** Maps an error ky gave up on without our schedule deciding (should not happen) to a TransientError. */
-export function exhaustedKyError(error: unknown, operation: string, attempts: number): TransientError | undefined {
-  const failure = classifyKyError(error);
-  if (failure === undefined) return undefined;
-  return new TransientError(`${operation}: ${describe(failure)} after ${attempts} attempts; retry later`, {
-    operation,
-    lastStatus: failure.status,
-    attempts,
-    cause: safeCause(error),
-  });
-}
-
-/**
- * ky's `totalTimeout` for a deadline, so an attempt in flight is also cut at the deadline
- * (callers map the resulting TimeoutError to DeadlineExceededError); undefined for no deadline.
- */
-export function kyTotalTimeout(deadline: Deadline): number | undefined {
-  const remaining = deadline.remainingMs();
-  if (!Number.isFinite(remaining)) return undefined;
-  return Math.min(2_147_483_647, Math.max(1, Math.floor(remaining)));
 }

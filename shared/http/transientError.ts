@@ -1,8 +1,14 @@
 // The error for "the service is having trouble, try again later": thrown when a call's retry budget
-// is spent. Step Functions retries it at a higher layer, so its name is part of the state machine's contract.
+// is spent. It is transient, so Step Functions retries the step at a higher layer (shared/pipeline/taskError.ts).
+import { SyncError } from '../errors/syncError.ts';
 
-export class TransientError extends Error {
+export class TransientError extends SyncError {
   override name = 'TransientError';
+
+  override get transient(): boolean {
+    return true;
+  }
+
   constructor(
     message: string,
     readonly details: {

@@ -1,8 +1,9 @@
 // Typed errors of the ION API layer. Messages name the file or the OAuth step and what to check;
 // they never carry a client secret, a service-account key or a token.
+import { SyncError } from '../errors/syncError.ts';
 
 /** The .ionapi credentials file is missing, unreadable or invalid. */
-export class IonApiFileError extends Error {
+export class IonApiFileError extends SyncError {
   override name = 'IonApiFileError';
   constructor(
     message: string,
@@ -19,7 +20,7 @@ export class IonApiFileError extends Error {
 export type IonAuthStep = 'password-grant' | 'refresh-grant' | 'revoke' | 'api-call';
 
 /** ION API authentication failed in a way retrying will not fix: credentials, app type, or a rejected token. */
-export class IonAuthError extends Error {
+export class IonAuthError extends SyncError {
   override name = 'IonAuthError';
   constructor(
     message: string,
@@ -28,7 +29,8 @@ export class IonAuthError extends Error {
     readonly status?: number,
     /** The OAuth `error` code (e.g. invalid_client, invalid_grant), when the server sent one. */
     readonly oauthError?: string,
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
   }
 }

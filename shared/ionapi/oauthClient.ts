@@ -1,18 +1,12 @@
 // The OAuth 2.0 calls of an ION API backend-service app: password grant with the service account,
-// refresh grant, revoke. Transient failures are retried by ky under the shared retry policy; refusals
-// become IonAuthError naming what to check. Nothing here logs or reports a secret or a token.
-import ky, { isHTTPError, isTimeoutError } from 'ky';
+// refresh grant, revoke. Transient failures are retried under the shared retry policy, one attempt at a
+// time; refusals become IonAuthError naming what to check. Nothing here logs or reports a secret or a token.
+import ky from 'ky';
 import { z } from 'zod';
-import { Deadline, DeadlineExceededError } from '../runtime/deadline.ts';
+import { discardBody, HttpAttempt } from '../http/httpAttempt.ts';
+import { DEFAULT_RETRY_POLICY, failureOfStatus, RetrySchedule, type RetryPolicy } from '../http/retryPolicy.ts';
+import { Deadline } from '../runtime/deadline.ts';
 import { logger, type Log } from '../observability/logger.ts';
-import {
-  DEFAULT_RETRY_POLICY,
-  RETRYABLE_STATUS_CODES,
-  RetrySchedule,
-  exhaustedKyError,
-  kyTotalTimeout,
-  type RetryPolicy,
-} from '../http/retryPolicy.ts';
 import { IonAuthError, type IonAuthStep } from './errors.ts';
 import type { IonApiConfig } from './ionApiFile.ts';
 
@@ -112,34 +106,31 @@ export class OAuthClient {
       const basic = Buffer.from(`${this.config.clientId}:${this.config.clientSecret}`, 'utf8').toString('base64');
       headers.authorization = `Basic ${basic}`;
     }
-    return ky
-      .post(url, {
-        body: form,
-        headers,
-        timeout: this.attemptTimeoutMs,
-        totalTimeout: kyTotalTimeout(deadline),
-        // POST is not retried by ky by default; a token request is safe to repeat.
-        retry: schedule.kyRetry(['post']),
-        hooks: {
-          beforeError: [({ error }) => this.toTypedError(step, operation, error, deadline, schedule.retries + 1)],
-        },
-      })
-      .text();
-  }
-
-  private toTypedError(step: IonAuthStep, operation: string, error: Error, deadline: Deadline, attempts: number): Error {
-    if (isHTTPError(error) && !RETRYABLE_STATUS_CODES.includes(error.response.status)) {
-      return this.refusal(step, error.response.status, error.data);
-    }
-    if (isTimeoutError(error) && deadline.isPast()) {
-      return new DeadlineExceededError(operation, 0, deadline.remainingMs());
-    }
-    return exhaustedKyError(error, operation, attempts) ?? error;
+    // A token request is safe to repeat.
+    return schedule.run(async () => {
+      const http = new HttpAttempt(schedule, { timeoutMs: this.attemptTimeoutMs });
+      const sent = await http.send((once) => ky.post(url, { ...once, body: form, headers }));
+      if (sent.kind !== 'response') return sent;
+      const { response } = sent;
+      if (!response.ok) {
+        const failure = failureOfStatus(response);
+        if (failure) {
+          await discardBody(response);
+          return schedule.afterFailure(failure);
+        }
+        // Read within the attempt's bounds; a refusal whose body does not arrive is reported without its code.
+        const text = await response.text().catch(() => '');
+        return { kind: 'give-up', error: this.refusal(step, response.status, text) };
+      }
+      const read = await http.body(response);
+      if (read.kind !== 'body') return read;
+      return { kind: 'answered', value: new TextDecoder().decode(read.bytes) };
+    });
   }
 
   /** A 4xx from the token endpoint: says what to check, using only the OAuth error code. */
-  private refusal(step: IonAuthStep, status: number, data: unknown): IonAuthError {
-    const body = typeof data === 'string' ? safeJson(data) : data;
+  private refusal(step: IonAuthStep, status: number, text: string): IonAuthError {
+    const body = safeJson(text);
     const rawCode = typeof body === 'object' && body !== null ? (body as { error?: unknown }).error : undefined;
     // Only a plain OAuth code is echoed: descriptions are free text and could repeat a credential.
     const code = typeof rawCode === 'string' && /^[a-z_]{1,64}$/.test(rawCode) ? rawCode : undefined;

@@ -7,39 +7,30 @@ import pRetry from 'p-retry';
 import { logger, type Log } from '../observability/logger.ts';
 import { Deadline, DeadlineExceededError } from '../runtime/deadline.ts';
 import { scaledMs } from '../runtime/timeScale.ts';
+import { WarehouseError, WarehouseUnavailableError } from './loadErrors.ts';
 import type { WarehouseParam, WarehouseSession } from './loadTypes.ts';
 
 type Session = Awaited<ReturnType<DBSQLClient['openSession']>>;
-
-export class WarehouseError extends Error {
-  override name = 'WarehouseError';
-  constructor(
-    message: string,
-    readonly sqlState: string | undefined,
-    readonly transient: boolean,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
-}
 
 const TRANSIENT_STATUS = new Set([429, 500, 502, 503, 504]);
 const TRANSIENT_NETWORK = /ECONNRESET|ECONNREFUSED|ETIMEDOUT|EPIPE|socket hang up|network/i;
 const TRANSIENT_MESSAGE = /TEMPORARILY_UNAVAILABLE|warehouse is starting|is starting up|session (is )?not initialized|DELTA_CONCURRENT_APPEND/i;
 
 /** Classifies a driver error; the message keeps the Databricks error class and SQLSTATE, never a token. */
-export function toWarehouseError(error: unknown, sql: string): WarehouseError {
+function toWarehouseError(error: unknown, sql: string): WarehouseError {
+  const warehouseError = (transient: boolean, message: string, sqlState: string | undefined) =>
+    transient ? new WarehouseUnavailableError(message, sqlState, { cause: error }) : new WarehouseError(message, sqlState, { cause: error });
   const e = error as { statusCode?: number; message?: string; response?: { sqlState?: string; displayMessage?: string; errorMessage?: string }; code?: string };
   const statement = sql.replace(/\s+/g, ' ').slice(0, 80);
   if (typeof e?.statusCode === 'number') {
     const transient = TRANSIENT_STATUS.has(e.statusCode);
     const hint = e.statusCode === 401 || e.statusCode === 403 ? ': check the warehouse token or service principal and its privileges' : '';
-    return new WarehouseError(`warehouse answered HTTP ${e.statusCode} to "${statement}…"${hint}`, undefined, transient, { cause: error });
+    return warehouseError(transient, `warehouse answered HTTP ${e.statusCode} to "${statement}…"${hint}`, undefined);
   }
   const detail = e?.response?.displayMessage ?? e?.response?.errorMessage ?? e?.message ?? String(error);
   const sqlState = e?.response?.sqlState;
   const transient = TRANSIENT_MESSAGE.test(detail) || TRANSIENT_NETWORK.test(`${e?.code ?? ''} ${detail}`);
-  return new WarehouseError(`${detail.trim()} (statement: "${statement}…")`, sqlState, transient, { cause: error });
+  return warehouseError(transient, `${detail.trim()} (statement: "${statement}…")`, sqlState);
 }
 
 export interface DatabricksSessionOptions {
@@ -119,12 +110,12 @@ export class DatabricksSession implements WarehouseSession {
         maxTimeout: scaledMs(30_000),
         randomize: true,
         shouldRetry: ({ error, retryDelay }) => {
-          if (!(error instanceof WarehouseError) || !error.transient) return false;
+          if (!(error instanceof WarehouseUnavailableError)) return false;
           if (deadline.remainingMs() <= retryDelay) throw new DeadlineExceededError(`warehouse statement "${what.slice(0, 60)}"`, retryDelay, deadline.remainingMs());
           return true;
         },
         onFailedAttempt: ({ error, attemptNumber, retriesLeft, retryDelay }) => {
-          if (error instanceof WarehouseError && error.transient && retriesLeft > 0) {
+          if (error instanceof WarehouseUnavailableError && retriesLeft > 0) {
             this.stats.retries += 1;
             this.log.warn('retrying warehouse statement', { attempt: attemptNumber, retriesLeft, waitMs: retryDelay, reason: error.message.slice(0, 200) });
           }

@@ -7,7 +7,7 @@ import type { TargetTable } from './loadTypes.ts';
 import { currentKeyColumns, tableColumns, type Column } from './tableColumns.ts';
 
 export const HISTORY_SUFFIX = '_history';
-export const STAGE_SUFFIX = '__load_stage';
+const STAGE_SUFFIX = '__load_stage';
 
 const TBLPROPERTIES = `TBLPROPERTIES ('delta.enableChangeDataFeed' = 'true', 'cloudsuite_sync.managed' = 'true')`;
 

@@ -17,16 +17,13 @@ import {
   stageCountsSql,
 } from './loadSql.ts';
 import type { LoadTableRequest, LoadTableResult, RefusedUnit, TargetTable, UnitLoadResult, WarehouseSession } from './loadTypes.ts';
+import { LoadError, VanishedKeysError } from './loadErrors.ts';
 import { encodeStagedRecord } from './stagedRowEncoder.ts';
 import { normalizeType, tableColumns } from './tableColumns.ts';
 
 /** Bound JSON per statement; with the SQL text this stays well under the 1 MiB statement limit. */
-export const MAX_BATCH_BYTES = 900_000;
-export const DEFAULT_MAX_VANISHED_SHARE = 0.05;
-
-export class LoadError extends Error {
-  override name = 'LoadError';
-}
+const MAX_BATCH_BYTES = 900_000;
+const DEFAULT_MAX_VANISHED_SHARE = 0.05;
 
 const count = (value: unknown): number => Number(value ?? 0);
 
@@ -134,7 +131,7 @@ export async function loadTable(req: LoadTableRequest): Promise<LoadTableResult>
     }
   }
   if (refused.length > 0 && refused.length === manifests.size) {
-    throw new LoadError(
+    throw new VanishedKeysError(
       `${label}: too many keys would be marked deleted at once (${refused.map((r) => r.scope).join('; ')}; ${tolerated}). Nothing was changed. ${advice}`,
     );
   }

@@ -3,10 +3,7 @@
 // error naming entity, key and field, never a silent NULL or a rounded amount.
 import type { EntityDefinition, FieldDefinition } from '../catalog/entityDefinition.ts';
 import type { StagedRecord } from '../staging/stagedRecord.ts';
-
-export class RecordValueError extends Error {
-  override name = 'RecordValueError';
-}
+import { RecordValueError } from './loadErrors.ts';
 
 const NUMBER = /^(-?)(\d*)(?:\.(\d*))?$/;
 
@@ -20,25 +17,31 @@ export function canonicalDecimal(text: string): string | undefined {
   return digits === '0' ? '0' : `${m[1]}${digits}`;
 }
 
-function numericValue(field: FieldDefinition, raw: string): string | null {
+/**
+ * A field's value as bound: its text, null for an empty field (SQL NULL), or undefined when the text is
+ * not a value of the field's type (the caller turns that into a RecordValueError naming the record).
+ */
+type BoundValue = string | null | undefined;
+
+function numericValue(field: FieldDefinition, raw: string): BoundValue {
   const value = raw.trim();
   if (value === '') return null;
   const canonical = canonicalDecimal(value);
-  if (canonical === undefined) return undefined as never;
+  if (canonical === undefined) return undefined;
   const [intDigits = '', fraction = ''] = canonical.replace(/^-/, '').split('.');
-  if (fraction.length > field.decimals) return undefined as never;
+  if (fraction.length > field.decimals) return undefined;
   const maxInt = Math.min(38, field.length) - field.decimals;
-  if (intDigits.replace(/^0+/, '').length > maxInt) return undefined as never;
+  if (intDigits.replace(/^0+/, '').length > maxInt) return undefined;
   return canonical;
 }
 
-function dateValue(raw: string): string | null {
+function dateValue(raw: string): BoundValue {
   const value = raw.trim();
   if (value === '' || /^0+$/.test(value)) return null;
-  if (!/^\d{8}$/.test(value)) return undefined as never;
+  if (!/^\d{8}$/.test(value)) return undefined;
   const iso = `${value.slice(0, 4)}-${value.slice(4, 6)}-${value.slice(6, 8)}`;
   const d = new Date(`${iso}T00:00:00Z`);
-  if (Number.isNaN(d.getTime()) || d.toISOString().slice(0, 10) !== iso) return undefined as never;
+  if (Number.isNaN(d.getTime()) || d.toISOString().slice(0, 10) !== iso) return undefined;
   return iso;
 }
 
@@ -62,9 +65,7 @@ export function encodeStagedRecord(entity: EntityDefinition, unitId: string, sta
   };
   for (const field of entity.fields) {
     const raw = staged.record[field.name] ?? '';
-    let value: string | null;
-    if (field.type === 'A') value = raw;
-    else value = field.type === 'N' ? numericValue(field, raw) : dateValue(raw);
+    const value: BoundValue = field.type === 'A' ? raw : field.type === 'N' ? numericValue(field, raw) : dateValue(raw);
     if (value === undefined) {
       throw new RecordValueError(
         `${entity.id} ${staged._record_key}: field ${field.name} has value ${JSON.stringify(raw)}, which is not a valid ` +

@@ -11,7 +11,7 @@ export interface Column {
   field?: FieldDefinition;
 }
 
-export function columnTypeOf(field: FieldDefinition): ColumnType {
+function columnTypeOf(field: FieldDefinition): ColumnType {
   switch (field.type) {
     case 'A':
       return 'STRING';
@@ -23,7 +23,7 @@ export function columnTypeOf(field: FieldDefinition): ColumnType {
   }
 }
 
-export const AUDIT_COLUMNS: readonly Column[] = [
+const AUDIT_COLUMNS: readonly Column[] = [
   { name: '_source_system', type: 'STRING' },
   { name: '_tenant', type: 'STRING' },
   { name: '_company', type: 'STRING' },

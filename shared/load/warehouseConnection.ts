@@ -17,7 +17,7 @@ export function newDatabricksClient(): DBSQLClient {
   return new DBSQLClient({ logger: (quietLogger ??= new DBSQLLogger({ level: LogLevel.error })) });
 }
 
-export function databricksConnectOptions(target: WarehouseTarget) {
+function databricksConnectOptions(target: WarehouseTarget) {
   const [host, port] = target.host.split(':') as [string, string | undefined];
   const common = { host, ...(port ? { port: Number(port) } : {}), path: target.httpPath, telemetryEnabled: false, preserveBigNumericPrecision: true };
   return target.auth.kind === 'pat'

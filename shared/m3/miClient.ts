@@ -1,32 +1,25 @@
-// Calls one M3 MI transaction through the ION API gateway (REST v2). ky runs the single retry loop under
-// the shared retry policy (429, 5xx, network, timeouts, garbled bodies), the afterResponse hook parses the
-// answer and renews the token once on a 401, and every wait is scaled and checked against the deadline.
+// Calls one M3 MI transaction through the ION API gateway (REST v2): a loop of attempts under the shared
+// retry policy. Each attempt sends one request (ky, its own retries off) and says what came of it: the
+// records, a retry (429, 5xx, network, timeouts, garbled bodies; once at once after a 401 with a renewed
+// token) or giving up with a typed error. Every wait is scaled and checked against the deadline.
 import pThrottle from 'p-throttle';
-import ky, { isHTTPError, isTimeoutError } from 'ky';
-import { Deadline, DeadlineExceededError } from '../runtime/deadline.ts';
+import ky from 'ky';
+import { discardBody, HttpAttempt } from '../http/httpAttempt.ts';
+import { DEFAULT_RETRY_POLICY, failureOfStatus, RetrySchedule, type AttemptResult, type RetryPolicy } from '../http/retryPolicy.ts';
+import { Deadline } from '../runtime/deadline.ts';
 import { logger, type Log } from '../observability/logger.ts';
-import {
-  DEFAULT_RETRY_POLICY,
-  RETRYABLE_STATUS_CODES,
-  RetrySchedule,
-  exhaustedKyError,
-  kyTotalTimeout,
-  type RetryPolicy,
-} from '../http/retryPolicy.ts';
 import { IonAuthError } from '../ionapi/errors.ts';
 import type { TokenProvider } from '../ionapi/tokenProvider.ts';
 import { MiHttpError, MiProtocolError } from './miErrors.ts';
 import { parseMiResponse, type MiCall } from './miResponse.ts';
 import type { MiRecord, MiRequest, MiResponse } from './miTypes.ts';
 
-export type MiRetryPolicy = RetryPolicy;
-
 export interface MiClientOptions {
   /** The tenant's API base, `iu + "/" + ti` (IonApiConfig.apiBaseUrl). */
   apiBaseUrl: string;
   tokens: TokenProvider;
   log?: Log;
-  retry?: Partial<MiRetryPolicy>;
+  retry?: Partial<RetryPolicy>;
   /** Per-attempt timeout (real ms), below the gateway's 60 s target timeout. Default 45 000. */
   attemptTimeoutMs?: number;
   /**
@@ -79,22 +72,6 @@ export function buildMiUrl(apiBaseUrl: string, request: MiRequest): string {
   query.push('dateformat=YMD8', 'righttrim=true', 'excludeempty=false');
   const base = apiBaseUrl.replace(/\/+$/, '');
   return `${base}/M3/m3api-rest/v2/execute/${program}/${transaction}?${query.join('&')}`;
-}
-
-/** Reads a body's bytes within `timeoutMs`; rejects with a TimeoutError-named error when it does not arrive. */
-async function readBody(response: Response, timeoutMs: number): Promise<Uint8Array> {
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      void response.body?.cancel().catch(() => undefined);
-      reject(Object.assign(new Error(`the response body did not arrive within ${timeoutMs} ms`), { name: 'TimeoutError' }));
-    }, timeoutMs);
-  });
-  try {
-    return new Uint8Array(await Promise.race([response.arrayBuffer(), timedOut]));
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /**
@@ -165,96 +142,71 @@ export class MiClient {
     this.counters.calls++;
 
     const schedule = new RetrySchedule({ operation, policy: this.policy, deadline, log: this.log });
+    const state: CallState = { call, url, schedule, unauthorizedRetried: false, ...(options.signal ? { signal: options.signal } : {}) };
     const startedAtMs = Date.now();
-    let records: MiRecord[] | undefined;
-    let sentToken = '';
-    let renewedToken: string | undefined;
-    let attemptStartedAtMs = startedAtMs;
-    let unauthorizedRetried = false;
-
-    const authorize = async ({ request: httpRequest }: { request: Request }): Promise<void> => {
-      await this.pace?.();
-      attemptStartedAtMs = Date.now();
-      sentToken = renewedToken ?? (await this.tokens.getAccessToken(deadline));
-      renewedToken = undefined;
-      httpRequest.headers.set('authorization', `Bearer ${sentToken}`);
-    };
-
     try {
-      const response = await ky.get(url, {
-        headers: { accept: 'application/json' },
-        timeout: this.attemptTimeoutMs,
-        totalTimeout: kyTotalTimeout(deadline),
-        ...(options.signal === undefined ? {} : { signal: options.signal }),
-        retry: schedule.kyRetry(['get'], 1),
-        hooks: {
-          beforeRequest: [authorize],
-          beforeRetry: [authorize],
-          afterResponse: [
-            async ({ response: answer }) => {
-              if (answer.status === 401) {
-                // The gateway's 401 body is undocumented (HTML or JSON): don't parse it; renew and retry once.
-                if (unauthorizedRetried) {
-                  throw new IonAuthError(
-                    `${operation}: the ION API gateway rejected a newly obtained token (HTTP 401 twice); ` +
-                      'check that the authorized app may call M3 and that the service account is active',
-                    'api-call',
-                    401,
-                  );
-                }
-                unauthorizedRetried = true;
-                renewedToken = await this.tokens.onUnauthorized(sentToken, deadline);
-                schedule.noteImmediateRetry('unauthorized', 401);
-                return ky.retry({ delay: 0, code: 'UNAUTHORIZED' });
-              }
-              // Other statuses become ky HTTPErrors: retried by the schedule or mapped in beforeError.
-              if (answer.status !== 200 && answer.status !== 400) return undefined;
-              let body: Uint8Array;
-              try {
-                body = await readBody(answer, Math.max(1, this.attemptTimeoutMs - (Date.now() - attemptStartedAtMs)));
-              } catch (error) {
-                const reason = error instanceof Error && error.name === 'TimeoutError' ? 'timeout' : 'network';
-                return ky.retry({ delay: schedule.planRetry({ reason, status: answer.status, cause: error }), code: 'BODY_READ' });
-              }
-              try {
-                records = parseMiResponse(call, answer.status, decodeMiBody(call, body));
-              } catch (error) {
-                if (!(error instanceof MiProtocolError && error.retryable)) throw error;
-                const delay = schedule.planRetry({ reason: 'protocol', status: answer.status, cause: error });
-                return ky.retry({ delay, code: 'MI_PROTOCOL', cause: error });
-              }
-              return undefined;
-            },
-          ],
-          beforeError: [({ error }) => this.toTypedError(call, operation, error, deadline, schedule.retries + 1)],
-        },
-      });
-      // The hook parsed a clone of the body; the original is not needed.
-      await response.body?.cancel().catch(() => undefined);
+      const records = await schedule.run(() => this.attempt(state), options.signal);
+      this.log.debug('MI call done', { operation, records: records.length, retries: schedule.retries, ms: Date.now() - startedAtMs });
+      return { ...call, records };
     } finally {
       this.counters.retries += schedule.retries;
       this.counters.rateLimited += schedule.rateLimited;
     }
-    if (records === undefined) {
-      throw new MiProtocolError(call.program, call.transaction, 'no body was parsed for a successful answer', false);
-    }
-    this.log.debug('MI call done', {
-      operation,
-      records: records.length,
-      retries: schedule.retries,
-      ms: Date.now() - startedAtMs,
-    });
-    return { ...call, records };
   }
 
-  /** ky errors left after the schedule decided: final HTTP statuses, deadline cuts; typed errors pass through. */
-  private toTypedError(call: MiCall, operation: string, error: Error, deadline: Deadline, attempts: number): Error {
-    if (isHTTPError(error) && !RETRYABLE_STATUS_CODES.includes(error.response.status)) {
-      return new MiHttpError(call.program, call.transaction, error.response.status);
+  /** One request and what came of it. */
+  private async attempt(state: CallState): Promise<AttemptResult<MiRecord[]>> {
+    const { call, schedule } = state;
+    await this.pace?.();
+    const token = state.renewedToken ?? (await this.tokens.getAccessToken(schedule.deadline));
+    delete state.renewedToken;
+    const http = new HttpAttempt(schedule, { timeoutMs: this.attemptTimeoutMs, ...(state.signal ? { signal: state.signal } : {}) });
+    const sent = await http.send((once) => ky.get(state.url, { ...once, headers: { accept: 'application/json', authorization: `Bearer ${token}` } }));
+    if (sent.kind !== 'response') return sent;
+    const { response } = sent;
+
+    if (response.status === 401) {
+      // The gateway's 401 body is undocumented (HTML or JSON): don't parse it; renew and retry once.
+      await discardBody(response);
+      if (state.unauthorizedRetried) {
+        const error = new IonAuthError(
+          `${schedule.operation}: the ION API gateway rejected a newly obtained token (HTTP 401 twice); ` +
+            'check that the authorized app may call M3 and that the service account is active',
+          'api-call',
+          401,
+        );
+        return { kind: 'give-up', error };
+      }
+      state.unauthorizedRetried = true;
+      state.renewedToken = await this.tokens.onUnauthorized(token, schedule.deadline);
+      return schedule.retryNow('unauthorized', 401);
     }
-    if (isTimeoutError(error) && deadline.isPast()) {
-      return new DeadlineExceededError(operation, 0, deadline.remainingMs());
+    // MI answers with 200, or 400 with an MI error in the body; anything else is the gateway's.
+    if (response.status !== 200 && response.status !== 400) {
+      await discardBody(response);
+      const failure = failureOfStatus(response);
+      return failure ? schedule.afterFailure(failure) : { kind: 'give-up', error: new MiHttpError(call.program, call.transaction, response.status) };
     }
-    return exhaustedKyError(error, operation, attempts) ?? error;
+
+    const read = await http.body(response);
+    if (read.kind !== 'body') return read;
+    try {
+      return { kind: 'answered', value: parseMiResponse(call, response.status, decodeMiBody(call, read.bytes)) };
+    } catch (error) {
+      if (error instanceof MiProtocolError && error.retryable) return schedule.afterFailure({ reason: 'protocol', status: response.status, cause: error });
+      return { kind: 'give-up', error };
+    }
   }
+}
+
+/** One execute() call across its attempts. */
+interface CallState {
+  call: MiCall;
+  url: string;
+  schedule: RetrySchedule;
+  signal?: AbortSignal;
+  /** The token a 401 made the provider renew, for the next attempt. */
+  renewedToken?: string;
+  /** A 401 is retried once: a second one means the token is refused, not expired. */
+  unauthorizedRetried: boolean;
 }

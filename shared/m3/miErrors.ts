@@ -1,6 +1,8 @@
 // Typed errors of M3 MI calls. Each names the program/transaction and what to do; none carries a token.
 // MiError and MiHttpError are final (retrying will not help); MiProtocolError is retried by the MI client
 // when it looks like a transport fault; TransientError means "retry later" to the orchestrator.
+import { SyncError } from '../errors/syncError.ts';
+
 export { TransientError } from '../http/transientError.ts';
 
 export interface MiErrorDetails {
@@ -29,7 +31,7 @@ function advice(details: MiErrorDetails): string {
 }
 
 /** M3 answered NOK (an error code/message, a terminated transaction, or a failed transaction count). */
-export class MiError extends Error {
+export class MiError extends SyncError {
   override name = 'MiError';
   readonly program: string;
   readonly transaction: string;
@@ -55,7 +57,7 @@ export class MiError extends Error {
 }
 
 /** The answer is not MI's v2 JSON: a truncated or garbled body (retryable) or a shape M3 never sends (not). */
-export class MiProtocolError extends Error {
+export class MiProtocolError extends SyncError {
   override name = 'MiProtocolError';
   constructor(
     readonly program: string,
@@ -74,7 +76,7 @@ export class MiProtocolError extends Error {
 }
 
 /** The gateway refused the call with an HTTP status that retrying will not fix (403, 404, 405, a 400 without an MI error). */
-export class MiHttpError extends Error {
+export class MiHttpError extends SyncError {
   override name = 'MiHttpError';
   constructor(
     readonly program: string,

@@ -63,6 +63,7 @@ export function parseMiResponse(call: MiCall, status: number, body: string): MiR
   try {
     json = JSON.parse(body);
   } catch {
+    // JSON.parse's message quotes the records around the fault: only the body's length is reported.
     if (status !== 200) throw new MiHttpError(call.program, call.transaction, status);
     throw new MiProtocolError(call.program, call.transaction, `the body is not valid JSON (${body.length} characters)`, true);
   }

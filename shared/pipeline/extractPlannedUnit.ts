@@ -5,13 +5,13 @@ import { Readable } from 'node:stream';
 import { ExtractionError } from '../extract/extractErrors.ts';
 import { extractUnit, type ExtractCheckpoint } from '../extract/extractUnit.ts';
 import { Deadline } from '../runtime/deadline.ts';
-import { joinKey } from '../staging/blobStore.ts';
 import { LedgerTransitionError } from '../state/runLedger.ts';
 import type { PipelineDeps } from './pipelineDeps.ts';
 import { entityOf, unitOf } from './runPlan.ts';
+import { UnitRef } from './unitRef.ts';
 
 /** One unit may continue this many times; a unit that needs more is stuck or needs a narrower window. */
-export const MAX_EXTRACT_INVOCATIONS = 200;
+const MAX_EXTRACT_INVOCATIONS = 200;
 
 export interface ExtractStepRequest {
   plan: string;
@@ -78,7 +78,7 @@ export async function extractPlannedUnit(request: ExtractStepRequest, deps: Extr
   });
 
   if (outcome.status === 'continue') {
-    const key = joinKey('runs', unit.tenant, plan.runId, '_checkpoints', encodeURIComponent(unit.unitId), `${invocation}.json`);
+    const key = UnitRef.of(unit).checkpointKey(unit.tenant, plan.runId, invocation);
     await deps.store.put(key, Readable.from([JSON.stringify(outcome.checkpoint)]));
     await deps.ledger.transitionUnit(plan.unitsRunKey, unit.unitId, ['extracting'], 'extracting', { recordsExtracted: outcome.records });
     return { ...base, status: 'continue', checkpoint: key, invocation, records: outcome.records };

@@ -2,8 +2,9 @@
 // the run is closed in the ledger with its summary, and the answer tells the state machine whether to end
 // Succeeded or Failed, with a cause naming the failed units and the rerun input that replays them.
 import { LedgerTransitionError, summarizeUnits, type UnitRecord } from '../state/runLedger.ts';
+import { SyncError } from '../errors/syncError.ts';
 import type { PipelineDeps } from './pipelineDeps.ts';
-import { errorFromCaught, type CaughtError } from './recordFailure.ts';
+import { errorFromCaught, type CaughtError } from './taskError.ts';
 
 export interface FinishRunResult {
   plan: string;
@@ -21,6 +22,12 @@ export interface FinishRunResult {
 
 const LISTED_IN_CAUSE = 10;
 
+/** What a unit of this execution that neither committed nor failed is failed with when the run closes. */
+export class UnitNotFinishedError extends SyncError {
+  // The name the ledger has always recorded for these, which operators may search for.
+  override name = 'UnitNotFinished';
+}
+
 export interface FinishRunRequest {
   plan: string;
   /** The error of the step that stopped the execution early (the state machine's catch), if one did. */
@@ -36,11 +43,11 @@ export async function finishRun(request: FinishRunRequest, deps: Pick<PipelineDe
   const stoppedBy = request.stoppedBy ? errorFromCaught(request.stoppedBy) : undefined;
   if (stoppedBy) deps.log.error('the execution stopped early', { error: stoppedBy.name, message: stoppedBy.message });
   for (const unit of unfinished) {
-    const error = new Error(
+    const error = new UnitNotFinishedError(
       `stopped in status ${unit.status}: execution "${plan.executionName}" ended before the unit committed` +
         (stoppedBy ? ` (${stoppedBy.name}: ${stoppedBy.message.slice(0, 200)})` : ''),
+      stoppedBy ? { cause: stoppedBy } : undefined,
     );
-    error.name = 'UnitNotFinished';
     try {
       await deps.ledger.transitionUnit(plan.unitsRunKey, unit.unitId, [unit.status], 'failed', { error });
     } catch (transition) {

@@ -8,11 +8,11 @@
 // infra/local/historyEvents.ts converts a local (aws-local-stepfunctions) event log with the same rules,
 // and test/pipeline checks this formula against real local executions.
 
-export const HISTORY_EVENT_LIMIT = 25_000;
+const HISTORY_EVENT_LIMIT = 25_000;
 /** What Plan may spend up front: the rest is left for continuations, retries and failures. */
 export const PLANNING_EVENT_BUDGET = 20_000;
 
-export const EVENTS = {
+const EVENTS = {
   lambdaTask: 5,
   retriedAttempt: 3,
   choice: 2,
@@ -24,16 +24,16 @@ export const EVENTS = {
 } as const;
 
 /** Plan, IsDuplicate, two Maps, GroupByTable, FinishRun, RunOutcome, the end state, the execution. */
-export const FIXED_EVENTS =
+const FIXED_EVENTS =
   EVENTS.execution + EVENTS.lambdaTask + EVENTS.choice + 2 * EVENTS.map + EVENTS.lambdaTask + EVENTS.lambdaTask + EVENTS.choice + EVENTS.succeedOrFail;
 /** A unit extracted in one invocation: iteration + Extract + its Choice + the closing Pass. */
-export const EVENTS_PER_UNIT = EVENTS.mapIteration + EVENTS.lambdaTask + EVENTS.choice + EVENTS.pass;
+const EVENTS_PER_UNIT = EVENTS.mapIteration + EVENTS.lambdaTask + EVENTS.choice + EVENTS.pass;
 /** Each continuation of an extraction: another Extract and Choice. */
-export const EVENTS_PER_CONTINUATION = EVENTS.lambdaTask + EVENTS.choice;
+const EVENTS_PER_CONTINUATION = EVENTS.lambdaTask + EVENTS.choice;
 /** A table: iteration + Load + Commit + the closing Pass. */
-export const EVENTS_PER_TABLE = EVENTS.mapIteration + 2 * EVENTS.lambdaTask + EVENTS.pass;
+const EVENTS_PER_TABLE = EVENTS.mapIteration + 2 * EVENTS.lambdaTask + EVENTS.pass;
 /** A unit that fails (caught): RecordExtractFailure instead of the Choice. */
-export const EVENTS_PER_FAILED_UNIT = EVENTS.mapIteration + EVENTS.lambdaTask + EVENTS.lambdaTask + EVENTS.pass;
+const EVENTS_PER_FAILED_UNIT = EVENTS.mapIteration + EVENTS.lambdaTask + EVENTS.lambdaTask + EVENTS.pass;
 
 export interface HistoryShape {
   units: number;

@@ -1,6 +1,7 @@
 // Load: one target table with all of its staged units of this execution, under the table's lease (one
 // writer per table across Lambdas and local runs), through the loader (shared/load/loadTable.ts). It
 // answers with ids, counts and the change stamps the load committed, which Commit turns into watermarks.
+import { VanishedKeysError } from '../load/loadErrors.ts';
 import type { StagedUnitRef, WarehouseSession } from '../load/loadTypes.ts';
 import { Deadline } from '../runtime/deadline.ts';
 import { readManifest } from '../staging/stagedUnitReader.ts';
@@ -102,8 +103,7 @@ export async function loadPlannedTable(request: LoadStepRequest, deps: LoadDeps)
   // Refused by the vanished-keys guard: failed here (FinishRun names them, rerunOf replays them); the
   // table's other units go on to Commit.
   for (const unit of loaded.refused) {
-    const error = Object.assign(new Error(unit.reason), { name: 'VanishedKeysError' });
-    await deps.ledger.transitionUnit(plan.unitsRunKey, unit.unitId, ['loading'], 'failed', { error });
+    await deps.ledger.transitionUnit(plan.unitsRunKey, unit.unitId, ['loading'], 'failed', { error: new VanishedKeysError(unit.reason) });
   }
   result.refused = loaded.refused.map((u) => u.unitId);
   result.historyInserted = loaded.historyInserted;

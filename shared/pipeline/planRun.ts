@@ -1,58 +1,24 @@
 // Plan: the first step of an execution. Opens the run in the ledger (a second delivery of the same
 // scheduled start finds it and ends quietly), expands flows × companies [× divisions] into work units,
 // computes each unit's change-date window from its watermark and the mode, registers the units, and
-// writes the plan every later step reads. A rerun replays exactly the failed units of an earlier execution.
+// writes the plan every later step reads. A rerun input is replayed by planRerun.ts instead.
 import type { EntityDefinition } from '../catalog/entityDefinition.ts';
 import { ConfigError } from '../config/configError.ts';
+import type { FlowConfig } from '../config/flowsConfig.ts';
+import { tableKey, targetTableOf } from '../config/targetTable.ts';
 import { listDivisions } from '../extract/divisions.ts';
 import { Deadline } from '../runtime/deadline.ts';
 import { newRunId } from '../runtime/runId.ts';
-import { joinKey } from '../staging/blobStore.ts';
-import { LedgerTransitionError, runKeyFor, type RunTrigger } from '../state/runLedger.ts';
+import { runKeyFor, type RunTrigger } from '../state/runLedger.ts';
 import { windowStart } from '../state/watermarkStore.ts';
 import { parseExecutionInput, type ExecutionInput, type RunMode } from './executionInput.ts';
-import { isLive, type ExecutionStatusSource } from './executionStatus.ts';
-import { finishRun } from './finishRun.ts';
-import type { FlowConfig, ValidatedFlowsConfig } from '../config/flowsConfig.ts';
-import { tableKey, targetTableOf } from '../config/targetTable.ts';
 import { estimateHistoryEvents, PLANNING_EVENT_BUDGET } from './historyBudget.ts';
-import type { PipelineDeps } from './pipelineDeps.ts';
-import { planKeyOf, type PlannedUnit, type RunPlan } from './runPlan.ts';
+import { planRerun } from './planRerun.ts';
+import { openRun, PLAN_REUSED, planResult, runStartedAt, type PlanDeps, type PlanRunRequest, type PlanRunResult } from './planStep.ts';
+import type { PlannedUnit, RunPlan } from './runPlan.ts';
+import { UnitRef } from './unitRef.ts';
 
-export interface PlanRunRequest {
-  /** The Step Functions execution name ($$.Execution.Name). */
-  executionName: string;
-  /** $$.Execution.StartTime (ISO-8601). */
-  startedAt: string;
-  /** The execution's input, as started. */
-  input: unknown;
-  /** $$.StateMachine.Id: where a rerun looks up the execution it replays. */
-  stateMachineArn?: string;
-}
-
-export interface PlanRunResult {
-  /** Staging key of the plan ('' for a duplicate start). */
-  plan: string;
-  runKey: string;
-  runId: string;
-  /** True when this start repeats one that already ran (same schedule and scheduled time): do nothing. */
-  duplicate: boolean;
-  /** Unit ids to extract, in order. */
-  units: string[];
-  message: string;
-}
-
-export type PlanDeps = Pick<PipelineDeps, 'ledger' | 'watermarks' | 'plans' | 'connectTenant' | 'log' | 'now'> & {
-  flows: ValidatedFlowsConfig;
-  /** Step Functions (or the local runner): is the execution a rerun replays still running? */
-  executions: ExecutionStatusSource;
-  deadline?: Deadline;
-};
-
-/** Unit ids are unique within a run and readable in the console: flow/company[/division]. */
-export function unitIdOf(flow: string, company: string, division: string): string {
-  return division === '' ? `${flow}/${company}` : `${flow}/${company}/${division}`;
-}
+type FlowsInput = Exclude<ExecutionInput, { kind: 'rerun' }>;
 
 export async function planRun(request: PlanRunRequest, deps: PlanDeps): Promise<PlanRunResult> {
   const input = parseExecutionInput(request.input);
@@ -60,11 +26,7 @@ export async function planRun(request: PlanRunRequest, deps: PlanDeps): Promise<
   return planFlows(request, input, deps);
 }
 
-function retentionDays(deps: PlanDeps): number {
-  return deps.flows.config.runRetentionDays;
-}
-
-function selectFlows(input: Exclude<ExecutionInput, { kind: 'rerun' }>, deps: PlanDeps): FlowConfig[] {
+function selectFlows(input: FlowsInput, deps: PlanDeps): FlowConfig[] {
   const { config } = deps.flows;
   const known = new Map(config.flows.map((f) => [f.id, f]));
   let flows: FlowConfig[];
@@ -99,40 +61,17 @@ function selectFlows(input: Exclude<ExecutionInput, { kind: 'rerun' }>, deps: Pl
   return flows;
 }
 
-async function planFlows(
-  request: PlanRunRequest,
-  input: Exclude<ExecutionInput, { kind: 'rerun' }>,
-  deps: PlanDeps,
-): Promise<PlanRunResult> {
+async function planFlows(request: PlanRunRequest, input: FlowsInput, deps: PlanDeps): Promise<PlanRunResult> {
   const { config, catalog } = deps.flows;
   const trigger: RunTrigger = input.kind === 'schedule' ? 'schedule' : (input.trigger ?? 'console');
   const mode: RunMode = input.kind === 'schedule' ? 'incremental' : input.mode;
   const flows = selectFlows(input, deps);
-  const runKey = runKeyFor({
-    trigger,
-    executionName: request.executionName,
-    ...(input.kind === 'schedule' ? { schedule: input.schedule, scheduledTime: input.scheduledTime } : {}),
-  });
+  const scheduled = input.kind === 'schedule' ? { schedule: input.schedule, scheduledTime: input.scheduledTime } : {};
+  const runKey = runKeyFor({ trigger, executionName: request.executionName, ...scheduled });
 
-  const started = await deps.ledger.startRun({
-    runKey,
-    executionName: request.executionName,
-    trigger,
-    ...(input.kind === 'schedule' ? { schedule: input.schedule, scheduledTime: input.scheduledTime } : {}),
-    flows: flows.map((f) => f.id),
-    mode,
-    ttlDays: retentionDays(deps),
-  });
-  if (!started.created) {
-    if (started.existing.executionName !== request.executionName) {
-      const message = `run ${runKey} was already started by execution "${started.existing.executionName}" (${started.existing.status}); this start does nothing`;
-      deps.log.info(message, { runKey });
-      return { plan: '', runKey, runId: '', duplicate: true, units: [], message };
-    }
-    // The same execution planning again (Step Functions retried Plan): reuse the plan if it was written.
-    const existing = await deps.plans.find(planKeyOf(request.executionName));
-    if (existing) return resultOf(existing, 'plan reused (Plan was retried)');
-  }
+  const opening = await openRun(request, { runKey, trigger, ...scheduled, flows: flows.map((f) => f.id), mode }, deps);
+  if (opening.kind === 'duplicate') return opening.result;
+  if (opening.kind === 'planned') return planResult(opening.plan, PLAN_REUSED);
 
   const runId = newRunId(trigger === 'schedule' ? 'sched' : trigger);
   const deadline = deps.deadline ?? Deadline.none();
@@ -154,10 +93,10 @@ async function planFlows(
         if (divisionFilter) divisions = divisions.filter((d) => divisionFilter.has(d));
       }
       for (const division of divisions) {
-        const unitId = unitIdOf(flow.id, company, division);
+        const unit = UnitRef.of({ flow: flow.id, company, division });
         const window = await windowOf(flow, entity, { tenant: flow.tenant, entity: entity.id, company, division }, input, mode, deps);
         units.push({
-          unitId,
+          unitId: unit.id,
           flow: flow.id,
           tenant: flow.tenant,
           entity: entity.id,
@@ -167,7 +106,7 @@ async function planFlows(
           advancesWatermark: mode !== 'backfill',
           table: targetTableOf(config, flow, company),
           maxVanishedShare: flow.maxVanishedShare,
-          unitPrefix: joinKey('runs', flow.tenant, runId, flow.id, company, division),
+          unitPrefix: unit.stagingPrefix(flow.tenant, runId),
         });
       }
     }
@@ -192,7 +131,7 @@ async function planFlows(
     trigger,
     mode,
     ...(input.kind === 'schedule' ? { schedule: input.schedule } : {}),
-    startedAt: new Date(Date.parse(request.startedAt) || deps.now()).toISOString(),
+    startedAt: runStartedAt(request, deps),
     flows: flows.map((f) => f.id),
     warehouseSecretName: config.warehouse.secretName,
     tenants: Object.fromEntries([...new Set(flows.map((f) => f.tenant))].map((t) => [t, config.tenants[t]!])),
@@ -206,14 +145,14 @@ async function planFlows(
   await deps.plans.put(plan);
   const message = `${mode} run of ${flows.length} flow(s): ${units.length} unit(s) into ${tables} table(s)`;
   deps.log.info(message, { runKey, runId, units: units.length, tables, estimatedHistoryEvents: events });
-  return resultOf(plan, message);
+  return planResult(plan, message);
 }
 
 async function windowOf(
   flow: FlowConfig,
   entity: EntityDefinition,
   key: { tenant: string; entity: string; company: string; division: string },
-  input: Exclude<ExecutionInput, { kind: 'rerun' }>,
+  input: FlowsInput,
   mode: RunMode,
   deps: PlanDeps,
 ): Promise<{ since: string | null; until: string | null }> {
@@ -230,99 +169,3 @@ async function windowOf(
   return { since: mark ? windowStart(mark, flow.overlapDays) : initialSince, until: null };
 }
 
-async function planRerun(request: PlanRunRequest, rerunOf: string, deps: PlanDeps): Promise<PlanRunResult> {
-  const original = await deps.plans.get(planKeyOf(rerunOf));
-  const originalRun = await deps.ledger.getRun(original.runKey);
-  if (originalRun?.status === 'running') {
-    const status = await deps.executions.statusOf({ name: rerunOf, ...(request.stateMachineArn ? { stateMachineArn: request.stateMachineArn } : {}) });
-    if (isLive(status)) {
-      throw new ConfigError(`execution "${rerunOf}" is still running (${status}); wait for it to end, then start {"rerunOf": "${rerunOf}"} again`);
-    }
-    // It ended without closing its run (Plan or FinishRun failed for good, or it was aborted or timed
-    // out): close it as FinishRun would have, failing every unit that did not commit, then replay those.
-    deps.log.warn('the execution ended without closing its run; closing it before the rerun', { rerunOf, status });
-    await finishRun(
-      { plan: planKeyOf(rerunOf), stoppedBy: { Error: `Execution${status === 'GONE' ? 'Ended' : status}`, Cause: `execution "${rerunOf}" ended (${status}) without closing its run` } },
-      deps,
-    );
-  }
-  const runKey = request.executionName;
-  const started = await deps.ledger.startRun({
-    runKey,
-    executionName: request.executionName,
-    trigger: 'console',
-    flows: original.flows,
-    mode: 'rerun',
-    ttlDays: retentionDays(deps),
-  });
-  if (!started.created) {
-    const existing = await deps.plans.find(planKeyOf(request.executionName));
-    if (existing) {
-      await claimFailedUnits(existing, deps);
-      return resultOf(existing, 'plan reused (Plan was retried)');
-    }
-  }
-
-  const statuses = new Map((await deps.ledger.listUnits(original.unitsRunKey)).map((u) => [u.unitId, u.status]));
-  const failed = original.units.filter((u) => statuses.get(u.unitId) === 'failed');
-  const runId = newRunId('rerun');
-  const plan: RunPlan = {
-    ...original,
-    executionName: request.executionName,
-    runKey,
-    unitsRunKey: original.unitsRunKey,
-    runId,
-    trigger: 'console',
-    mode: 'rerun',
-    rerunOf,
-    startedAt: new Date(Date.parse(request.startedAt) || deps.now()).toISOString(),
-    // Same windows and watermark rule as the original; new staging folders so nothing mixes with its files.
-    units: failed.map((u) => ({ ...u, unitPrefix: joinKey('runs', u.tenant, runId, u.flow, u.company, u.division) })),
-  };
-  delete plan.schedule;
-  // The plan is written before units are claimed, so a retried Plan claims the same ones.
-  await deps.plans.put(plan);
-  const claimed = await claimFailedUnits(plan, deps);
-  if (claimed.length !== plan.units.length) {
-    // Units another rerun took are not this execution's: drop them so FinishRun judges only its own.
-    plan.units = plan.units.filter((u) => claimed.includes(u.unitId));
-    await deps.plans.put(plan);
-  }
-  const message =
-    failed.length === 0
-      ? `execution "${rerunOf}" has no failed units: nothing to rerun`
-      : `rerun of ${claimed.length} failed unit(s) of execution "${rerunOf}"`;
-  deps.log.info(message, { runKey, rerunOf, units: claimed.length });
-  return resultOf(plan, message);
-}
-
-/**
- * failed → pending in the original run, marked as this execution's claim. A unit already pending is this
- * execution's when it claimed it itself (a retried Plan); one another rerun took first is left to it.
- */
-async function claimFailedUnits(plan: RunPlan, deps: PlanDeps): Promise<string[]> {
-  const claimed: string[] = [];
-  for (const unit of plan.units) {
-    try {
-      await deps.ledger.transitionUnit(plan.unitsRunKey, unit.unitId, ['failed'], 'pending', { claimedBy: plan.executionName });
-      claimed.push(unit.unitId);
-    } catch (error) {
-      if (!(error instanceof LedgerTransitionError)) throw error;
-      const current = error.actual === 'pending' ? await deps.ledger.getUnit(plan.unitsRunKey, unit.unitId) : undefined;
-      if (current?.status === 'pending' && current.claimedBy === plan.executionName) claimed.push(unit.unitId);
-      else deps.log.warn('unit is no longer failed; another rerun took it', { unitId: unit.unitId, status: error.actual, claimedBy: current?.claimedBy });
-    }
-  }
-  return claimed;
-}
-
-function resultOf(plan: RunPlan, message: string): PlanRunResult {
-  return {
-    plan: planKeyOf(plan.executionName),
-    runKey: plan.runKey,
-    runId: plan.runId,
-    duplicate: false,
-    units: plan.units.map((u) => u.unitId),
-    message,
-  };
-}

@@ -5,12 +5,7 @@ import { LedgerTransitionError, type UnitStatus } from '../state/runLedger.ts';
 import { tableKey } from '../config/targetTable.ts';
 import type { PipelineDeps } from './pipelineDeps.ts';
 import { unitOf, type PlannedUnit } from './runPlan.ts';
-
-/** The error object Step Functions puts at the Catch's ResultPath. */
-export interface CaughtError {
-  Error?: string;
-  Cause?: string;
-}
+import { errorFromCaught, type CaughtError } from './taskError.ts';
 
 export interface RecordFailureRequest {
   plan: string;
@@ -27,27 +22,6 @@ export interface RecordFailureResult {
 }
 
 const FAILABLE: readonly UnitStatus[] = ['pending', 'extracting', 'extracted', 'loading', 'loaded'];
-
-/**
- * The failure as an Error: Step Functions' Error is the thrown error's name; a Lambda's Cause is JSON
- * ({errorType, errorMessage, trace}) of which only the message is kept (never the stack).
- */
-export function errorFromCaught(caught: CaughtError | undefined): Error {
-  const error = new Error(messageOf(caught?.Cause));
-  error.name = caught?.Error || 'Error';
-  return error;
-}
-
-function messageOf(cause: string | undefined): string {
-  if (!cause) return 'failed without a message';
-  try {
-    const parsed = JSON.parse(cause) as { errorMessage?: unknown };
-    if (parsed && typeof parsed === 'object' && typeof parsed.errorMessage === 'string') return parsed.errorMessage;
-  } catch {
-    // Not JSON: the cause is the message itself.
-  }
-  return cause;
-}
 
 export async function recordFailure(
   request: RecordFailureRequest,

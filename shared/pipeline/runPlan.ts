@@ -5,6 +5,7 @@
 import { Readable } from 'node:stream';
 import { z } from 'zod';
 import { entityDefinitionSchema, type EntityDefinition } from '../catalog/entityDefinition.ts';
+import { SyncError } from '../errors/syncError.ts';
 import { BlobNotFoundError, joinKey, type BlobStore } from '../staging/blobStore.ts';
 
 const windowSchema = z.object({ since: z.string().nullable(), until: z.string().nullable() });
@@ -52,7 +53,7 @@ export const runPlanSchema = z.object({
 export type PlannedUnit = z.infer<typeof plannedUnitSchema>;
 export type RunPlan = z.infer<typeof runPlanSchema>;
 
-export class PlanNotFoundError extends Error {
+export class PlanNotFoundError extends SyncError {
   override name = 'PlanNotFoundError';
   constructor(readonly executionName: string) {
     super(
@@ -62,9 +63,14 @@ export class PlanNotFoundError extends Error {
   }
 }
 
-/** The staging key of an execution's plan. */
+/** The staging key of an execution's plan: plans/<execution>.json, the name percent-encoded. */
 export function planKeyOf(executionName: string): string {
   return joinKey('plans', `${encodeURIComponent(executionName)}.json`);
+}
+
+/** The execution name a plan key stands for (the inverse of planKeyOf). */
+export function executionOfPlanKey(planKey: string): string {
+  return decodeURIComponent(planKey.replace(/^plans\//, '').replace(/\.json$/, ''));
 }
 
 export function unitOf(plan: RunPlan, unitId: string): PlannedUnit {
@@ -112,7 +118,7 @@ export class PlanStore {
 
   async get(key: string): Promise<RunPlan> {
     const plan = await this.find(key);
-    if (!plan) throw new PlanNotFoundError(decodeURIComponent(key.replace(/^plans\//, '').replace(/\.json$/, '')));
+    if (!plan) throw new PlanNotFoundError(executionOfPlanKey(key));
     return plan;
   }
 

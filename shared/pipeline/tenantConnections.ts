@@ -7,11 +7,7 @@ import type { Log } from '../observability/logger.ts';
 import type { SecretSource } from '../secrets/secretSource.ts';
 import { readTenantSecret } from '../secrets/tenantSecret.ts';
 
-export function tenantConnector(
-  secrets: SecretSource,
-  cache: TokenCache,
-  log: Log,
-): { connect(secretName: string): Promise<MiExecutor>; connections(): Promise<CloudSuiteConnection[]> } {
+export function tenantConnector(secrets: SecretSource, cache: TokenCache, log: Log): { connect(secretName: string): Promise<MiExecutor> } {
   const open = new Map<string, Promise<CloudSuiteConnection>>();
   return {
     connect(secretName: string) {
@@ -23,11 +19,6 @@ export function tenantConnector(
         open.set(secretName, connection);
       }
       return connection.then((c) => c.mi);
-    },
-    /** The connections made so far (a one-shot local run revokes their tokens at the end). */
-    async connections() {
-      const settled = await Promise.allSettled(open.values());
-      return settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
     },
   };
 }

@@ -1,18 +1,21 @@
 // A deadline the caller owns (in Lambda: the invocation's remaining time). Every wait and retry
 // checks it, so work stops in time to checkpoint instead of being killed mid-sleep.
 import { setTimeout as delay } from 'node:timers/promises';
+import { SyncError } from '../errors/syncError.ts';
 import { scaledMs } from './timeScale.ts';
 
-export class DeadlineExceededError extends Error {
+export class DeadlineExceededError extends SyncError {
   override name = 'DeadlineExceededError';
   constructor(
     readonly operation: string,
     readonly wantedMs: number,
     readonly remainingMs: number,
+    options?: ErrorOptions,
   ) {
     super(
       `${operation}: stopping before the deadline (wanted ${Math.round(wantedMs)} ms, ` +
         `${Math.max(0, Math.round(remainingMs))} ms left); the caller should checkpoint and continue later`,
+      options,
     );
   }
 }
@@ -47,8 +50,21 @@ export class Deadline {
 
   /** Throws DeadlineExceededError if the deadline has passed or `nextMs` of work would not fit. */
   assertTime(operation: string, nextMs = 0): void {
+    const exceeded = this.exceededBy(operation, nextMs);
+    if (exceeded) throw exceeded;
+  }
+
+  /** The DeadlineExceededError for `operation` if the deadline has passed or `nextMs` of work would not fit. */
+  exceededBy(operation: string, nextMs = 0): DeadlineExceededError | undefined {
     const remaining = this.remainingMs();
-    if (remaining <= nextMs) throw new DeadlineExceededError(operation, nextMs, remaining);
+    return remaining <= nextMs ? new DeadlineExceededError(operation, nextMs, remaining) : undefined;
+  }
+
+  /** A signal that aborts at the deadline, to cut work in flight; undefined for no deadline. */
+  signal(): AbortSignal | undefined {
+    const remaining = this.remainingMs();
+    if (!Number.isFinite(remaining)) return undefined;
+    return AbortSignal.timeout(Math.min(2_147_483_647, Math.max(1, Math.floor(remaining))));
   }
 
   /** Waits a nominal `ms` (scaled by the time scale), refusing a wait that would end past the deadline. */

@@ -22,8 +22,8 @@ export class LocalFileSecretSource implements SecretSource {
       return await readFile(file, 'utf8');
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') throw new SecretNotFoundError(name, `the folder ${path.resolve(this.folder)}`);
-      throw new SecretAccessError(name, `reading ${file} failed (${code ?? 'read error'})`);
+      if (code === 'ENOENT') throw new SecretNotFoundError(name, `the folder ${path.resolve(this.folder)}`, { cause: error });
+      throw new SecretAccessError(name, `reading ${file} failed (${code ?? 'read error'})`, { cause: error });
     }
   }
 }

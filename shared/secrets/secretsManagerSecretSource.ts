@@ -18,7 +18,7 @@ export interface SecretsManagerSecretSourceOptions {
   now?: () => number;
 }
 
-export const DEFAULT_SECRET_MAX_AGE_MS = 5 * 60_000;
+const DEFAULT_SECRET_MAX_AGE_MS = 5 * 60_000;
 
 const ACCESS_ERRORS: Readonly<Record<string, string>> = {
   AccessDeniedException: "the function's role lacks secretsmanager:GetSecretValue on it",
@@ -56,9 +56,9 @@ export class SecretsManagerSecretSource implements SecretSource {
       output = await this.client.send(new GetSecretValueCommand({ SecretId: name }));
     } catch (error) {
       const errorName = (error as { name?: string }).name ?? '';
-      if (errorName === 'ResourceNotFoundException') throw new SecretNotFoundError(name, 'Secrets Manager');
+      if (errorName === 'ResourceNotFoundException') throw new SecretNotFoundError(name, 'Secrets Manager', { cause: error });
       const reason = ACCESS_ERRORS[errorName];
-      if (reason !== undefined) throw new SecretAccessError(name, `${reason} (${errorName})`);
+      if (reason !== undefined) throw new SecretAccessError(name, `${reason} (${errorName})`, { cause: error });
       throw error;
     }
     if (output.SecretString === undefined) {

@@ -127,7 +127,8 @@ export function parseWarehouseSecret(text: string, name: string): WarehouseSecre
   try {
     raw = JSON.parse(text.replace(/^\uFEFF/, ''));
   } catch (error) {
-    // JSON.parse messages quote the text around the fault, which may be the token: report the position only.
+    // JSON.parse messages quote the text around the fault, which may be the token: report the position
+    // only, and do not keep that error as the cause.
     const position = /position (\d+)/.exec(error instanceof Error ? error.message : '')?.[1];
     throw new ConfigError(
       `${where} is not valid JSON${position ? ` (syntax error at position ${position})` : ''}; ` +

@@ -1,5 +1,6 @@
 // The port the staging code writes through: a local folder for the CLI, S3 in Lambda.
 import type { Readable } from 'node:stream';
+import { SyncError } from '../errors/syncError.ts';
 
 export interface BlobStore {
   /** Stores the whole stream under key; the object appears only once it is complete. */
@@ -12,10 +13,10 @@ export interface BlobStore {
   describe(key: string): string;
 }
 
-export class BlobNotFoundError extends Error {
+export class BlobNotFoundError extends SyncError {
   override name = 'BlobNotFoundError';
-  constructor(readonly location: string) {
-    super(`staged object not found: ${location}`);
+  constructor(readonly location: string, options?: ErrorOptions) {
+    super(`staged object not found: ${location}`, options);
   }
 }
 

@@ -35,8 +35,8 @@ export class LocalFolderBlobStore implements BlobStore {
     const file = this.pathOf(key);
     try {
       await stat(file);
-    } catch {
-      throw new BlobNotFoundError(this.describe(key));
+    } catch (error) {
+      throw new BlobNotFoundError(this.describe(key), { cause: error });
     }
     return createReadStream(file);
   }

@@ -2,7 +2,7 @@
 // The load step trusts nothing it cannot check against it.
 import { z } from 'zod';
 
-export const stagedFileSchema = z.object({
+const stagedFileSchema = z.object({
   name: z.string().regex(/^part-\d{5}\.jsonl\.gz$/),
   records: z.number().int().nonnegative(),
   sha256: z.string().regex(/^[0-9a-f]{64}$/),

@@ -16,8 +16,8 @@ export async function readManifest(store: BlobStore, unitPrefix: string): Promis
   let json: unknown;
   try {
     json = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-  } catch {
-    throw new StagedDataError(`${store.describe(key)} is not valid JSON; re-run the extraction of this unit`);
+  } catch (error) {
+    throw new StagedDataError(`${store.describe(key)} is not valid JSON; re-run the extraction of this unit`, { cause: error });
   }
   const parsed = unitManifestSchema.safeParse(json);
   if (!parsed.success) {
@@ -50,7 +50,7 @@ export async function* readStagedRecords(store: BlobStore, unitPrefix: string, m
         yield JSON.parse(line) as StagedRecord;
       }
     } catch (error) {
-      throw new StagedDataError(`${store.describe(key)} cannot be read (${(error as Error).message}); it does not match its manifest`);
+      throw new StagedDataError(`${store.describe(key)} cannot be read (${(error as Error).message}); it does not match its manifest`, { cause: error });
     }
     const sha256 = hash.digest('hex');
     if (sha256 !== file.sha256 || bytes !== file.bytes) {

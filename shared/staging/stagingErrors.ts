@@ -1,7 +1,8 @@
 // Errors of the staged-unit format: a unit that cannot be staged or read back as complete and exact.
+import { SyncError } from '../errors/syncError.ts';
 
 /** A record that cannot be staged: continuing could lose or duplicate records. */
-export class StagedRecordError extends Error {
+export class StagedRecordError extends SyncError {
   override name = 'StagedRecordError';
 }
 
@@ -19,6 +20,6 @@ export class BlankKeyError extends StagedRecordError {
 }
 
 /** A staged file or manifest that does not match what was written: the unit must be extracted again. */
-export class StagedDataError extends Error {
+export class StagedDataError extends SyncError {
   override name = 'StagedDataError';
 }

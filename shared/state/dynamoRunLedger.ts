@@ -8,6 +8,7 @@
 // is one of the expected ones, and every read ignores items whose ttl has passed.
 import { randomUUID } from 'node:crypto';
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { SyncError } from '../errors/syncError.ts';
 import {
   errorSummary,
   isAllowedTransition,
@@ -34,7 +35,7 @@ export interface DynamoRunLedgerOptions {
 }
 
 /** A run that already finished with another status cannot be finished again. */
-export class RunAlreadyFinishedError extends Error {
+export class RunAlreadyFinishedError extends SyncError {
   override name = 'RunAlreadyFinishedError';
   constructor(readonly runKey: string, readonly status: RunStatus, wanted: RunStatus) {
     super(`run "${runKey}" already finished as ${status}; it cannot be marked ${wanted}`);

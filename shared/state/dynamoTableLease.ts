@@ -97,7 +97,7 @@ export class DynamoTableLease implements TableLease {
       );
       return { ...lease, expiresAtMs };
     } catch (error) {
-      if (isConditionalCheckFailed(error)) throw new LeaseLostError(lease.tableName, lease.holder);
+      if (isConditionalCheckFailed(error)) throw new LeaseLostError(lease.tableName, lease.holder, { cause: error });
       throw error;
     }
   }

@@ -1,12 +1,11 @@
 // The run ledger: one record per run (so a retried schedule delivery or a double console start is
 // recognised) and one per work unit, whose status moves only along the unit lifecycle. It is what a
 // rerun reads to replay exactly the failed units, and where counts and failures are kept for operators.
+import { SyncError } from '../errors/syncError.ts';
 
 export type RunTrigger = 'schedule' | 'console' | 'local';
 export type RunStatus = 'running' | 'succeeded' | 'failed';
 export type UnitStatus = 'pending' | 'extracting' | 'extracted' | 'loading' | 'loaded' | 'committed' | 'failed';
-
-export const UNIT_STATUSES: readonly UnitStatus[] = ['pending', 'extracting', 'extracted', 'loading', 'loaded', 'committed', 'failed'];
 
 /**
  * The unit lifecycle: pending → extracting → extracted → loading → loaded → committed; any → failed;
@@ -140,7 +139,7 @@ export function runKeyFor(run: { trigger: RunTrigger; executionName: string; sch
   return run.executionName;
 }
 
-export class LedgerTransitionError extends Error {
+export class LedgerTransitionError extends SyncError {
   override name = 'LedgerTransitionError';
   constructor(
     readonly runKey: string,
@@ -175,7 +174,7 @@ export class LedgerTransitionError extends Error {
   }
 }
 
-export class RunNotFoundError extends Error {
+export class RunNotFoundError extends SyncError {
   override name = 'RunNotFoundError';
   constructor(readonly runKey: string, action: string) {
     super(`run "${runKey}" is not in the ledger (never started, or expired); cannot ${action}`);

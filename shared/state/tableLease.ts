@@ -1,6 +1,7 @@
 // A lease per target table: loads into one warehouse table run one at a time (concurrent MERGEs into the
 // same Delta table conflict), whichever Lambda or local process runs them. A lease expires on its own,
 // so a holder that died cannot block the table for longer than its ttl.
+import { SyncError } from '../errors/syncError.ts';
 import type { Log } from '../observability/logger.ts';
 import { Deadline } from '../runtime/deadline.ts';
 import { scaledMs, timeScale } from '../runtime/timeScale.ts';
@@ -29,8 +30,14 @@ export interface TableLease {
   current(tableName: string): Promise<LeaseInfo | undefined>;
 }
 
-export class LeaseUnavailableError extends Error {
+/** Another load holds the table: transient, so Step Functions tries the Load again later. */
+export class LeaseUnavailableError extends SyncError {
   override name = 'LeaseUnavailableError';
+
+  override get transient(): boolean {
+    return true;
+  }
+
   constructor(
     readonly tableName: string,
     readonly holder: string,
@@ -45,10 +52,10 @@ export class LeaseUnavailableError extends Error {
   }
 }
 
-export class LeaseLostError extends Error {
+export class LeaseLostError extends SyncError {
   override name = 'LeaseLostError';
-  constructor(readonly tableName: string, readonly holder: string) {
-    super(`table "${tableName}": the lease of ${holder} expired and was taken over (or released); stop writing to the table`);
+  constructor(readonly tableName: string, readonly holder: string, options?: ErrorOptions) {
+    super(`table "${tableName}": the lease of ${holder} expired and was taken over (or released); stop writing to the table`, options);
   }
 }
 
@@ -144,7 +151,7 @@ class LeaseKeeper {
     } catch (error) {
       // A lost lease must stop the writer; a failed call is retried on the next tick while the lease lasts.
       if (error instanceof LeaseLostError || Date.now() >= this.lease.expiresAtMs) {
-        this.controller.abort(error instanceof LeaseLostError ? error : new LeaseLostError(this.lease.tableName, this.lease.holder));
+        this.controller.abort(error instanceof LeaseLostError ? error : new LeaseLostError(this.lease.tableName, this.lease.holder, { cause: error }));
       }
     } finally {
       this.renewing = undefined;

@@ -15,7 +15,7 @@ import { ConfigError } from '#shared/config/configError.ts';
 import { recordHash } from '#shared/staging/stagedRecord.ts';
 import { loadTable } from '#shared/load/loadTable.ts';
 import type { TargetTable } from '#shared/load/loadTypes.ts';
-import { RecordValueError } from '#shared/load/stagedRowEncoder.ts';
+import { RecordValueError } from '#shared/load/loadErrors.ts';
 import type { MiRecord } from '#shared/m3/miTypes.ts';
 import { BlobNotFoundError } from '#shared/staging/blobStore.ts';
 import { LocalFolderBlobStore } from '#shared/staging/localFolderBlobStore.ts';

@@ -1,6 +1,7 @@
-// The retry policy's arithmetic: backoff with full jitter and a cap, Retry-After parsing, budgets.
+// The retry policy's decisions and arithmetic: backoff with full jitter and a cap, Retry-After parsing,
+// budgets, the deadline, and the loop of attempts they drive.
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_RETRY_POLICY, RetrySchedule, parseRetryAfter } from '#shared/http/retryPolicy.ts';
+import { DEFAULT_RETRY_POLICY, RetrySchedule, parseRetryAfter, type AttemptEnd, type AttemptResult } from '#shared/http/retryPolicy.ts';
 import { TransientError } from '#shared/http/transientError.ts';
 import { Deadline, DeadlineExceededError } from '#shared/runtime/deadline.ts';
 import { scaledMs } from '#shared/runtime/timeScale.ts';
@@ -27,23 +28,23 @@ describe('parseRetryAfter', () => {
 describe('RetrySchedule', () => {
   it('backs off exponentially from 1 s up to a 30 s cap (nominal), scaled', () => {
     const { schedule: s, log } = schedule(() => 1);
-    const waits = Array.from({ length: 7 }, () => s.planRetry({ reason: 'server-error', status: 503, cause: new Error('x') }));
+    const decisions = Array.from({ length: 7 }, () => s.afterFailure({ reason: 'server-error', status: 503, cause: new Error('x') }));
     expect(log.warnings().map((l) => (l.extra[0] as { waitMs: number }).waitMs)).toEqual([1_000, 2_000, 4_000, 8_000, 16_000, 30_000, 30_000]);
-    expect(waits).toEqual([1_000, 2_000, 4_000, 8_000, 16_000, 30_000, 30_000].map(scaledMs));
+    expect(decisions).toEqual([1_000, 2_000, 4_000, 8_000, 16_000, 30_000, 30_000].map((ms) => ({ kind: 'retry', reason: 'server-error', waitMs: scaledMs(ms) })));
   });
 
   it('applies full jitter: a random share of the step', () => {
     const { schedule: s, log } = schedule(() => 0.25);
-    s.planRetry({ reason: 'network', cause: new Error('x') });
-    s.planRetry({ reason: 'network', cause: new Error('x') });
+    s.afterFailure({ reason: 'network', cause: new Error('x') });
+    s.afterFailure({ reason: 'network', cause: new Error('x') });
     expect(log.warnings().map((l) => (l.extra[0] as { waitMs: number }).waitMs)).toEqual([250, 500]);
   });
 
   it('honours Retry-After instead of backoff, and keeps separate budgets for 429 and other failures', () => {
     const { schedule: s, log } = schedule(() => 1);
-    s.planRetry({ reason: 'rate-limited', status: 429, retryAfter: '5', cause: new Error('x') });
-    s.planRetry({ reason: 'server-error', status: 503, cause: new Error('x') });
-    s.planRetry({ reason: 'rate-limited', status: 429, cause: new Error('x') });
+    s.afterFailure({ reason: 'rate-limited', status: 429, retryAfter: '5', cause: new Error('x') });
+    s.afterFailure({ reason: 'server-error', status: 503, cause: new Error('x') });
+    s.afterFailure({ reason: 'rate-limited', status: 429, cause: new Error('x') });
     expect(log.warnings().map((l) => l.extra[0])).toEqual([
       expect.objectContaining({ reason: 'rate-limited', attempt: 1, waitMs: 5_000, retryAfter: '5' }),
       expect.objectContaining({ reason: 'server-error', attempt: 1, waitMs: 1_000 }),
@@ -54,11 +55,52 @@ describe('RetrySchedule', () => {
 
   it('gives up at once when Retry-After asks for more than the policy waits', () => {
     const { schedule: s } = schedule();
-    expect(() => s.planRetry({ reason: 'rate-limited', status: 429, retryAfter: '86400', cause: new Error('x') })).toThrow(TransientError);
+    expect(s.afterFailure({ reason: 'rate-limited', status: 429, retryAfter: '86400', cause: new Error('x') })).toEqual({
+      kind: 'give-up',
+      error: expect.any(TransientError),
+    });
   });
 
   it('refuses a wait that would end past the deadline', () => {
     const { schedule: s } = schedule(() => 1, Deadline.in(scaledMs(1_000) - 0.5));
-    expect(() => s.planRetry({ reason: 'server-error', status: 500, cause: new Error('x') })).toThrow(DeadlineExceededError);
+    expect(s.afterFailure({ reason: 'server-error', status: 500, cause: new Error('x') })).toEqual({ kind: 'give-up', error: expect.any(DeadlineExceededError) });
+  });
+
+  it('gives up with a TransientError carrying the last status once the budget for a kind of failure is spent', () => {
+    const log = capturingLog();
+    const s = new RetrySchedule({ operation: 'CRS620MI/LstSuppliers', policy: { ...DEFAULT_RETRY_POLICY, transientRetries: 2 }, deadline: Deadline.none(), log, random: () => 1 });
+    const cause = new Error('HTTP 503 Service Unavailable');
+    const decisions = Array.from({ length: 3 }, () => s.afterFailure({ reason: 'server-error', status: 503, cause }));
+    expect(decisions.map((d) => d.kind)).toEqual(['retry', 'retry', 'give-up']);
+    const error = (decisions[2] as Extract<AttemptEnd, { kind: 'give-up' }>).error as TransientError;
+    expect(error).toBeInstanceOf(TransientError);
+    expect(error).toMatchObject({ lastStatus: 503, details: { attempts: 3 }, cause });
+    expect(error.message).toBe('CRS620MI/LstSuppliers: HTTP 503 persisted after 3 attempts; CloudSuite is unavailable or throttling, retry later');
+  });
+});
+
+describe('RetrySchedule.run', () => {
+  it('runs attempts until one answers, waiting what each retry says', async () => {
+    const { schedule: s } = schedule();
+    const results: AttemptResult<string>[] = [
+      s.afterFailure({ reason: 'timeout', cause: new Error('x') }),
+      s.retryNow('unauthorized', 401),
+      { kind: 'answered', value: 'records' },
+    ];
+    let attempts = 0;
+    expect(await s.run(async () => results[attempts++]!)).toBe('records');
+    expect(attempts).toBe(3);
+    expect(s.retries).toBe(2);
+  });
+
+  it('ends with the error of an attempt that gives up, and at once when the caller aborts a wait', async () => {
+    const { schedule: s } = schedule();
+    const refused = new Error('refused');
+    await expect(s.run(async () => ({ kind: 'give-up', error: refused }))).rejects.toBe(refused);
+
+    const controller = new AbortController();
+    const waiting = s.run(async () => ({ kind: 'retry', reason: 'server-error', waitMs: 60_000 }), controller.signal);
+    controller.abort();
+    await expect(waiting).rejects.toMatchObject({ name: 'AbortError' });
   });
 });

@@ -13,7 +13,7 @@ export interface Condition {
 
 const NUMERIC = /^-?\d+(\.\d+)?$/;
 
-export function literal(field: FieldDefinition, value: string): string {
+function literal(field: FieldDefinition, value: string): string {
   if (field.type === 'A') return `'${value.replaceAll("'", "''")}'`;
   const v = value.trim() === '' ? '0' : value.trim();
   if (!NUMERIC.test(v)) throw new Error(`value "${value}" of numeric field ${field.name} is not a number`);

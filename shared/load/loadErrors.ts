@@ -1,0 +1,42 @@
+// Errors of loading staged units into the warehouse. Each names the table, unit, record or statement and
+// what to do; none carries a warehouse token.
+import { SyncError } from '../errors/syncError.ts';
+
+/** A load that cannot go on without changing something: a schema conflict, an incomplete stage. */
+export class LoadError extends SyncError {
+  override name = 'LoadError';
+}
+
+/** Too many of a snapshot unit's keys would be marked deleted at once: the unit is refused, nothing of it loaded. */
+export class VanishedKeysError extends LoadError {
+  override name = 'VanishedKeysError';
+}
+
+/** A staged value the warehouse could not hold exactly (a malformed number or date): never loaded as NULL or rounded. */
+export class RecordValueError extends SyncError {
+  override name = 'RecordValueError';
+}
+
+/** A statement the warehouse refused; the message keeps the Databricks error class and SQLSTATE. */
+export class WarehouseError extends SyncError {
+  override name = 'WarehouseError';
+  constructor(
+    message: string,
+    readonly sqlState: string | undefined,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/**
+ * The warehouse was busy or briefly unavailable (429/5xx, a reset, still starting, a concurrent append)
+ * after the session's own retries: transient, so Step Functions tries the step again later.
+ */
+export class WarehouseUnavailableError extends WarehouseError {
+  override name = 'WarehouseUnavailableError';
+
+  override get transient(): boolean {
+    return true;
+  }
+}
