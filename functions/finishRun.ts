@@ -1,9 +1,11 @@
 // Lambda: FinishRun (last task): closes the run and decides Succeeded or Failed; see shared/pipeline/finishRun.ts.
-import { z } from 'zod';
+import * as z from 'zod';
 import { finishRun, type FinishRunResult } from '../shared/pipeline/finishRun.ts';
 import { MetricNames, type MetricPoint } from '../shared/pipeline/pipelineMetrics.ts';
 import type { PipelineDeps } from '../shared/pipeline/pipelineDeps.ts';
-import { awsPipelineDeps } from './support/awsPipelineDeps.ts';
+import { logger } from '../shared/observability/logger.ts';
+import { awsMetrics } from './support/awsMetrics.ts';
+import { awsState } from './support/awsState.ts';
 import { executionOfPlan, parseEvent, withLogKeys } from './support/handlerSupport.ts';
 
 export const finishEventSchema = z.object({
@@ -29,4 +31,4 @@ export function createFinishRunHandler(getDeps: () => Deps | Promise<Deps>) {
   };
 }
 
-export const handler = createFinishRunHandler(awsPipelineDeps);
+export const handler = createFinishRunHandler(() => ({ ...awsState(), metrics: awsMetrics(), log: logger, now: Date.now }));

@@ -1,8 +1,8 @@
 // Lambda: GroupByTable, between the unit Map and the table Map; see shared/pipeline/groupByTable.ts.
-import { z } from 'zod';
+import * as z from 'zod';
 import { groupByTable, type GroupResult } from '../shared/pipeline/groupByTable.ts';
 import type { PipelineDeps } from '../shared/pipeline/pipelineDeps.ts';
-import { awsPipelineDeps } from './support/awsPipelineDeps.ts';
+import { awsState } from './support/awsState.ts';
 import { executionOfPlan, parseEvent, withLogKeys } from './support/handlerSupport.ts';
 
 export const groupEventSchema = z.object({ plan: z.string().min(1) });
@@ -16,4 +16,4 @@ export function createGroupByTableHandler(getDeps: () => Deps | Promise<Deps>) {
   };
 }
 
-export const handler = createGroupByTableHandler(awsPipelineDeps);
+export const handler = createGroupByTableHandler(awsState);

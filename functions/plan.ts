@@ -1,10 +1,12 @@
 // Lambda: Plan (first state). Expands the flows into work units and opens the run; see shared/pipeline/planRun.ts.
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { z } from 'zod';
+import * as z from 'zod';
 import { StepFunctionsExecutionStatus } from '../shared/aws/stepFunctionsExecutionStatus.ts';
 import { loadFlowsConfig } from '../shared/config/loadFlowsConfig.ts';
 import { planRun, type PlanDeps, type PlanRunResult } from '../shared/pipeline/planRun.ts';
-import { awsPipelineDeps } from './support/awsPipelineDeps.ts';
+import { logger } from '../shared/observability/logger.ts';
+import { awsState } from './support/awsState.ts';
+import { awsConnectTenant } from './support/awsTenants.ts';
 import { deadlineOf, parseEvent, withLogKeys, type InvocationContext } from './support/handlerSupport.ts';
 
 export const planEventSchema = z.object({
@@ -31,7 +33,10 @@ export function createPlanHandler(getDeps: () => PlanDeps | Promise<PlanDeps>) {
 
 let executions: StepFunctionsExecutionStatus | undefined;
 export const handler = createPlanHandler(() => ({
-  ...awsPipelineDeps(),
+  ...awsState(),
+  connectTenant: awsConnectTenant,
+  log: logger,
+  now: Date.now,
   flows: loadFlowsConfig(),
   executions: (executions ??= new StepFunctionsExecutionStatus(new SFNClient({}))),
 }));

@@ -1,8 +1,9 @@
 // Lambda: the Catch target of Extract, Load and Commit; see shared/pipeline/recordFailure.ts.
-import { z } from 'zod';
+import * as z from 'zod';
 import type { PipelineDeps } from '../shared/pipeline/pipelineDeps.ts';
 import { recordFailure, type RecordFailureResult } from '../shared/pipeline/recordFailure.ts';
-import { awsPipelineDeps } from './support/awsPipelineDeps.ts';
+import { logger } from '../shared/observability/logger.ts';
+import { awsState } from './support/awsState.ts';
 import { executionOfPlan, parseEvent, unitKeys, withLogKeys } from './support/handlerSupport.ts';
 
 export const recordFailureEventSchema = z
@@ -25,4 +26,4 @@ export function createRecordFailureHandler(getDeps: () => Deps | Promise<Deps>) 
   };
 }
 
-export const handler = createRecordFailureHandler(awsPipelineDeps);
+export const handler = createRecordFailureHandler(() => ({ ...awsState(), log: logger }));

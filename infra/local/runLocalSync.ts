@@ -42,7 +42,7 @@ import { DynamoTableLease } from '../../shared/state/dynamoTableLease.ts';
 import type { TableLease } from '../../shared/state/tableLease.ts';
 import { DynamoWatermarkStore } from '../../shared/state/dynamoWatermarkStore.ts';
 import type { RunRecord, UnitRecord } from '../../shared/state/runLedger.ts';
-import { ensureStateTable } from '../../shared/state/stateTable.ts';
+import { ensureStateTable } from '../../shared/state/ensureStateTable.ts';
 import type { CloudSuiteEmulator, Knobs, Volume } from './emulators/cloudsuite/index.ts';
 import type { WarehouseEmulator } from './emulators/databricks/index.ts';
 import defaultFlowsConfig from '../flows.config.ts';

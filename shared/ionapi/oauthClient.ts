@@ -2,7 +2,7 @@
 // refresh grant, revoke. Transient failures are retried by ky under the shared retry policy; refusals
 // become IonAuthError naming what to check. Nothing here logs or reports a secret or a token.
 import ky, { isHTTPError, isTimeoutError } from 'ky';
-import { z } from 'zod';
+import * as z from 'zod';
 import { Deadline, DeadlineExceededError } from '../runtime/deadline.ts';
 import { logger, type Log } from '../observability/logger.ts';
 import {
