@@ -5,7 +5,7 @@ import { logger, routeLogsToStderr } from '../../shared/observability/logger.ts'
 const USER_ERRORS = new Set([
   'ConfigError', 'IonApiFileError', 'IonAuthError', 'MiError', 'MiProtocolError', 'TransientError', 'DeadlineExceededError',
   'ExtractionError', 'DuplicateKeyError', 'CursorStuckError', 'ExportResultError', 'ReadCapReachedError', 'StagedDataError',
-  'UsageError', 'BlobNotFoundError',
+  'UsageError', 'BlobNotFoundError', 'LocalStateError',
   // Found by test/hostile: these carry a complete message for the user (entity, key, field, what to do) but
   // were printed as "unexpected error".
   'BlankKeyError', 'RecordValueError', 'LoadError',
