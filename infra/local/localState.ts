@@ -29,7 +29,6 @@ export const STAGING_BUCKET = 'cloudsuite-sync-staging';
 export type LocalStateKind = 'emulated-aws' | 'files';
 
 export interface LocalState {
-  kind: LocalStateKind;
   state: PipelineState;
   /** The shared ION API token cache, sealed with the state folder's key file. */
   tokens: TokenCache;
@@ -63,7 +62,6 @@ async function startEmulatedAwsState(stateDir: string, log: Log): Promise<LocalS
     await s3.ensureBucket(STAGING_BUCKET);
     const table = { documents: dynamo.documents, stateTableName: STATE_TABLE };
     return {
-      kind: 'emulated-aws',
       state: pipelineState(dynamoSyncState(table), new S3BlobStore({ client: s3.s3, bucket: STAGING_BUCKET })),
       tokens: new DynamoTokenCache({ ...table, encryptor: await LocalKeyEncryptor.fromKeyFile(tokenKeyFile(stateDir)), log }),
       forgetToken: async (tenant) => {
@@ -83,7 +81,6 @@ async function openFileState(stateDir: string, log: Log): Promise<LocalState> {
   try {
     const tokens = new FolderTokenCache({ table, encryptor: await LocalKeyEncryptor.fromKeyFile(tokenKeyFile(stateDir)), log });
     return {
-      kind: 'files',
       state: pipelineState(folderSyncState({ table }), new LocalFolderBlobStore(path.join(stateDir, 'staging'))),
       tokens,
       forgetToken: (tenant) => tokens.forget(tenant),

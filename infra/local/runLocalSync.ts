@@ -156,20 +156,11 @@ export async function startLocalSync(options: LocalSyncOptions = {}, hooks: Loca
   }
   for (const line of describeSources(env.cloudSuite, env.warehouse)) progress(line);
   return {
-    execute: (execution = {}, executionHooks = {}) =>
-      executeLocally(env, pickExecution(execution), { wrapTask: executionHooks.wrapTask ?? hooks.wrapTask }, progress),
+    execute: (execution = {}, executionHooks = {}) => executeLocally(env, execution, { wrapTask: executionHooks.wrapTask ?? hooks.wrapTask }, progress),
     deps: env.deps,
     ...(env.cloudSuite.emulator ? { cloudSuiteEmulator: env.cloudSuite.emulator } : {}),
     ...(env.warehouse.emulator ? { warehouseEmulator: env.warehouse.emulator } : {}),
     ...(env.aws ? { aws: env.aws } : {}),
     close: () => env.close(),
   };
-}
-
-/** Only what belongs to an execution (runLocalSync passes its whole options). */
-function pickExecution(options: LocalExecutionOptions): LocalExecutionOptions {
-  const { flows, companies, divisions, since, until, mode, rerunOf, input, executionName } = options;
-  return Object.fromEntries(
-    Object.entries({ flows, companies, divisions, since, until, mode, rerunOf, input, executionName }).filter(([, v]) => v !== undefined),
-  ) as LocalExecutionOptions;
 }

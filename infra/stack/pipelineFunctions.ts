@@ -25,7 +25,7 @@ import type { PipelineFunctionName } from './stateNames.ts';
 
 export const PROJECT_ROOT = path.resolve(import.meta.dirname, '../..');
 
-/** Modules left out of every bundle: native add-ons @databricks/sql loads optionally, and the runtime's KMS client. */
+/** Modules left out of every bundle: native add-ons that @databricks/sql loads optionally. */
 export const BUNDLE_EXTERNALS = ['@antoniomuso/lz4-napi-*', 'lz4-napi', '@databricks/databricks-sql-kernel-*'];
 
 /** ESM bundles still contain CommonJS dependencies that call require(). */

@@ -122,7 +122,7 @@ export class FolderStateTable {
       return result;
     };
     const previous = this.queues.get(pk) ?? Promise.resolve();
-    const next = previous.then(run, run);
+    const next = previous.then(run);
     const settled = next.then(
       () => undefined,
       () => undefined,
