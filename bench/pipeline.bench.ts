@@ -142,7 +142,7 @@ export async function measurePipeline(options: PipelineBenchOptions = MID_MARKET
     // Day 1 (not measured): the first full read, without latency, so the measured run is incremental.
     progress('setup: first full sync (no latency)…');
     const setupStarted = performance.now();
-    const session = await startLocalSync({ ...quiet, stateDir: setupDir, emulator: { seed: options.seed, volume: options.volume } });
+    const session = await startLocalSync({ ...quiet, stateDir: setupDir }, { emulator: { seed: options.seed, volume: options.volume } });
     let setup: PipelineMeasurement['setup'];
     let setupDay: string;
     try {
@@ -164,13 +164,10 @@ export async function measurePipeline(options: PipelineBenchOptions = MID_MARKET
     for (const concurrency of [defaultFlowsConfig.maxConcurrency ?? 10, 1]) {
       const dir = path.join(root, `day-${concurrency}`);
       await cp(setupDir, dir, { recursive: true });
-      const day = await startLocalSync({
-        ...quiet,
-        stateDir: dir,
-        config: { ...defaultFlowsConfig, maxConcurrency: concurrency },
-        advanceDays: options.daysOfChanges,
-        emulator: { knobs: { latencyMs: options.latencyMs } },
-      });
+      const day = await startLocalSync(
+        { ...quiet, stateDir: dir, config: { ...defaultFlowsConfig, maxConcurrency: concurrency }, advanceDays: options.daysOfChanges },
+        { emulator: { knobs: { latencyMs: options.latencyMs } } },
+      );
       try {
         const cloudSuite = day.cloudSuiteEmulator!;
         tenantRows = 0;

@@ -47,12 +47,15 @@ async function localRun(label: string, volume: object, maxConcurrency: number) {
   let emulator: CloudSuiteEmulator | undefined;
   try {
     const t0 = performance.now();
-    const result = await runLocalSync({
-      stateDir: dir, progress: () => undefined, config: { ...flowsConfig, maxConcurrency },
-      emulator: { seed: 1, volume }, onCloudSuite: (e) => {
-        emulator = e;
+    const result = await runLocalSync(
+      { stateDir: dir, progress: () => undefined, config: { ...flowsConfig, maxConcurrency } },
+      {
+        emulator: { seed: 1, volume },
+        onCloudSuite: (e) => {
+          emulator = e;
+        },
       },
-    });
+    );
     const seconds = (performance.now() - t0) / 1000;
     const records = result.units.reduce((n, u) => n + (u.recordsLoaded ?? 0), 0);
     return {

@@ -1,11 +1,13 @@
 // Lambda: Commit (in the table Map, after Load); see shared/pipeline/commitTable.ts.
-import { z } from 'zod';
+import * as z from 'zod';
 import { commitTable, type CommitStepResult } from '../shared/pipeline/commitTable.ts';
 import { MetricNames, type MetricPoint } from '../shared/pipeline/pipelineMetrics.ts';
 import type { PipelineDeps } from '../shared/pipeline/pipelineDeps.ts';
 import { executionOfPlanKey } from '../shared/pipeline/runPlan.ts';
-import { awsPipelineDeps } from './support/awsPipelineDeps.ts';
 import { parseEvent, stepHandler, withLogKeys } from './support/handlerSupport.ts';
+import { logger } from '../shared/observability/logger.ts';
+import { awsMetrics } from './support/awsMetrics.ts';
+import { awsState } from './support/awsState.ts';
 
 /** Load's answer, passed on whole by the state machine. */
 export const commitEventSchema = z.object({
@@ -42,4 +44,4 @@ export function createCommitHandler(getDeps: () => Deps | Promise<Deps>) {
   });
 }
 
-export const handler = createCommitHandler(awsPipelineDeps);
+export const handler = createCommitHandler(() => ({ ...awsState(), metrics: awsMetrics(), log: logger, now: Date.now }));

@@ -1,12 +1,15 @@
 // Lambda: Extract (in the unit Map, looping while it answers 'continue'); see shared/pipeline/extractPlannedUnit.ts.
-import { z } from 'zod';
+import * as z from 'zod';
 import { MetricNames } from '../shared/pipeline/pipelineMetrics.ts';
 import { extractPlannedUnit, type ExtractDeps, type ExtractStepResult } from '../shared/pipeline/extractPlannedUnit.ts';
 import type { PipelineDeps } from '../shared/pipeline/pipelineDeps.ts';
-import { awsPipelineDeps } from './support/awsPipelineDeps.ts';
 import { executionOfPlanKey } from '../shared/pipeline/runPlan.ts';
 import { UnitRef } from '../shared/pipeline/unitRef.ts';
 import { deadlineOf, parseEvent, stepHandler, unitIdField, withLogKeys, type InvocationContext } from './support/handlerSupport.ts';
+import { logger } from '../shared/observability/logger.ts';
+import { awsMetrics } from './support/awsMetrics.ts';
+import { awsState } from './support/awsState.ts';
+import { awsConnectTenant } from './support/awsTenants.ts';
 
 export const extractEventSchema = z.object({
   plan: z.string().min(1),
@@ -32,4 +35,4 @@ export function createExtractHandler(getDeps: () => (ExtractDeps & Pick<Pipeline
   });
 }
 
-export const handler = createExtractHandler(awsPipelineDeps);
+export const handler = createExtractHandler(() => ({ ...awsState(), connectTenant: awsConnectTenant, metrics: awsMetrics(), log: logger }));

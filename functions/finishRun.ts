@@ -1,11 +1,13 @@
 // Lambda: FinishRun (last task): closes the run and decides Succeeded or Failed; see shared/pipeline/finishRun.ts.
-import { z } from 'zod';
+import * as z from 'zod';
 import { finishRun, type FinishRunResult } from '../shared/pipeline/finishRun.ts';
 import { MetricNames, type MetricPoint } from '../shared/pipeline/pipelineMetrics.ts';
 import type { PipelineDeps } from '../shared/pipeline/pipelineDeps.ts';
 import { executionOfPlanKey } from '../shared/pipeline/runPlan.ts';
-import { awsPipelineDeps } from './support/awsPipelineDeps.ts';
 import { parseEvent, stepHandler, withLogKeys } from './support/handlerSupport.ts';
+import { logger } from '../shared/observability/logger.ts';
+import { awsMetrics } from './support/awsMetrics.ts';
+import { awsState } from './support/awsState.ts';
 
 export const finishEventSchema = z.object({
   plan: z.string().min(1),
@@ -30,4 +32,4 @@ export function createFinishRunHandler(getDeps: () => Deps | Promise<Deps>) {
   });
 }
 
-export const handler = createFinishRunHandler(awsPipelineDeps);
+export const handler = createFinishRunHandler(() => ({ ...awsState(), metrics: awsMetrics(), log: logger, now: Date.now }));

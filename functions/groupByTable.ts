@@ -1,10 +1,10 @@
 // Lambda: GroupByTable, between the unit Map and the table Map; see shared/pipeline/groupByTable.ts.
-import { z } from 'zod';
+import * as z from 'zod';
 import { groupByTable, type GroupResult } from '../shared/pipeline/groupByTable.ts';
 import type { PipelineDeps } from '../shared/pipeline/pipelineDeps.ts';
 import { executionOfPlanKey } from '../shared/pipeline/runPlan.ts';
-import { awsPipelineDeps } from './support/awsPipelineDeps.ts';
 import { parseEvent, stepHandler, withLogKeys } from './support/handlerSupport.ts';
+import { awsState } from './support/awsState.ts';
 
 export const groupEventSchema = z.object({ plan: z.string().min(1) });
 
@@ -17,4 +17,4 @@ export function createGroupByTableHandler(getDeps: () => Deps | Promise<Deps>) {
   });
 }
 
-export const handler = createGroupByTableHandler(awsPipelineDeps);
+export const handler = createGroupByTableHandler(awsState);

@@ -1,11 +1,14 @@
 // Lambda: Load (in the table Map), one target table under its lease; see shared/pipeline/loadPlannedTable.ts.
-import { z } from 'zod';
+import * as z from 'zod';
 import { loadPlannedTable, type LoadDeps, type LoadStepResult } from '../shared/pipeline/loadPlannedTable.ts';
 import { MetricNames } from '../shared/pipeline/pipelineMetrics.ts';
 import type { PipelineDeps } from '../shared/pipeline/pipelineDeps.ts';
 import { executionOfPlanKey } from '../shared/pipeline/runPlan.ts';
-import { awsPipelineDeps } from './support/awsPipelineDeps.ts';
 import { deadlineOf, parseEvent, stepHandler, withLogKeys, type InvocationContext } from './support/handlerSupport.ts';
+import { logger } from '../shared/observability/logger.ts';
+import { awsMetrics } from './support/awsMetrics.ts';
+import { awsState } from './support/awsState.ts';
+import { awsWarehouse } from './support/awsWarehouse.ts';
 
 export const loadEventSchema = z.object({ plan: z.string().min(1), table: z.string().min(1) });
 
@@ -24,4 +27,4 @@ export function createLoadHandler(getDeps: () => Deps | Promise<Deps>) {
   });
 }
 
-export const handler = createLoadHandler(awsPipelineDeps);
+export const handler = createLoadHandler(() => ({ ...awsState(), ...awsWarehouse(), metrics: awsMetrics(), log: logger }));

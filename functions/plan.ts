@@ -1,12 +1,14 @@
 // Lambda: Plan (first state). Expands the flows into work units and opens the run; see shared/pipeline/planRun.ts.
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { z } from 'zod';
+import * as z from 'zod';
 import { StepFunctionsExecutionStatus } from '../shared/aws/stepFunctionsExecutionStatus.ts';
 import { loadFlowsConfig } from '../shared/config/loadFlowsConfig.ts';
 import { planRun } from '../shared/pipeline/planRun.ts';
 import type { PlanDeps, PlanRunResult } from '../shared/pipeline/planStep.ts';
-import { awsPipelineDeps } from './support/awsPipelineDeps.ts';
 import { deadlineOf, parseEvent, stepHandler, withLogKeys, type InvocationContext } from './support/handlerSupport.ts';
+import { logger } from '../shared/observability/logger.ts';
+import { awsState } from './support/awsState.ts';
+import { awsConnectTenant } from './support/awsTenants.ts';
 
 export const planEventSchema = z.object({
   /** $$.Execution.Name */
@@ -32,7 +34,10 @@ export function createPlanHandler(getDeps: () => PlanDeps | Promise<PlanDeps>) {
 
 let executions: StepFunctionsExecutionStatus | undefined;
 export const handler = createPlanHandler(() => ({
-  ...awsPipelineDeps(),
+  ...awsState(),
+  connectTenant: awsConnectTenant,
+  log: logger,
+  now: Date.now,
   flows: loadFlowsConfig(),
   executions: (executions ??= new StepFunctionsExecutionStatus(new SFNClient({}))),
 }));

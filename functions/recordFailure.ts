@@ -1,11 +1,12 @@
 // Lambda: the Catch target of Extract, Load and Commit; see shared/pipeline/recordFailure.ts.
-import { z } from 'zod';
+import * as z from 'zod';
 import type { PipelineDeps } from '../shared/pipeline/pipelineDeps.ts';
 import { recordFailure, type RecordFailureResult } from '../shared/pipeline/recordFailure.ts';
-import { awsPipelineDeps } from './support/awsPipelineDeps.ts';
 import { executionOfPlanKey } from '../shared/pipeline/runPlan.ts';
 import { UnitRef } from '../shared/pipeline/unitRef.ts';
 import { parseEvent, stepHandler, unitIdField, withLogKeys } from './support/handlerSupport.ts';
+import { logger } from '../shared/observability/logger.ts';
+import { awsState } from './support/awsState.ts';
 
 export const recordFailureEventSchema = z
   .object({
@@ -27,4 +28,4 @@ export function createRecordFailureHandler(getDeps: () => Deps | Promise<Deps>) 
   });
 }
 
-export const handler = createRecordFailureHandler(awsPipelineDeps);
+export const handler = createRecordFailureHandler(() => ({ ...awsState(), log: logger }));

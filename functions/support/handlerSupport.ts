@@ -1,7 +1,7 @@
 // What every Lambda entry point shares: event validation with a clear error, the logger keys of the
 // unit or table being worked on (removed again after the invocation), the invocation's deadline, and
 // errors leaving as the state machine expects them.
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConfigError, configErrorFromZod } from '../../shared/config/configError.ts';
 import { logger } from '../../shared/observability/logger.ts';
 import { taskErrorOf } from '../../shared/pipeline/taskError.ts';

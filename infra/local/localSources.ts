@@ -2,6 +2,7 @@
 // state folder, so a later run with --advance-days sees new changes) or a real tenant's .ionapi file; and
 // the bundled Databricks warehouse emulator (a DuckDB file in the state folder) or a real SQL warehouse.
 // Credentials stay in memory: they reach the pipeline through the same SecretSource port as in AWS.
+// Emulator code is imported only when an emulator starts: a run against real systems never loads DuckDB.
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigError } from '../../shared/config/configError.ts';
@@ -10,8 +11,8 @@ import { SecretNotFoundError, type SecretSource } from '../../shared/secrets/sec
 import { parseWarehouseSecret } from '../../shared/secrets/warehouseSecret.ts';
 import { openWarehouseSession, type WarehouseConnector } from '../../shared/pipeline/warehouseSessions.ts';
 import type { Log } from '../../shared/observability/logger.ts';
-import { startCloudSuiteEmulator, type CloudSuiteEmulator, type Knobs, type Volume } from './emulators/cloudsuite/index.ts';
-import { PlainHttpDBSQLClient, startWarehouseEmulator, type WarehouseEmulator } from './emulators/databricks/index.ts';
+import type { CloudSuiteEmulator, Knobs, Volume } from './emulators/cloudsuite/index.ts';
+import type { WarehouseEmulator } from './emulators/databricks/index.ts';
 
 /** Secrets held in memory under their configured names (never written to the state folder). */
 export class InMemorySecretSource implements SecretSource {
@@ -63,6 +64,7 @@ export async function startLocalCloudSuite(options: {
   } catch {
     state = { seed: options.seed ?? 1, ...(options.volume ? { volume: options.volume } : {}), daysAdvanced: 0 };
   }
+  const { startCloudSuiteEmulator } = await import('./emulators/cloudsuite/index.ts');
   const emulator = await startCloudSuiteEmulator({
     seed: state.seed,
     ...(state.volume ? { volume: state.volume } : {}),
@@ -120,6 +122,7 @@ function displayPath(file: string): string {
 export async function startLocalWarehouse(stateDir: string, log?: Log): Promise<LocalWarehouse> {
   // The same file `npx cloudsuite-sync query --warehouse local` opens.
   const dbFile = path.join(stateDir, 'databricks', 'warehouse.duckdb');
+  const { PlainHttpDBSQLClient, startWarehouseEmulator } = await import('./emulators/databricks/index.ts');
   let emulator: WarehouseEmulator;
   try {
     emulator = await startWarehouseEmulator({ dbFile });

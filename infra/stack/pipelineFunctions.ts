@@ -1,19 +1,23 @@
 // The pipeline's Lambda functions (thin entry points in functions/), bundled locally by esbuild as ESM for
 // nodejs24.x, each with only the permissions it needs: state-table items are scoped by their leading key
 // (wm#, run#, lease#, token#), staging objects by prefix (plans/, runs/), logs to the function's own group.
+// Each entry imports only the dependency factories its function uses (functions/support), so each bundle
+// holds only that; test/infra/functionBundles.test.ts bundles them with FUNCTION_BUNDLE_OPTIONS and checks.
+// Synth loads no Lambda runtime code: from functions/ only the environment names (environment.ts).
 import path from 'node:path';
 import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction, OutputFormat, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
-import { ENV } from '../../functions/support/awsPipelineDeps.ts';
+import type { BuildOptions } from 'esbuild';
+import { ENV } from '../../functions/support/environment.ts';
 import { flowsConfigDefine } from '../../shared/config/loadFlowsConfig.ts';
 import type { FlowsConfig } from '../../shared/config/flowsConfig.ts';
 import { METRICS_NAMESPACE, METRICS_SERVICE } from '../../shared/pipeline/pipelineMetrics.ts';
@@ -21,11 +25,54 @@ import type { PipelineFunctionName } from './stateNames.ts';
 
 export const PROJECT_ROOT = path.resolve(import.meta.dirname, '../..');
 
-/** Modules left out of every bundle: native add-ons @databricks/sql loads optionally, and the runtime's KMS client. */
+/** Modules left out of every bundle: native add-ons that @databricks/sql loads optionally. */
 export const BUNDLE_EXTERNALS = ['@antoniomuso/lz4-napi-*', 'lz4-napi', '@databricks/databricks-sql-kernel-*'];
 
 /** ESM bundles still contain CommonJS dependencies that call require(). */
 export const ESM_REQUIRE_BANNER = "import { createRequire as __cloudsuiteSyncCreateRequire } from 'node:module'; const require = __cloudsuiteSyncCreateRequire(import.meta.url);";
+
+/**
+ * The esbuild options of every function bundle, in esbuild's own terms: the stack hands them to NodejsFunction
+ * (cdkBundling below), the bundle test to esbuild's API, so the two cannot drift. CDK adds --bundle,
+ * --platform=node and the outfile (index.mjs).
+ */
+export const FUNCTION_BUNDLE_OPTIONS = {
+  platform: 'node',
+  format: 'esm',
+  target: 'node24',
+  mainFields: ['module', 'main'],
+  banner: { js: ESM_REQUIRE_BANNER },
+  // An explicit list: the AWS SDK v3 is bundled (pinned to the tested version), not taken from the runtime.
+  external: BUNDLE_EXTERNALS,
+  minify: true,
+  sourcemap: true,
+  sourcesContent: false,
+} as const satisfies BuildOptions;
+
+export function functionEntry(name: PipelineFunctionName): string {
+  return path.join(PROJECT_ROOT, 'functions', `${name}.ts`);
+}
+
+/** Plan carries the validated flows configuration (shared/config/loadFlowsConfig.ts); no other function has a define. */
+export function functionDefine(name: PipelineFunctionName, config: FlowsConfig): Record<string, string> | undefined {
+  return name === 'plan' ? flowsConfigDefine(config) : undefined;
+}
+
+/** FUNCTION_BUNDLE_OPTIONS as NodejsFunction's bundling props. */
+function cdkBundling(define: Record<string, string> | undefined): BundlingOptions {
+  const options = FUNCTION_BUNDLE_OPTIONS;
+  return {
+    format: options.format === 'esm' ? OutputFormat.ESM : OutputFormat.CJS,
+    target: options.target,
+    mainFields: [...options.mainFields],
+    banner: options.banner.js,
+    externalModules: [...options.external],
+    minify: options.minify,
+    sourceMap: options.sourcemap,
+    sourcesContent: options.sourcesContent,
+    ...(define ? { define } : {}),
+  };
+}
 
 interface FunctionSpec {
   description: string;
@@ -61,9 +108,9 @@ export class PipelineFunctions extends Construct {
 
   constructor(scope: Construct, id: string, private readonly props: PipelineFunctionsProps) {
     super(scope, id);
-    const make = (name: PipelineFunctionName, define?: Record<string, string>) => this.makeFunction(name, define);
+    const make = (name: PipelineFunctionName) => this.makeFunction(name, functionDefine(name, props.config));
     this.functions = {
-      plan: make('plan', flowsConfigDefine(props.config)),
+      plan: make('plan'),
       extract: make('extract'),
       recordFailure: make('recordFailure'),
       groupByTable: make('groupByTable'),
@@ -85,7 +132,7 @@ export class PipelineFunctions extends Construct {
     logGroup.grantWrite(role);
     const fn = new NodejsFunction(this, name, {
       role,
-      entry: path.join(PROJECT_ROOT, 'functions', `${name}.ts`),
+      entry: functionEntry(name),
       handler: 'handler',
       projectRoot: PROJECT_ROOT,
       depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
@@ -103,18 +150,7 @@ export class PipelineFunctions extends Construct {
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         NODE_OPTIONS: '--enable-source-maps',
       },
-      bundling: {
-        format: OutputFormat.ESM,
-        target: 'node24',
-        mainFields: ['module', 'main'],
-        banner: ESM_REQUIRE_BANNER,
-        // An explicit list: the AWS SDK v3 is bundled (pinned to the tested version), not taken from the runtime.
-        externalModules: BUNDLE_EXTERNALS,
-        minify: true,
-        sourceMap: true,
-        sourcesContent: false,
-        ...(define ? { define } : {}),
-      },
+      bundling: cdkBundling(define),
     });
     return fn;
   }

@@ -1,6 +1,6 @@
 // What an entity is: where its records come from in M3, its key, change fields and field types.
 // Entities are data, validated here, so a user adds an MI list transaction or a table without code.
-import { z } from 'zod';
+import * as z from 'zod';
 
 const FIELD_NAME = /^[A-Z0-9]{4}$/;
 const fieldName = z.string().regex(FIELD_NAME, 'a 4-character M3 field name in upper case, e.g. SUNO');

@@ -1,7 +1,7 @@
 // The schema of the one configuration an operator edits (infra/flows.config.ts): tenants, the warehouse and
 // the flows (entity × companies → target table, on a schedule), and its validation, with messages naming the
 // flow and field. Dates are parsed once here (YYYY-MM-DD in, yyyyMMdd out). Loaded by loadFlowsConfig.ts.
-import { z } from 'zod';
+import * as z from 'zod';
 import { EntityCatalog } from '../catalog/entityCatalog.ts';
 import type { EntityDefinition } from '../catalog/entityDefinition.ts';
 import { ConfigError, configErrorFromZod } from './configError.ts';

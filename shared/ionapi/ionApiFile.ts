@@ -3,7 +3,7 @@
 // serialised or inspected, and no error message ever quotes the file's contents.
 import { readFile } from 'node:fs/promises';
 import { inspect } from 'node:util';
-import { z } from 'zod';
+import * as z from 'zod';
 import { IonApiFileError } from './errors.ts';
 
 const REDACTED = '[redacted]';

@@ -2,7 +2,7 @@
 // refresh grant, revoke. Transient failures are retried under the shared retry policy, one attempt at a
 // time; refusals become IonAuthError naming what to check. Nothing here logs or reports a secret or a token.
 import ky from 'ky';
-import { z } from 'zod';
+import * as z from 'zod';
 import { discardBody, HttpAttempt } from '../http/httpAttempt.ts';
 import { DEFAULT_RETRY_POLICY, failureOfStatus, RetrySchedule, type RetryPolicy } from '../http/retryPolicy.ts';
 import { Deadline } from '../runtime/deadline.ts';

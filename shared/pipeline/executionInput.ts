@@ -1,6 +1,6 @@
 // What a state machine execution is started with: a schedule's input, an operator's console input
 // (flows, companies, divisions, dates, mode) or a rerun of an earlier execution's failed units.
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConfigError, configErrorFromZod } from '../config/configError.ts';
 import { isoDate } from '../config/flowsConfig.ts';
 

@@ -1,6 +1,6 @@
 // The collaborators of the pipeline's steps, as ports: the Lambdas wire AWS adapters (functions/support),
-// the local sync wires the same adapters to dynalite, s3rver and the emulators, tests wire fakes where
-// they need to. Each step takes only the part it uses (Pick<PipelineDeps, ...>).
+// the local sync wires the same adapters to dynalite and s3rver, or the state folder's adapters when a real
+// system is in the run (infra/local/localState.ts), tests wire fakes where they need to. Each step takes only the part it uses (Pick<PipelineDeps, ...>).
 import type { MiExecutor } from '../extract/miExecutor.ts';
 import type { LoadTableRequest, LoadTableResult, WarehouseSession } from '../load/loadTypes.ts';
 import type { Log } from '../observability/logger.ts';

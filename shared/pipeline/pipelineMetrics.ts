@@ -1,7 +1,6 @@
-// The metrics the pipeline publishes, behind a port: Powertools EMF in Lambda (CloudWatch reads them from
-// the logs, no PutMetricData permission needed), a recording sink for the local sync and the tests.
-import type { Metrics } from '@aws-lambda-powertools/metrics';
-import { MetricUnit } from '@aws-lambda-powertools/metrics';
+// The metrics the pipeline publishes, behind a port: Powertools EMF in Lambda (shared/aws/powertoolsPipelineMetrics.ts:
+// CloudWatch reads them from the logs, no PutMetricData permission needed), a recording sink for the local sync
+// and the tests. Names and dimensions only, no runtime library: the stack's alarms import them at synth time.
 
 export const METRICS_NAMESPACE = 'CloudSuiteSync';
 /** Powertools adds `service` to every metric's dimensions: alarms must name it too. */
@@ -38,19 +37,6 @@ export interface MetricPoint {
 
 export interface PipelineMetrics {
   publish(points: readonly MetricPoint[]): void;
-}
-
-/** EMF through Powertools: one metric blob per point so each carries exactly its own dimensions. */
-export class PowertoolsPipelineMetrics implements PipelineMetrics {
-  constructor(private readonly metrics: Metrics) {}
-
-  publish(points: readonly MetricPoint[]): void {
-    for (const point of points) {
-      const single = this.metrics.singleMetric();
-      if (point.flow !== undefined) single.addDimension('Flow', point.flow);
-      single.addMetric(point.name, point.unit === 'Count' ? MetricUnit.Count : MetricUnit.Seconds, point.value);
-    }
-  }
 }
 
 /** Keeps every point in memory (local sync summary, tests). */

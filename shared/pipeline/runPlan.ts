@@ -3,7 +3,7 @@
 // payloads carry only the plan's key and unit ids (Step Functions' 256 KiB state limit), and a run keeps
 // the configuration it started with even if a deploy changes it mid-run. A rerun copies units from here.
 import { Readable } from 'node:stream';
-import { z } from 'zod';
+import * as z from 'zod';
 import { entityDefinitionSchema, type EntityDefinition } from '../catalog/entityDefinition.ts';
 import { SyncError } from '../errors/syncError.ts';
 import { BlobNotFoundError, joinKey, type BlobStore } from '../staging/blobStore.ts';

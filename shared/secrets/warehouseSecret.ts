@@ -6,7 +6,7 @@
 // The parsed object keeps credentials behind getters, so JSON.stringify, inspect, logs and spreads
 // show "[redacted]" or nothing; no error message quotes the secret's contents.
 import { inspect } from 'node:util';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConfigError, configErrorFromZod } from '../config/configError.ts';
 import type { SecretSource } from './secretSource.ts';
 

@@ -1,6 +1,6 @@
 // The manifest of one staged unit: what was extracted, into which files, with counts and checksums.
 // The load step trusts nothing it cannot check against it.
-import { z } from 'zod';
+import * as z from 'zod';
 
 const stagedFileSchema = z.object({
   name: z.string().regex(/^part-\d{5}\.jsonl\.gz$/),

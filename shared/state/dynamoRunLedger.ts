@@ -13,6 +13,7 @@ import {
   errorSummary,
   isAllowedTransition,
   LedgerTransitionError,
+  RunAlreadyFinishedError,
   RunNotFoundError,
   type RunLedger,
   type RunRecord,
@@ -27,19 +28,13 @@ import {
 } from './runLedger.ts';
 import { epochSeconds, isConditionalCheckFailed, isLive, keyOf, ttlAfterDays } from './stateTable.ts';
 
+export { RunAlreadyFinishedError } from './runLedger.ts';
+
 export interface DynamoRunLedgerOptions {
   documents: DynamoDBDocumentClient;
   /** The state table (see stateTableDefinition). */
   stateTableName: string;
   now?: () => number;
-}
-
-/** A run that already finished with another status cannot be finished again. */
-export class RunAlreadyFinishedError extends SyncError {
-  override name = 'RunAlreadyFinishedError';
-  constructor(readonly runKey: string, readonly status: RunStatus, wanted: RunStatus) {
-    super(`run "${runKey}" already finished as ${status}; it cannot be marked ${wanted}`);
-  }
 }
 
 type Item = Record<string, unknown>;

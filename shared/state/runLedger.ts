@@ -181,6 +181,15 @@ export class RunNotFoundError extends SyncError {
   }
 }
 
+/** A run that already finished with another status cannot be finished again. */
+/** A run that already finished with another status cannot be finished again. */
+export class RunAlreadyFinishedError extends SyncError {
+  override name = 'RunAlreadyFinishedError';
+  constructor(readonly runKey: string, readonly status: RunStatus, wanted: RunStatus) {
+    super(`run "${runKey}" already finished as ${status}; it cannot be marked ${wanted}`);
+  }
+}
+
 const MAX_ERROR_MESSAGE = 1_000;
 
 /**

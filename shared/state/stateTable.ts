@@ -1,6 +1,7 @@
 // The one DynamoDB table that holds the sync's state (single-table design, pk/sk strings), shared by the
 // watermark store, the run ledger and the table lease. Its definition lives here so the tests, the
-// local runner and the CDK stack create the same table.
+// local runner (ensureStateTable.ts) and the CDK stack create the same table; no runtime library is
+// imported, so the stack reads it at synth time.
 //
 // Item layout (key parts are encodeURIComponent-encoded, so '#' only ever separates them):
 //   pk                        sk                                   item
@@ -11,15 +12,7 @@
 // Every item has `kind` (watermark | run | unit | lease). Run, unit and lease items carry `ttl` (epoch
 // seconds, the table's TTL attribute); DynamoDB deletes expired items only eventually (up to about two
 // days later), so every read treats an item whose ttl has passed as absent.
-import {
-  CreateTableCommand,
-  DescribeTableCommand,
-  ResourceInUseException,
-  ResourceNotFoundException,
-  type CreateTableCommandInput,
-} from '@aws-sdk/client-dynamodb';
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { setTimeout as delay } from 'node:timers/promises';
+import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 
 /** The attribute DynamoDB's Time To Live reads (enable it on the table with this name). */
 export const TTL_ATTRIBUTE = 'ttl';
@@ -38,29 +31,6 @@ export function stateTableDefinition(name: string): CreateTableCommandInput {
     ],
     BillingMode: 'PAY_PER_REQUEST',
   };
-}
-
-/**
- * Creates the state table if it does not exist and waits until it is ACTIVE (local runs and tests;
- * in AWS the CDK stack owns it). TTL cannot be switched on here: dynalite has no UpdateTimeToLive.
- */
-export async function ensureStateTable(documents: DynamoDBDocumentClient, name: string, timeoutMs = 30_000): Promise<void> {
-  try {
-    await documents.send(new CreateTableCommand(stateTableDefinition(name)));
-  } catch (error) {
-    if (!(error instanceof ResourceInUseException)) throw error;
-  }
-  const giveUpAt = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const { Table } = await documents.send(new DescribeTableCommand({ TableName: name }));
-      if (Table?.TableStatus === 'ACTIVE') return;
-    } catch (error) {
-      if (!(error instanceof ResourceNotFoundException)) throw error;
-    }
-    if (Date.now() > giveUpAt) throw new Error(`state table "${name}" did not become ACTIVE within ${timeoutMs} ms`);
-    await delay(100);
-  }
 }
 
 /** Joins key parts with '#', encoding each so a part containing '#' cannot alias another key. */

@@ -1,15 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DynamoTokenCache, tokenCachePk } from '#shared/aws/dynamoTokenCache.ts';
+import { DynamoTokenCache } from '#shared/aws/dynamoTokenCache.ts';
 import { LocalKeyEncryptor, SealedValueError } from '#shared/aws/encryptor.ts';
 import { KmsEnvelopeEncryptor, type KmsApi } from '#shared/aws/kmsEnvelopeEncryptor.ts';
 import { gcmOpen, gcmSeal } from '#shared/aws/encryptor.ts';
 import { startDynalite, type DynamoEmulator } from '../support/awsEmulators.ts';
-import { capturingLog } from '../support/cloudSuite.ts';
 
 let dynamo: DynamoEmulator;
 beforeAll(async () => {
@@ -39,60 +34,8 @@ function fakeKms(): KmsApi & { calls: string[] } {
   };
 }
 
+// The behaviour shared with the folder adapter (sealing, other keys, the lock) is in test/ionapi/tokenCache.test.ts.
 describe('DynamoTokenCache', () => {
-  it('shares one token per tenant and stores it sealed: the item holds no readable token', async () => {
-    const table = await dynamo.createStateTable();
-    const keyFile = path.join(await mkdtemp(path.join(tmpdir(), 'token-key-')), 'token-cache.key');
-    const encryptor = await LocalKeyEncryptor.fromKeyFile(keyFile);
-    expect((await stat(keyFile)).mode & 0o777).toBe(0o600);
-    const writer = new DynamoTokenCache({ documents: dynamo.documents, stateTableName: table, encryptor });
-    const reader = new DynamoTokenCache({ documents: dynamo.documents, stateTableName: table, encryptor: await LocalKeyEncryptor.fromKeyFile(keyFile) });
-
-    expect(await reader.read('ACME_PRD')).toBeUndefined();
-    await writer.write('ACME_PRD', TOKEN);
-    expect(await reader.read('ACME_PRD')).toEqual(TOKEN);
-    expect(await reader.read('OTHER')).toBeUndefined();
-
-    const { Item } = await dynamo.documents.send(new GetCommand({ TableName: table, Key: { pk: tokenCachePk('ACME_PRD'), sk: 'token' } }));
-    const stored = JSON.stringify(Item);
-    expect(stored).not.toContain(TOKEN.accessToken);
-    expect(stored).not.toContain(TOKEN.refreshToken);
-    expect(Item).toMatchObject({ kind: 'token', expiresAtMs: TOKEN.expiresAtMs, ttl: expect.any(Number) });
-    expect(await readFile(keyFile, 'utf8')).not.toContain(TOKEN.accessToken);
-  });
-
-  it('treats a token sealed under another key or for another tenant as absent (a new one is obtained)', async () => {
-    const table = await dynamo.createStateTable();
-    const log = capturingLog();
-    const mine = new DynamoTokenCache({ documents: dynamo.documents, stateTableName: table, encryptor: LocalKeyEncryptor.fromKey(randomBytes(32)), log });
-    const theirs = new DynamoTokenCache({ documents: dynamo.documents, stateTableName: table, encryptor: LocalKeyEncryptor.fromKey(randomBytes(32)), log });
-    await theirs.write('ACME_PRD', TOKEN);
-    expect(await mine.read('ACME_PRD')).toBeUndefined();
-    expect(log.lines.map((l) => l.message)).toContain('the cached ION API token cannot be opened; a new one will be obtained');
-    expect(JSON.stringify(log.lines)).not.toContain(TOKEN.accessToken);
-
-    const key = randomBytes(32);
-    const sealed = await LocalKeyEncryptor.fromKey(key).seal('x', { tenant: 'A' });
-    await expect(LocalKeyEncryptor.fromKey(key).open(sealed, { tenant: 'B' })).rejects.toBeInstanceOf(SealedValueError);
-  });
-
-  it('lets one process at a time renew: the lock is exclusive, expires, and only its holder releases it', async () => {
-    const table = await dynamo.createStateTable();
-    let now = 1_000_000;
-    const cache = new DynamoTokenCache({ documents: dynamo.documents, stateTableName: table, encryptor: LocalKeyEncryptor.fromKey(randomBytes(32)), now: () => now });
-    const first = await cache.tryLock('ACME_PRD', 30_000);
-    expect(first).toBeDefined();
-    expect(await cache.tryLock('ACME_PRD', 30_000)).toBeUndefined();
-    expect(await cache.tryLock('OTHER', 30_000)).toBeDefined();
-    now += 31_000;
-    const second = await cache.tryLock('ACME_PRD', 30_000);
-    expect(second).toBeDefined();
-    await first!.release(); // expired holder: must not free its successor's lock
-    expect(await cache.tryLock('ACME_PRD', 30_000)).toBeUndefined();
-    await second!.release();
-    expect(await cache.tryLock('ACME_PRD', 30_000)).toBeDefined();
-  });
-
   it('seals with KMS envelope encryption: a data key per write, the context bound to the ciphertext', async () => {
     const table = await dynamo.createStateTable();
     const kms = fakeKms();
@@ -104,5 +47,13 @@ describe('DynamoTokenCache', () => {
     const sealed = await encryptor.seal('secret', { tenant: 'A' });
     expect(sealed.startsWith('kms1.')).toBe(true);
     await expect(encryptor.open(sealed, { tenant: 'B' })).rejects.toThrow();
+  });
+
+  it('opens a locally sealed value only with its key and its context', async () => {
+    const key = randomBytes(32);
+    const sealed = await LocalKeyEncryptor.fromKey(key).seal('x', { tenant: 'A' });
+    expect(await LocalKeyEncryptor.fromKey(key).open(sealed, { tenant: 'A' })).toBe('x');
+    await expect(LocalKeyEncryptor.fromKey(key).open(sealed, { tenant: 'B' })).rejects.toBeInstanceOf(SealedValueError);
+    await expect(LocalKeyEncryptor.fromKey(randomBytes(32)).open(sealed, { tenant: 'A' })).rejects.toBeInstanceOf(SealedValueError);
   });
 });

@@ -80,7 +80,7 @@ describe('the convergence check', () => {
     await wh.query('INSERT INTO main.cloudsuite.ap_ledger SELECT * FROM main.cloudsuite.ap_ledger LIMIT 1');
     await wh.query(`INSERT INTO main.cloudsuite.purchase_agreements SELECT * REPLACE ('["100","NOSUCH","1"]' AS _record_key) FROM main.cloudsuite.purchase_agreements LIMIT 1`);
     // A watermark ahead of what was loaded.
-    await run.session.aws.documents.send(
+    await run.awsClients.documents.send(
       new UpdateCommand({
         TableName: STATE_TABLE,
         Key: { pk: keyOf('wm', 'ACME_PRD'), sk: keyOf('gl_transactions', '100', '') },

@@ -23,7 +23,7 @@ describe('a run that pages across M3 midnight', () => {
     run = new ScenarioRun({ ...planScenario(5), overlapDays: 1, maxConcurrency: 1, pageSize: 5, days: [] }, {});
     await run.start(await mkdtemp(path.join(tmpdir(), 'chaos-midnight-')));
     expect((await run.execute(0, CLEAN)).status).toBe('succeeded');
-    const { emulator, session } = run;
+    const { emulator, session, awsClients } = run;
     emulator.clock.advanceDays(1);
     emulator.mutate({ updates: 30, table: 'MPLINE', company: '100' });
 
@@ -51,13 +51,13 @@ describe('a run that pages across M3 midnight', () => {
               unit = '';
             }
           };
-    const crossing = await session.execute({ wrapTask: tracking });
+    const crossing = await session.execute({}, { wrapTask: tracking });
     expect(crossing.status).toBe('succeeded');
     expect(calls).toBeGreaterThanOrEqual(3);
     run.keys.observe();
     // The dangerous state: the unit's watermark names the new day, and a change of the day before is missing.
     const newDay = emulator.clock.today();
-    const watermarks = await new DynamoWatermarkStore({ documents: session.aws.documents, stateTableName: STATE_TABLE }).list('ACME_PRD');
+    const watermarks = await new DynamoWatermarkStore({ documents: awsClients.documents, stateTableName: STATE_TABLE }).list('ACME_PRD');
     expect(watermarks.find((w) => w.entity === 'purchase_order_lines' && w.company === '100')?.changeDate).toBe(newDay);
     expect((await run.converge()).problems.join('\n')).toMatch(/purchase_order_lines \["100",.*stale/);
 

@@ -134,6 +134,8 @@ export class ScenarioRun {
   emulator!: CloudSuiteEmulator;
   warehouse!: WarehouseEmulator;
   aws!: AwsFaultInjector;
+  /** The SDK clients of dynalite and s3rver behind the session's state and staging. */
+  awsClients!: NonNullable<LocalSyncSession['aws']>;
   keys!: KeyHistory;
 
   constructor(readonly plan: ScenarioPlan, readonly options: RunScenarioOptions) {
@@ -163,18 +165,19 @@ export class ScenarioRun {
   };
 
   async start(stateDir: string): Promise<void> {
-    this.session = await startLocalSync({
-      stateDir,
-      config: chaosConfig(this.plan),
-      emulator: { seed: this.plan.seed, volume: this.plan.volume },
-      ...(this.plan.miCallsPerExtract ? { miCallsPerExtract: this.plan.miCallsPerExtract } : {}),
-      loadTable: this.loader,
-      progress: () => undefined,
-      log: silentLog,
-    });
+    this.session = await startLocalSync(
+      { stateDir, config: chaosConfig(this.plan), progress: () => undefined, log: silentLog },
+      {
+        emulator: { seed: this.plan.seed, volume: this.plan.volume },
+        ...(this.plan.miCallsPerExtract ? { miCallsPerExtract: this.plan.miCallsPerExtract } : {}),
+        loadTable: this.loader,
+      },
+    );
     this.emulator = this.session.cloudSuiteEmulator!;
     this.warehouse = this.session.warehouseEmulator!;
-    this.aws = new AwsFaultInjector(this.session.aws);
+    if (!this.session.aws) throw new Error('chaos runs on the local sync\'s emulator path (dynalite and s3rver): their SDK clients carry the faults');
+    this.awsClients = this.session.aws;
+    this.aws = new AwsFaultInjector(this.awsClients);
     this.keys = new KeyHistory(this.emulator, this.plan.companies);
     this.emulator.onBeforeMiCall = ({ callIndex }) => this.onMiCall(callIndex);
   }
@@ -239,7 +242,7 @@ export class ScenarioRun {
    */
   private async expireLeftoverLeases(): Promise<void> {
     for (const entity of defaultCatalog.keys()) {
-      await this.session.aws.documents
+      await this.awsClients.documents
         .send(
           new UpdateCommand({
             TableName: STATE_TABLE,
@@ -317,16 +320,16 @@ export class ScenarioRun {
     for (const event of plan.midRun) this.count(event.label);
 
     const wrap = (state: string, handler: TaskHandler) => tasks.wrap(state, handler);
-    const main = this.session.execute({ input, executionName: this.name(day, kind), wrapTask: wrap });
+    const main = this.session.execute({ input, executionName: this.name(day, kind) }, { wrapTask: wrap });
     const racing: Promise<[ExecutionRecord['kind'], LocalSyncResult]>[] = [];
     if (plan.duplicateStart && (input.trigger === 'schedule' || rerunOf)) {
       // The same scheduled start delivered twice, or an operator starting the same rerun twice.
       this.count(rerunOf ? 'duplicate-rerun' : 'duplicate-schedule-start');
-      racing.push(this.session.execute({ input, executionName: this.name(day, 'duplicate'), wrapTask: new TaskFaultInjector([]).wrap }).then((r) => ['duplicate', r]));
+      racing.push(this.session.execute({ input, executionName: this.name(day, 'duplicate') }, { wrapTask: new TaskFaultInjector([]).wrap }).then((r) => ['duplicate', r]));
     }
     if (plan.overlappingRun) {
       this.count('overlapping-run');
-      racing.push(this.session.execute({ input: {}, executionName: this.name(day, 'overlapping'), wrapTask: new TaskFaultInjector([]).wrap }).then((r) => ['overlapping', r]));
+      racing.push(this.session.execute({ input: {}, executionName: this.name(day, 'overlapping') }, { wrapTask: new TaskFaultInjector([]).wrap }).then((r) => ['overlapping', r]));
     }
     const [result, ...others] = await Promise.all([main, ...racing]);
     this.disarm();
@@ -358,7 +361,7 @@ export class ScenarioRun {
   }
 
   private async watermarks() {
-    return new DynamoWatermarkStore({ documents: this.session.aws.documents, stateTableName: STATE_TABLE }).list(TENANT);
+    return new DynamoWatermarkStore({ documents: this.awsClients.documents, stateTableName: STATE_TABLE }).list(TENANT);
   }
 
   checkMs = 0;

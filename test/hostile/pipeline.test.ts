@@ -5,13 +5,11 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runLocalSync, STAGING_BUCKET, STATE_TABLE, type LocalSyncResult } from '../../infra/local/runLocalSync.ts';
+import { openLocalState } from '../../infra/local/localState.ts';
+import { runLocalSync, type LocalSyncResult } from '../../infra/local/runLocalSync.ts';
 import { startCloudSuiteEmulator, type CloudSuiteEmulator } from '#emulators/cloudsuite/index.ts';
 import { startWarehouseEmulator } from '#emulators/databricks/index.ts';
-import { startLocalDynamo, startLocalS3 } from '#emulators/aws/localAwsEmulators.ts';
-import { DynamoWatermarkStore } from '#shared/state/dynamoWatermarkStore.ts';
 import { capturingLog } from '../support/cloudSuite.ts';
 import { LATIN1_MALMO, spliceBytes, startMiProxy, withRecords, type MiProxy } from './support/hostile.ts';
 
@@ -87,21 +85,19 @@ describe('a run over damaged CloudSuite answers', () => {
   });
 
   it('lands nothing of the failed units: no staged manifest where extraction failed, no warehouse row, no watermark', async () => {
-    const s3 = await startLocalS3(path.join(stateDir, 's3'));
-    const dynamo = await startLocalDynamo(path.join(stateDir, 'dynamodb'));
+    // A real tenant: the run kept its state and staged files in the state folder (no dynalite, no s3rver).
+    const local = await openLocalState(stateDir, 'files', capturingLog());
     try {
-      const keys = ((await s3.s3.send(new ListObjectsV2Command({ Bucket: STAGING_BUCKET, Prefix: 'runs/' }))).Contents ?? []).map((o) => o.Key!);
+      const keys = await local.state.store.list('runs/');
       const manifests = keys.filter((k) => k.endsWith('/manifest.json')).map((k) => k.split('/').slice(3, -1).join('/')).sort();
       // suppliers/100 extracted (its bad value is only found at load); 200 and 300 never completed.
       expect(manifests).toEqual(['purchase-agreements/100', 'purchase-agreements/200', 'purchase-agreements/300', 'suppliers/100']);
       expect(keys.filter((k) => /\/suppliers\/(200|300)\//.test(k))).toEqual([]);
 
-      const watermarks = new DynamoWatermarkStore({ documents: dynamo.documents, stateTableName: STATE_TABLE });
-      const marks = await watermarks.list('ACME_PRD');
+      const marks = await local.state.watermarks.list('ACME_PRD');
       expect(marks.map((m) => `${m.entity}/${m.company}`).sort()).toEqual(['purchase_agreements/100', 'purchase_agreements/200', 'purchase_agreements/300']);
     } finally {
-      await dynamo.close();
-      await s3.close();
+      await local.close();
     }
     await warehouse(async (query) => {
       expect(await query('SELECT count(*) AS n FROM main.cloudsuite.suppliers')).toEqual([{ n: 0n }]);

@@ -47,7 +47,7 @@ describe('the local sync with the real loader', () => {
     let emulator: CloudSuiteEmulator | undefined;
     const keep = { onCloudSuite: (e: CloudSuiteEmulator) => void (emulator = e) };
 
-    const first = await runLocalSync({ ...quiet, ...keep, stateDir });
+    const first = await runLocalSync({ ...quiet, stateDir }, keep);
     expect(first.status).toBe('succeeded');
     expect(first.units.every((u) => u.status === 'committed' && (u.recordsLoaded ?? 0) === u.recordsExtracted)).toBe(true);
     for (const entity of Object.keys(M3_TABLE)) await expectWarehouseHasCloudSuite(dbFile, emulator!, entity);
@@ -60,7 +60,7 @@ describe('the local sync with the real loader', () => {
             if ((input as { unitId: string }).unitId === 'purchase-orders/200') throw Object.assign(new Error('MI call refused'), { name: 'MiError' });
             return handler(input);
           };
-    const second = await runLocalSync({ ...quiet, ...keep, stateDir, advanceDays: 1, wrapTask: failOrders200 });
+    const second = await runLocalSync({ ...quiet, stateDir, advanceDays: 1 }, { ...keep, wrapTask: failOrders200 });
     expect(second.status).toBe('failed');
     expect(second.units.filter((u) => u.status === 'failed').map((u) => u.unitId)).toEqual(['purchase-orders/200']);
     const stale = await warehouseState(dbFile, 'purchase_orders');
@@ -68,7 +68,7 @@ describe('the local sync with the real loader', () => {
     expect(changedIn200.length).toBeGreaterThan(0);
     expect(changedIn200.some((r) => JSON.parse(String(stale.current.get(JSON.stringify([r.CONO, r.PUNO]))?._record ?? '{}')).CHNO === r.CHNO)).toBe(false);
 
-    const rerun = await runLocalSync({ ...quiet, ...keep, stateDir, rerunOf: second.executionName });
+    const rerun = await runLocalSync({ ...quiet, stateDir, rerunOf: second.executionName }, keep);
     expect(rerun.status).toBe('succeeded');
     expect(rerun.units.map((u) => [u.unitId, u.status])).toEqual([['purchase-orders/200', 'committed']]);
     for (const entity of Object.keys(M3_TABLE)) await expectWarehouseHasCloudSuite(dbFile, emulator!, entity);
@@ -80,19 +80,21 @@ describe('the local sync with the real loader', () => {
     let emulator: CloudSuiteEmulator | undefined;
     const keep = { onCloudSuite: (e: CloudSuiteEmulator) => void (emulator = e) };
     const input = { flows: ['suppliers'] };
-    expect((await runLocalSync({ ...quiet, ...keep, stateDir, input })).status).toBe('succeeded');
+    expect((await runLocalSync({ ...quiet, stateDir, input }, keep)).status).toBe('succeeded');
     const before = await warehouseState(dbFile, 'suppliers');
 
     // A quarter of company 200's suppliers disappear from CloudSuite at once (the guard tolerates 5 %).
     const suppliers200 = emulator!.truth('CIDMAS', '200').length;
     const lost = Math.ceil(suppliers200 / 4);
-    const second = await runLocalSync({
-      ...quiet, ...keep, stateDir, input,
-      onCloudSuite: (e) => {
-        emulator = e;
-        e.mutate({ table: 'CIDMAS', company: '200', deletes: lost });
+    const second = await runLocalSync(
+      { ...quiet, stateDir, input },
+      {
+        onCloudSuite: (e) => {
+          emulator = e;
+          e.mutate({ table: 'CIDMAS', company: '200', deletes: lost });
+        },
       },
-    });
+    );
     expect(second.status).toBe('failed');
     expect(second.units.map((u) => [u.unitId, u.status])).toEqual([['suppliers/100', 'committed'], ['suppliers/200', 'failed'], ['suppliers/300', 'committed']]);
     expect(second.units.find((u) => u.unitId === 'suppliers/200')!.error).toEqual({

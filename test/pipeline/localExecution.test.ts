@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import defaultConfig from '../../infra/flows.config.ts';
-import { runLocalSync, STATE_TABLE, type LocalSyncOptions, type LocalSyncResult, type TaskHandler } from '../../infra/local/runLocalSync.ts';
+import { runLocalSync, STATE_TABLE, type LocalSyncOptions, type LocalSyncResult, type LocalSyncTestHooks, type TaskHandler } from '../../infra/local/runLocalSync.ts';
 import { DynamoTokenCache } from '#shared/aws/dynamoTokenCache.ts';
 import { LocalKeyEncryptor } from '#shared/aws/encryptor.ts';
 import { startLocalDynamo } from '#emulators/aws/localAwsEmulators.ts';
@@ -27,16 +27,18 @@ async function stateDir(): Promise<string> {
 }
 
 /** Runs the local sync and keeps a handle on the emulator (its data stays readable after it closes). */
-async function sync(options: LocalSyncOptions): Promise<LocalSyncResult & { emulator: CloudSuiteEmulator }> {
+async function sync(options: LocalSyncOptions, hooks: LocalSyncTestHooks): Promise<LocalSyncResult & { emulator: CloudSuiteEmulator }> {
   let emulator: CloudSuiteEmulator | undefined;
-  const result = await runLocalSync({
-    ...quiet,
-    ...options,
-    onCloudSuite: async (e) => {
-      emulator = e;
-      await options.onCloudSuite?.(e);
+  const result = await runLocalSync(
+    { ...quiet, ...options },
+    {
+      ...hooks,
+      onCloudSuite: async (e) => {
+        emulator = e;
+        await hooks.onCloudSuite?.(e);
+      },
     },
-  });
+  );
   return { ...result, emulator: emulator! };
 }
 
@@ -73,8 +75,8 @@ describe('the state machine run locally', () => {
   beforeAll(async () => {
     dir = await stateDir();
     loader = recordingLoader();
-    first = await sync({ stateDir: dir, loadTable: loader.loadTable });
-    second = await sync({ stateDir: dir, loadTable: loader.loadTable, advanceDays: 1 });
+    first = await sync({ stateDir: dir }, { loadTable: loader.loadTable });
+    second = await sync({ stateDir: dir, advanceDays: 1 }, { loadTable: loader.loadTable });
   });
 
   it('extracts every unit, loads each table once and commits; the history estimate matches the events', () => {
@@ -164,14 +166,10 @@ describe('a large backfill', () => {
     const lines = defaultCatalog.get('purchase_order_lines')!;
     config.extraEntities = [{ ...lines, pageSize: 100 }];
     const loader = recordingLoader();
-    const result = await sync({
-      stateDir: dir,
-      config,
-      loadTable: loader.loadTable,
-      flows: ['purchase-order-lines'],
-      since: '2000-01-01',
-      miCallsPerExtract: 6,
-    });
+    const result = await sync(
+      { stateDir: dir, config, flows: ['purchase-order-lines'], since: '2000-01-01' },
+      { loadTable: loader.loadTable, miCallsPerExtract: 6 },
+    );
     expect(result.status).toBe('succeeded');
     expect(result.plan).toMatchObject({ mode: 'backfill' });
     const extracts = result.invocations.filter((i) => i.state === 'Extract');
@@ -217,7 +215,7 @@ describe('a failing unit', () => {
       return handler;
     };
 
-    const failed = await sync({ stateDir: dir, loadTable: loader.loadTable, wrapTask: failing });
+    const failed = await sync({ stateDir: dir }, { loadTable: loader.loadTable, wrapTask: failing });
     expect(failed.status).toBe('failed');
     expect(failed.error).toBe('UnitsFailed');
     expect(failed.cause).toMatch(/^4 of 33 units failed: /);
@@ -244,7 +242,7 @@ describe('a failing unit', () => {
     );
 
     const calls = loader.calls.length;
-    const rerun = await sync({ stateDir: dir, loadTable: loader.loadTable, rerunOf: failed.executionName });
+    const rerun = await sync({ stateDir: dir, rerunOf: failed.executionName }, { loadTable: loader.loadTable });
     expect(rerun.status).toBe('succeeded');
     expect(rerun.plan).toMatchObject({ mode: 'rerun', rerunOf: failed.executionName, unitsRunKey: failed.executionName });
     expect(rerun.plan!.units.map((u) => u.unitId).sort()).toEqual(['supplier-invoices/200', 'suppliers/100', 'suppliers/200', 'suppliers/300']);
@@ -262,7 +260,7 @@ describe('a failing unit', () => {
     const [after200] = await watermarksIn(dir, [wm('supplier_invoices', '200')]);
     expect(after200?.runId).toBe(rerun.plan!.runId);
 
-    const again = await sync({ stateDir: dir, loadTable: loader.loadTable, rerunOf: failed.executionName });
+    const again = await sync({ stateDir: dir, rerunOf: failed.executionName }, { loadTable: loader.loadTable });
     expect(again.status).toBe('succeeded');
     expect(again.plan?.units).toEqual([]);
     expect(again.invocations.filter((i) => i.state === 'Extract')).toEqual([]);
@@ -282,7 +280,7 @@ describe('a step between the units and the tables that dies', () => {
             throw Object.assign(new Error('Runtime exited with error: signal: killed'), { name: 'Lambda.Unknown' });
           }
         : handler;
-    const stopped = await sync({ stateDir: dir, loadTable: loader.loadTable, wrapTask: killGroup, input });
+    const stopped = await sync({ stateDir: dir, input }, { loadTable: loader.loadTable, wrapTask: killGroup });
     expect(stopped.status).toBe('failed');
     expect(stopped.error).toBe('UnitsFailed');
     // (The killed GroupByTable never reached its handler, so it is not among the invocations.)
@@ -295,7 +293,7 @@ describe('a step between the units and the tables that dies', () => {
     expect(stopped.run).toMatchObject({ status: 'failed', summary: { byStatus: { failed: 12 } } });
     expect(loader.calls).toEqual([]);
 
-    const rerun = await sync({ stateDir: dir, loadTable: loader.loadTable, rerunOf: stopped.executionName });
+    const rerun = await sync({ stateDir: dir, rerunOf: stopped.executionName }, { loadTable: loader.loadTable });
     expect(rerun.status).toBe('succeeded');
     expect(rerun.plan!.units).toHaveLength(12);
     expect(rerun.units.every((u) => u.status === 'committed')).toBe(true);
@@ -309,10 +307,10 @@ describe('a repeated scheduled start', () => {
     const dir = await stateDir();
     const loader = recordingLoader();
     const input = { trigger: 'schedule', schedule: 'daily-0230-europe-stockholm', scheduledTime: '2026-11-20T01:30:00Z', flows: ['ap-ledger', 'gl-transactions'] };
-    const first = await sync({ stateDir: dir, loadTable: loader.loadTable, input });
+    const first = await sync({ stateDir: dir, input }, { loadTable: loader.loadTable });
     expect(first.status).toBe('succeeded');
     expect(first.run).toMatchObject({ trigger: 'schedule', schedule: 'daily-0230-europe-stockholm', scheduledTime: '2026-11-20T01:30:00Z' });
-    const again = await sync({ stateDir: dir, loadTable: loader.loadTable, input });
+    const again = await sync({ stateDir: dir, input }, { loadTable: loader.loadTable });
     expect(again.status).toBe('duplicate');
     expect(again.invocations.map((i) => i.state)).toEqual(['Plan']);
     expect(again.events.some((e) => e.type === 'StateEntered' && e.state.name === 'AlreadyStarted')).toBe(true);
@@ -329,19 +327,21 @@ describe('a transient failure inside a step', () => {
     const loader = recordingLoader();
     let failures = 1;
     const progress: string[] = [];
-    const recovered = await sync({
-      stateDir: await stateDir(), input, progress: (line) => progress.push(line),
-      loadTable: async (request) => {
-        if (failures-- > 0) throw busy();
-        return loader.loadTable(request);
+    const recovered = await sync(
+      { stateDir: await stateDir(), input, progress: (line) => progress.push(line) },
+      {
+        loadTable: async (request) => {
+          if (failures-- > 0) throw busy();
+          return loader.loadTable(request);
+        },
       },
-    });
+    );
     expect(recovered.status).toBe('succeeded');
     expect(recovered.invocations.filter((i) => i.state === 'Load').map((i) => i.failed)).toEqual([true, false]);
     expect(progress).toContainEqual(expect.stringMatching(/✗ Load main\.cloudsuite\.suppliers: TransientError: WarehouseUnavailableError: warehouse answered HTTP 503/));
     expect(recovered.units.every((u) => u.status === 'committed')).toBe(true);
 
-    const stuck = await sync({ stateDir: await stateDir(), input, loadTable: async () => Promise.reject(busy()) });
+    const stuck = await sync({ stateDir: await stateDir(), input }, { loadTable: async () => Promise.reject(busy()) });
     expect(stuck.status).toBe('failed');
     // The first attempt and the state machine's two retries, then the Catch.
     expect(stuck.invocations.filter((i) => i.state === 'Load')).toHaveLength(3);

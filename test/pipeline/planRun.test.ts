@@ -8,10 +8,9 @@ import { validateFlowsConfig, type FlowsConfigInput } from '#shared/config/flows
 import { InProcessExecutions } from '#shared/pipeline/executionStatus.ts';
 import { planRun } from '#shared/pipeline/planRun.ts';
 import type { PlanDeps } from '#shared/pipeline/planStep.ts';
-import { PlanStore } from '#shared/pipeline/runPlan.ts';
+import { pipelineState } from '#shared/pipeline/pipelineState.ts';
 import { LocalFolderBlobStore } from '#shared/staging/localFolderBlobStore.ts';
-import { DynamoRunLedger } from '#shared/state/dynamoRunLedger.ts';
-import { DynamoWatermarkStore } from '#shared/state/dynamoWatermarkStore.ts';
+import { dynamoSyncState } from '#shared/state/dynamoSyncState.ts';
 import { summarizeUnits } from '#shared/state/runLedger.ts';
 import { startDynalite, type DynamoEmulator } from '../support/awsEmulators.ts';
 import { capturingLog } from '../support/cloudSuite.ts';
@@ -37,9 +36,7 @@ async function setUp(config: FlowsConfigInput = defaultConfig) {
   const executions = new InProcessExecutions();
   const store = new LocalFolderBlobStore(await mkdtemp(path.join(tmpdir(), 'plan-')));
   const deps: PlanDeps = {
-    ledger: new DynamoRunLedger({ documents: dynamo.documents, stateTableName }),
-    watermarks: new DynamoWatermarkStore({ documents: dynamo.documents, stateTableName }),
-    plans: new PlanStore(store),
+    ...pipelineState(dynamoSyncState({ documents: dynamo.documents, stateTableName }), store),
     connectTenant: async () => divisionsMi,
     log: capturingLog(),
     now: Date.now,

@@ -181,12 +181,12 @@ describe('a schedule and a backfill racing for one table', () => {
       return handler;
     };
 
-    const session = await startLocalSync({ ...quiet, stateDir: await stateDir(), loadTable: loader, wrapLeases: recordingLeases });
+    const session = await startLocalSync({ ...quiet, stateDir: await stateDir() }, { loadTable: loader, wrapLeases: recordingLeases });
     try {
       const warehouse = session.warehouseEmulator!;
       const [scheduled, backfilled] = await Promise.all([
-        session.execute({ executionName: schedule.name, input: schedule.input, wrapTask: scheduleTasks }),
-        session.execute({ executionName: backfill.name, input: backfill.input, wrapTask: backfillTasks }),
+        session.execute({ executionName: schedule.name, input: schedule.input }, { wrapTask: scheduleTasks }),
+        session.execute({ executionName: backfill.name, input: backfill.input }, { wrapTask: backfillTasks }),
       ]);
       expect([scheduled.status, scheduled.cause]).toEqual(['succeeded', undefined]);
       expect([backfilled.status, backfilled.cause]).toEqual(['succeeded', undefined]);

@@ -17,11 +17,9 @@ import { InProcessExecutions } from '#shared/pipeline/executionStatus.ts';
 import { planRun } from '#shared/pipeline/planRun.ts';
 import { recordFailure } from '#shared/pipeline/recordFailure.ts';
 import { errorFromCaught } from '#shared/pipeline/taskError.ts';
-import { PlanStore } from '#shared/pipeline/runPlan.ts';
+import { pipelineState } from '#shared/pipeline/pipelineState.ts';
 import { LocalFolderBlobStore } from '#shared/staging/localFolderBlobStore.ts';
-import { DynamoRunLedger } from '#shared/state/dynamoRunLedger.ts';
-import { DynamoTableLease } from '#shared/state/dynamoTableLease.ts';
-import { DynamoWatermarkStore } from '#shared/state/dynamoWatermarkStore.ts';
+import { dynamoSyncState } from '#shared/state/dynamoSyncState.ts';
 import { keyOf } from '#shared/state/stateTable.ts';
 import { LeaseLostError } from '#shared/state/tableLease.ts';
 import { loadPlannedTable } from '#shared/pipeline/loadPlannedTable.ts';
@@ -50,11 +48,7 @@ async function planned(input: unknown) {
   const stateTableName = await dynamo.createStateTable();
   const store = new LocalFolderBlobStore(await mkdtemp(path.join(tmpdir(), 'steps-')));
   const deps: PipelineDeps = {
-    ledger: new DynamoRunLedger({ documents: dynamo.documents, stateTableName }),
-    watermarks: new DynamoWatermarkStore({ documents: dynamo.documents, stateTableName }),
-    leases: new DynamoTableLease({ documents: dynamo.documents, stateTableName }),
-    store,
-    plans: new PlanStore(store),
+    ...pipelineState(dynamoSyncState({ documents: dynamo.documents, stateTableName }), store),
     connectTenant: async () => noCloudSuite,
     openWarehouse: async () => {
       throw new Error('no warehouse here');

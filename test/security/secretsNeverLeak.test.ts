@@ -181,10 +181,7 @@ describe('a full local sync with canary secrets and DEBUG logs', () => {
     stateDir = await mkdtemp(path.join(tmpdir(), 'security-sync-'));
     capture = captureOutput();
     try {
-      result = await runLocalSync({
-        stateDir,
-        log: logger,
-        progress: (line) => progress.push(line),
+      result = await runLocalSync({ stateDir, log: logger, progress: (line) => progress.push(line) }, {
         emulator: { seed: 61 },
         onCloudSuite: (e) => {
           emulator = e;
@@ -282,7 +279,7 @@ describe('a local sync whose warehouse token is refused', () => {
     canary.refuse = true;
     let result: LocalSyncResult;
     try {
-      result = await runLocalSync({ stateDir, log: logger, progress: () => undefined, flows: ['suppliers'], emulator: { seed: 62 }, onCloudSuite: (e) => void (emulator = e) });
+      result = await runLocalSync({ stateDir, log: logger, progress: () => undefined, flows: ['suppliers'] }, { emulator: { seed: 62 }, onCloudSuite: (e) => void (emulator = e) });
     } finally {
       canary.refuse = false;
       capture.stop();

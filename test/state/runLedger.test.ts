@@ -1,31 +1,18 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DynamoRunLedger, RunAlreadyFinishedError } from '#shared/state/dynamoRunLedger.ts';
+import { afterAll, describe, expect, it } from 'vitest';
 import {
   errorSummary,
   LedgerTransitionError,
+  RunAlreadyFinishedError,
   runKeyFor,
   RunNotFoundError,
   summarizeUnits,
   type StartRunRequest,
   type UnitRegistration,
 } from '#shared/state/runLedger.ts';
-import { startDynalite, type DynamoEmulator } from '../support/awsEmulators.ts';
-
-let dynamo: DynamoEmulator;
-beforeAll(async () => {
-  dynamo = await startDynalite();
-});
-afterAll(async () => {
-  await dynamo?.close();
-});
+import { stateBackends } from '../support/stateBackends.ts';
 
 const T0 = Date.parse('2024-05-01T02:00:00Z');
 const DAY = 86_400_000;
-
-async function newLedger(now = () => T0) {
-  const stateTableName = await dynamo.createStateTable();
-  return { stateTableName, ledger: new DynamoRunLedger({ documents: dynamo.documents, stateTableName, now }) };
-}
 
 function scheduled(overrides: Partial<StartRunRequest> = {}): StartRunRequest {
   const run = { trigger: 'schedule' as const, schedule: 'daily-finance', scheduledTime: '2024-05-01T00:00:00Z', executionName: 'exec-a' };
@@ -44,7 +31,14 @@ async function transitionError(promise: Promise<unknown>): Promise<LedgerTransit
   return error as LedgerTransitionError;
 }
 
-describe('DynamoRunLedger against dynalite', () => {
+describe.each(stateBackends())('the run ledger on $name', (backend) => {
+  afterAll(() => backend.close());
+
+  async function newLedger(now = () => T0) {
+    const state = await backend.fresh();
+    return { state, ledger: state.ledger(now) };
+  }
+
   it('recognises a redelivered schedule event as the run it already started', async () => {
     const { ledger } = await newLedger();
     const first = await ledger.startRun(scheduled());
@@ -155,17 +149,17 @@ describe('DynamoRunLedger against dynalite', () => {
   });
 
   it('treats items past their ttl as gone, though DynamoDB has not deleted them yet', async () => {
-    const { stateTableName, ledger } = await newLedger();
+    const { state, ledger } = await newLedger();
     const { runKey } = scheduled();
     await ledger.startRun(scheduled({ ttlDays: 7 }));
     await ledger.registerUnits(runKey, UNITS);
     expect((await ledger.getRun(runKey))?.expiresAt).toBe(new Date(T0 + 7 * DAY).toISOString());
 
-    const before = new DynamoRunLedger({ documents: dynamo.documents, stateTableName, now: () => T0 + 7 * DAY - 1_000 });
+    const before = state.ledger(() => T0 + 7 * DAY - 1_000);
     expect((await before.getRun(runKey))?.executionName).toBe('exec-a');
     expect(await before.listUnits(runKey)).toHaveLength(3);
 
-    const later = new DynamoRunLedger({ documents: dynamo.documents, stateTableName, now: () => T0 + 7 * DAY + 1_000 });
+    const later = state.ledger(() => T0 + 7 * DAY + 1_000);
     expect(await later.getRun(runKey)).toBeUndefined();
     expect(await later.listUnits(runKey)).toEqual([]);
     expect((await transitionError(later.transitionUnit(runKey, UNITS[0]!.unitId, ['pending'], 'extracting'))).reason).toBe('not-registered');

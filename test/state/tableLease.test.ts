@@ -1,29 +1,22 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { Deadline, DeadlineExceededError } from '#shared/runtime/deadline.ts';
-import { DynamoTableLease } from '#shared/state/dynamoTableLease.ts';
 import { LeaseLostError, LeaseUnavailableError, withLease } from '#shared/state/tableLease.ts';
-import { startDynalite, type DynamoEmulator } from '../support/awsEmulators.ts';
+import { stateBackends } from '../support/stateBackends.ts';
 
 // Waits (waitMs, backoff) are nominal and scaled by CLOUDSUITE_SYNC_TIME_SCALE (0.001 in tests);
 // lease ttls are wall-clock milliseconds.
 
-let dynamo: DynamoEmulator;
-beforeAll(async () => {
-  dynamo = await startDynalite();
-});
-afterAll(async () => {
-  await dynamo?.close();
-});
-
 const TABLE = 'main.finance.supplier_invoices';
 
-async function newLeases(now?: () => number): Promise<{ stateTableName: string; leases: DynamoTableLease }> {
-  const stateTableName = await dynamo.createStateTable();
-  return { stateTableName, leases: new DynamoTableLease({ documents: dynamo.documents, stateTableName, ...(now ? { now } : {}) }) };
-}
+describe.each(stateBackends())('the table lease on $name', (backend) => {
+  afterAll(() => backend.close());
 
-describe('DynamoTableLease against dynalite', () => {
+  async function newLeases(now?: () => number) {
+    const state = await backend.fresh();
+    return { state, leases: state.leases(now) };
+  }
+
   it('grants a free lease to one holder, refuses a second, and frees it on release', async () => {
     const { leases } = await newLeases();
     const lease = await leases.acquire(TABLE, 'exec-a/load', 60_000);
@@ -38,10 +31,10 @@ describe('DynamoTableLease against dynalite', () => {
 
   it('lets another holder take over an expired lease; the old holder can then neither renew nor release it', async () => {
     const t0 = Date.parse('2024-05-01T02:00:00Z');
-    const { stateTableName, leases: atT0 } = await newLeases(() => t0);
+    const { state, leases: atT0 } = await newLeases(() => t0);
     const old = await atT0.acquire(TABLE, 'exec-crashed', 30_000);
     expect(old).toBeDefined();
-    const later = new DynamoTableLease({ documents: dynamo.documents, stateTableName, now: () => t0 + 30_001 });
+    const later = state.leases(() => t0 + 30_001);
     expect(await later.current(TABLE)).toBeUndefined();
     const taken = await later.acquire(TABLE, 'exec-new', 30_000);
     expect(taken).toMatchObject({ holder: 'exec-new' });
@@ -118,8 +111,8 @@ describe('DynamoTableLease against dynalite', () => {
 
   it('aborts the work\'s signal when the lease is lost to another holder', async () => {
     const t = { now: Date.now() };
-    const { stateTableName, leases } = await newLeases(() => t.now);
-    const thief = new DynamoTableLease({ documents: dynamo.documents, stateTableName, now: () => t.now + 10_000 });
+    const { state, leases } = await newLeases(() => t.now);
+    const thief = state.leases(() => t.now + 10_000);
     const reason = await withLease(leases, TABLE, 'exec-a', 1_000, async (_lease, signal) => {
       await thief.acquire(TABLE, 'exec-b', 60_000);
       await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));

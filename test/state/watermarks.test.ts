@@ -1,19 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DynamoWatermarkStore } from '#shared/state/dynamoWatermarkStore.ts';
-import { windowStart, type WatermarkKey } from '#shared/state/watermarkStore.ts';
-import { startDynalite, type DynamoEmulator } from '../support/awsEmulators.ts';
-
-let dynamo: DynamoEmulator;
-beforeAll(async () => {
-  dynamo = await startDynalite();
-});
-afterAll(async () => {
-  await dynamo?.close();
-});
-
-async function newStore(): Promise<DynamoWatermarkStore> {
-  return new DynamoWatermarkStore({ documents: dynamo.documents, stateTableName: await dynamo.createStateTable() });
-}
+import { afterAll, describe, expect, it } from 'vitest';
+import { windowStart, type WatermarkKey, type WatermarkStore } from '#shared/state/watermarkStore.ts';
+import { stateBackends } from '../support/stateBackends.ts';
 
 const invoices: WatermarkKey = { tenant: 'ACME_PRD', entity: 'supplierInvoices', company: '100', division: '' };
 
@@ -26,7 +13,13 @@ function mark(date: string, chno: number, lmts: bigint, runId = 'run-1') {
   return { changeDate: date, changeStamp: stamp(date, chno, lmts), runId };
 }
 
-describe('DynamoWatermarkStore against dynalite', () => {
+describe.each(stateBackends())('the watermark store on $name', (backend) => {
+  afterAll(() => backend.close());
+
+  async function newStore(): Promise<WatermarkStore> {
+    return (await backend.fresh()).watermarks();
+  }
+
   it('has no watermark before the first advance, then stores the mark with the run that read it', async () => {
     const store = await newStore();
     expect(await store.get(invoices)).toBeUndefined();

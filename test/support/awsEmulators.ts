@@ -11,7 +11,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import dynalite from 'dynalite';
 import S3rver from 's3rver';
 import { createDynamoDocumentClient, createS3Client, LOCAL_EMULATOR_CREDENTIALS } from '#shared/aws/clients.ts';
-import { ensureStateTable } from '#shared/state/stateTable.ts';
+import { ensureStateTable } from '#shared/state/ensureStateTable.ts';
 
 const REGION = 'eu-west-1';
 

@@ -12,9 +12,9 @@ export interface CliResult {
   summary: () => Record<string, unknown>;
 }
 
-export function runCli(args: string[], options: { cwd?: string; env?: Record<string, string> } = {}): Promise<CliResult> {
+export function runCli(args: string[], options: { cwd?: string; env?: Record<string, string>; nodeArgs?: string[] } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
+    const child = spawn(process.execPath, [...(options.nodeArgs ?? []), BIN, ...args], {
       cwd: options.cwd ?? path.resolve(import.meta.dirname, '../..'),
       env: { ...process.env, ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],

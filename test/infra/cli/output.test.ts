@@ -1,7 +1,7 @@
 // How a command's failure is printed: our errors (SyncError) as one "error:" line, anything else as an
 // unexpected error; exit code 1 either way, no stack trace unless CLOUDSUITE_SYNC_DEBUG is set.
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { action, UsageError } from '../../infra/cli/output.ts';
+import { action, UsageError } from '../../../infra/cli/output.ts';
 import { MiHttpError } from '#shared/m3/miErrors.ts';
 import { SecretNotFoundError } from '#shared/secrets/secretSource.ts';
 

@@ -1,0 +1,24 @@
+// CloudSuite connections in Lambda (Plan and Extract): the tenant's .ionapi JSON from Secrets Manager, its
+// ION API token shared by all functions through the state table, sealed with the stack's KMS key.
+import { createSecretsManagerClient } from '../../shared/aws/clients.ts';
+import { DynamoTokenCache } from '../../shared/aws/dynamoTokenCache.ts';
+import { KmsEnvelopeEncryptor } from '../../shared/aws/kmsEnvelopeEncryptor.ts';
+import type { MiExecutor } from '../../shared/extract/miExecutor.ts';
+import { logger } from '../../shared/observability/logger.ts';
+import { tenantConnector } from '../../shared/pipeline/tenantConnections.ts';
+import { SecretsManagerSecretSource } from '../../shared/secrets/secretsManagerSecretSource.ts';
+import { awsStateTable, requiredEnv } from './awsState.ts';
+import { ENV } from './environment.ts';
+import { sdkKmsApi } from './kmsApi.ts';
+
+let tenants: ReturnType<typeof tenantConnector> | undefined;
+
+/** An MI client for the tenant whose .ionapi JSON is in this secret (one per warm container). */
+export function awsConnectTenant(secretName: string): Promise<MiExecutor> {
+  tenants ??= tenantConnector(
+    new SecretsManagerSecretSource({ client: createSecretsManagerClient() }),
+    new DynamoTokenCache({ ...awsStateTable(), encryptor: new KmsEnvelopeEncryptor(sdkKmsApi(), requiredEnv(ENV.tokenCacheKey)) }),
+    logger,
+  );
+  return tenants.connect(secretName);
+}

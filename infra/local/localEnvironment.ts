@@ -1,0 +1,103 @@
+// The services a local sync runs on, started once per session: CloudSuite (the bundled emulator or a real
+// tenant), Databricks (the bundled warehouse emulator or a real SQL warehouse), the state and staging
+// (localState.ts), secrets in memory, and the handlers' collaborators wired over them through the same
+// composition as in Lambda. Real systems are validated before anything starts.
+import { ConfigError } from '../../shared/config/configError.ts';
+import type { ValidatedFlowsConfig } from '../../shared/config/flowsConfig.ts';
+import { loadFlowsConfig } from '../../shared/config/loadFlowsConfig.ts';
+import { loadTable } from '../../shared/load/loadTable.ts';
+import type { Log } from '../../shared/observability/logger.ts';
+import { InProcessExecutions } from '../../shared/pipeline/executionStatus.ts';
+import type { PipelineDeps } from '../../shared/pipeline/pipelineDeps.ts';
+import { RecordingPipelineMetrics } from '../../shared/pipeline/pipelineMetrics.ts';
+import { tenantConnector } from '../../shared/pipeline/tenantConnections.ts';
+import { warehouseOpener } from '../../shared/pipeline/warehouseSessions.ts';
+import defaultFlowsConfig from '../flows.config.ts';
+import { budgeted } from './invocationBudget.ts';
+import {
+  InMemorySecretSource,
+  realCloudSuite,
+  realWarehouse,
+  startLocalCloudSuite,
+  startLocalWarehouse,
+  type LocalCloudSuite,
+  type LocalWarehouse,
+} from './localSources.ts';
+import { openLocalState, type LocalState } from './localState.ts';
+import type { LocalSyncOptions, LocalSyncTestHooks } from './runLocalSync.ts';
+
+export interface LocalEnvironment {
+  deps: PipelineDeps;
+  flows: ValidatedFlowsConfig;
+  /** Executions running in this process (a rerun asks whether the one it replays has ended). */
+  executions: InProcessExecutions;
+  cloudSuite: LocalCloudSuite;
+  warehouse: LocalWarehouse;
+  metrics: RecordingPipelineMetrics;
+  /** The SDK clients behind state and staging, on the emulator path (dynalite + s3rver). */
+  aws?: LocalState['aws'];
+  close(): Promise<void>;
+}
+
+export async function openLocalEnvironment(options: LocalSyncOptions, hooks: LocalSyncTestHooks, stateDir: string, log: Log): Promise<LocalEnvironment> {
+  const flows = loadFlowsConfig(options.config ? { raw: options.config, source: 'the flows configuration' } : { raw: defaultFlowsConfig });
+  if (options.ionapiFile && options.advanceDays) throw new ConfigError('--advance-days moves the bundled emulator\'s calendar; it has no meaning with --ionapi');
+  // Real systems first: a bad .ionapi file or warehouse target is refused before anything is started or written.
+  const tenant = options.ionapiFile ? await realCloudSuite(options.ionapiFile) : undefined;
+  const realDatabricks = options.databricks ? realWarehouse(options.databricks, log) : undefined;
+
+  const closers: (() => Promise<void>)[] = [];
+  const close = async () => {
+    for (const closer of closers.reverse()) await closer().catch(() => undefined);
+  };
+  try {
+    // dynalite and s3rver only when both sides are emulated; any real system runs on plain files.
+    const local = await openLocalState(stateDir, tenant || realDatabricks ? 'files' : 'emulated-aws', log);
+    closers.push(() => local.close());
+    const cloudSuite =
+      tenant ?? (await startLocalCloudSuite({ stateDir, ...hooks.emulator, ...(options.advanceDays ? { advanceDays: options.advanceDays } : {}) }));
+    closers.push(() => cloudSuite.close());
+    const warehouse = realDatabricks ?? (await startLocalWarehouse(stateDir, log));
+    closers.push(() => warehouse.close());
+
+    // The selected flows' tenants must be the one this run can reach.
+    const secrets = new InMemorySecretSource();
+    const tenants = Object.entries(flows.config.tenants);
+    const matching = tenants.find(([id]) => id === cloudSuite.tenant);
+    if (!matching) {
+      throw new ConfigError(
+        `${cloudSuite.description}: tenant "${cloudSuite.tenant}" is not configured; configured tenants: ${tenants.map(([id]) => id).join(', ')}`,
+      );
+    }
+    secrets.set(matching[1].secretName, cloudSuite.ionapi);
+    secrets.set(flows.config.warehouse.secretName, warehouse.secret);
+
+    // An emulator restarts with no memory of the tokens it issued: a cached one would only earn a 401.
+    if (cloudSuite.emulator) await local.forgetToken(cloudSuite.tenant);
+    const tenantConnections = tenantConnector(secrets, local.tokens, log);
+    const metrics = new RecordingPipelineMetrics();
+    const state = hooks.wrapLeases ? { ...local.state, leases: hooks.wrapLeases(local.state.leases) } : local.state;
+    const deps: PipelineDeps = {
+      ...state,
+      connectTenant: async (secretName) => budgeted(await tenantConnections.connect(secretName), hooks.miCallsPerExtract),
+      openWarehouse: warehouseOpener(secrets, warehouse.connect),
+      loadTable: hooks.loadTable ?? loadTable,
+      metrics,
+      log,
+      now: Date.now,
+    };
+    return {
+      deps,
+      flows,
+      executions: new InProcessExecutions(),
+      cloudSuite,
+      warehouse,
+      metrics,
+      ...(local.aws ? { aws: local.aws } : {}),
+      close,
+    };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}

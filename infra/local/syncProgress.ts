@@ -1,0 +1,40 @@
+// The progress text of a local sync (stderr by default): which CloudSuite and Databricks the run uses, and a
+// line per unit and table as the state machine moves on.
+import type { PipelineFunctionName } from '../stack/stateNames.ts';
+import { StateNames } from '../stack/stateNames.ts';
+
+/** The first lines of a session: where records come from and go to. */
+export function describeSources(cloudSuite: { description: string }, warehouse: { description: string }): string[] {
+  return [`CloudSuite: ${cloudSuite.description}`, `Databricks: ${warehouse.description}`];
+}
+
+/** A line for a Task state's answer, or undefined for states that print none. */
+export function describeOutcome(state: string, output: Record<string, unknown>): string | undefined {
+  switch (state) {
+    case StateNames.plan:
+      return `plan: ${String(output.message)}`;
+    case StateNames.extract:
+      return output.status === 'continue'
+        ? `  … ${String(output.unitId)}: ${String(output.records)} records so far, continuing (invocation ${String(output.invocation)})`
+        : `  ✓ ${String(output.unitId)}: ${String(output.records)} records extracted`;
+    case StateNames.recordExtractFailure:
+    case StateNames.recordTableFailure:
+      return `  ✗ failed: ${(output.failed as string[]).join(', ')}`;
+    case StateNames.load: {
+      const refused = (output.refused as string[] | undefined) ?? [];
+      return `  ✓ ${String(output.table)}: ${String(output.records)} records loaded${refused.length ? `; refused (too many keys would vanish): ${refused.join(', ')}` : ''}`;
+    }
+    case StateNames.finish:
+    case StateNames.finishStopped:
+      return `run ${String(output.status)}: ${String(output.units)} unit(s), ${String(output.failed)} failed`;
+    default:
+      return undefined;
+  }
+}
+
+/** A line for a failed Extract, Load or Commit invocation (the state machine may retry it), else undefined. */
+export function describeTaskFailure(state: string, fn: PipelineFunctionName, event: unknown, error: unknown): string | undefined {
+  if (fn !== 'extract' && fn !== 'load' && fn !== 'commit') return undefined;
+  const what = (event as { unitId?: string; table?: string }).unitId ?? (event as { table?: string }).table;
+  return `  ✗ ${state} ${what ?? ''}: ${(error as Error).name}: ${(error as Error).message.split('\n')[0]}`;
+}
