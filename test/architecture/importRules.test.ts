@@ -15,6 +15,8 @@ interface Import {
   target: string;
   local: boolean;
   dynamic: boolean;
+  /** `import type …`: erased when the file runs, so it loads nothing. */
+  typeOnly: boolean;
 }
 
 function sourceFiles(): string[] {
@@ -30,19 +32,31 @@ function sourceFiles(): string[] {
 }
 
 function importsOf(file: string): Import[] {
-  const text = readFileSync(path.join(ROOT, file), 'utf8');
-  const info = ts.preProcessFile(text, true, true);
-  const dynamic = new Set<string>();
-  // preProcessFile does not say which imports are dynamic: find `import('…')` calls by their text.
-  for (const match of text.matchAll(/\bimport\(\s*['"]([^'"]+)['"]\s*\)/g)) dynamic.add(match[1]!);
-  return info.importedFiles.map(({ fileName: spec }) => {
+  const source = ts.createSourceFile(file, readFileSync(path.join(ROOT, file), 'utf8'), ts.ScriptTarget.Latest, false);
+  const found: { spec: string; dynamic: boolean; typeOnly: boolean }[] = [];
+  const visit = (node: ts.Node): void => {
+    if (ts.isImportDeclaration(node) && ts.isStringLiteral(node.moduleSpecifier)) {
+      const typeOnly = Boolean(node.importClause?.isTypeOnly);
+      found.push({ spec: node.moduleSpecifier.text, dynamic: false, typeOnly });
+    } else if (ts.isExportDeclaration(node) && node.moduleSpecifier && ts.isStringLiteral(node.moduleSpecifier)) {
+      found.push({ spec: node.moduleSpecifier.text, dynamic: false, typeOnly: node.isTypeOnly });
+    } else if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword) {
+      const [argument] = node.arguments;
+      if (argument && ts.isStringLiteralLike(argument)) found.push({ spec: argument.text, dynamic: true, typeOnly: false });
+    } else if (ts.isImportTypeNode(node) && ts.isLiteralTypeNode(node.argument) && ts.isStringLiteral(node.argument.literal)) {
+      found.push({ spec: node.argument.literal.text, dynamic: false, typeOnly: true });
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(source);
+  return found.map(({ spec, dynamic, typeOnly }) => {
     const alias = Object.keys(ALIASES).find((a) => spec.startsWith(a));
-    if (alias) return { from: file, target: ALIASES[alias] + spec.slice(alias.length), local: true, dynamic: dynamic.has(spec) };
+    if (alias) return { from: file, target: ALIASES[alias] + spec.slice(alias.length), local: true, dynamic, typeOnly };
     if (spec.startsWith('.')) {
-      return { from: file, target: path.posix.normalize(path.posix.join(path.posix.dirname(file), spec)), local: true, dynamic: dynamic.has(spec) };
+      return { from: file, target: path.posix.normalize(path.posix.join(path.posix.dirname(file), spec)), local: true, dynamic, typeOnly };
     }
     const packageName = spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]!;
-    return { from: file, target: packageName, local: false, dynamic: dynamic.has(spec) };
+    return { from: file, target: packageName, local: false, dynamic, typeOnly };
   });
 }
 
@@ -81,6 +95,16 @@ describe('the import rules of ARCHITECTURE.md', () => {
   it('the CloudSuite side never imports the warehouse side, and the warehouse side never imports the CloudSuite side', () => {
     expect(violations((i) => i.local && inFolder(i.from, ...CLOUDSUITE_SIDE) && inFolder(i.target, ...WAREHOUSE_SIDE))).toEqual([]);
     expect(violations((i) => i.local && inFolder(i.from, ...WAREHOUSE_SIDE) && inFolder(i.target, ...CLOUDSUITE_SIDE))).toEqual([]);
+  });
+
+  it('product code loads the emulators only through import(), on the path that needs them (benchmarks and tests aside)', () => {
+    const loadsEagerly = (i: Import) =>
+      i.local && !i.dynamic && !i.typeOnly && inFolder(i.target, 'infra/local/emulators') && !inFolder(i.from, 'infra/local/emulators', 'test', 'bench');
+    expect(violations(loadsEagerly)).toEqual([]);
+    // The classification itself: a type import and an import() are told apart from a static import.
+    expect(IMPORTS).toContainEqual(expect.objectContaining({ from: 'infra/local/localSources.ts', target: 'infra/local/emulators/cloudsuite/index.ts', typeOnly: true }));
+    expect(IMPORTS).toContainEqual(expect.objectContaining({ from: 'infra/local/localSources.ts', target: 'infra/local/emulators/cloudsuite/index.ts', dynamic: true }));
+    expect(IMPORTS).toContainEqual(expect.objectContaining({ from: 'bench/load.bench.ts', target: 'infra/local/emulators/cloudsuite/index.ts', typeOnly: false, dynamic: false }));
   });
 
   it('only the emulators (and tests) import the emulator engines: DuckDB, dynalite, s3rver', () => {
