@@ -8,7 +8,6 @@
 // is one of the expected ones, and every read ignores items whose ttl has passed.
 import { randomUUID } from 'node:crypto';
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { SyncError } from '../errors/syncError.ts';
 import {
   errorSummary,
   isAllowedTransition,
@@ -26,7 +25,8 @@ import {
   type UnitRegistration,
   type UnitStatus,
 } from './runLedger.ts';
-import { epochSeconds, isConditionalCheckFailed, isLive, keyOf, ttlAfterDays } from './stateTable.ts';
+import { newRunItem, newUnitItem, RUN_SK, runPk, toRun, toUnit, transitionValues, unitSk, type LedgerItem as Item } from './runLedgerItems.ts';
+import { epochSeconds, isConditionalCheckFailed, isLive } from './stateTable.ts';
 
 export { RunAlreadyFinishedError } from './runLedger.ts';
 
@@ -37,32 +37,7 @@ export interface DynamoRunLedgerOptions {
   now?: () => number;
 }
 
-type Item = Record<string, unknown>;
-
-const RUN_SK = 'run';
 const REGISTER_CONCURRENCY = 10;
-
-function runPk(runKey: string): string {
-  return keyOf('run', runKey);
-}
-
-function unitSk(unitId: string): string {
-  return keyOf('unit', unitId);
-}
-
-function isoOfTtl(ttl: unknown): string {
-  return new Date((typeof ttl === 'number' ? ttl : 0) * 1000).toISOString();
-}
-
-function toRun(item: Item): RunRecord {
-  const { pk: _pk, sk: _sk, kind: _kind, ttl, ...rest } = item;
-  return { ...(rest as Omit<RunRecord, 'expiresAt'>), expiresAt: isoOfTtl(ttl) };
-}
-
-function toUnit(item: Item): UnitRecord {
-  const { pk: _pk, sk: _sk, kind: _kind, ttl: _ttl, writeId: _writeId, ...rest } = item;
-  return rest as unknown as UnitRecord;
-}
 
 export class DynamoRunLedger implements RunLedger {
   private readonly documents: DynamoDBDocumentClient;
@@ -77,32 +52,19 @@ export class DynamoRunLedger implements RunLedger {
 
   async startRun(request: StartRunRequest): Promise<StartRunResult> {
     const nowMs = this.now();
-    const run: RunRecord = {
-      runKey: request.runKey,
-      executionName: request.executionName,
-      trigger: request.trigger,
-      ...(request.schedule === undefined ? {} : { schedule: request.schedule }),
-      ...(request.scheduledTime === undefined ? {} : { scheduledTime: request.scheduledTime }),
-      flows: [...request.flows],
-      mode: request.mode,
-      status: 'running',
-      startedAt: new Date(nowMs).toISOString(),
-      expiresAt: '',
-    };
-    const ttl = ttlAfterDays(nowMs, request.ttlDays);
-    const { expiresAt: _omit, ...fields } = run;
+    const item = newRunItem(request, nowMs);
     try {
       await this.documents.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: { pk: runPk(request.runKey), sk: RUN_SK, kind: 'run', ...fields, ttl },
+          Item: item,
           // A run key whose item has expired (but is not yet deleted) is free again.
           ConditionExpression: 'attribute_not_exists(pk) OR #ttl <= :now',
           ExpressionAttributeNames: { '#ttl': 'ttl' },
           ExpressionAttributeValues: { ':now': epochSeconds(nowMs) },
         }),
       );
-      return { created: true, run: { ...run, expiresAt: isoOfTtl(ttl) } };
+      return { created: true, run: toRun(item) };
     } catch (error) {
       if (!isConditionalCheckFailed(error)) throw error;
     }
@@ -132,26 +94,11 @@ export class DynamoRunLedger implements RunLedger {
 
   private async registerUnit(runKey: string, unit: UnitRegistration, ttl: number): Promise<boolean> {
     const nowMs = this.now();
-    const at = new Date(nowMs).toISOString();
     try {
       await this.documents.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: {
-            pk: runPk(runKey),
-            sk: unitSk(unit.unitId),
-            kind: 'unit',
-            runKey,
-            unitId: unit.unitId,
-            entity: unit.entity,
-            company: unit.company,
-            division: unit.division,
-            ...(unit.flow === undefined ? {} : { flow: unit.flow }),
-            status: 'pending',
-            timings: { pending: at },
-            updatedAt: at,
-            ttl,
-          },
+          Item: newUnitItem(runKey, unit, nowMs, ttl),
           ConditionExpression: 'attribute_not_exists(pk) OR #ttl <= :now',
           ExpressionAttributeNames: { '#ttl': 'ttl' },
           ExpressionAttributeValues: { ':now': epochSeconds(nowMs) },
@@ -180,14 +127,7 @@ export class DynamoRunLedger implements RunLedger {
     const values: Record<string, unknown> = { ':to': to, ':at': at, ':now': epochSeconds(nowMs), ':writeId': randomUUID() };
     const set = ['#status = :to', '#updatedAt = :at', '#timings.#to = :at', '#writeId = :writeId'];
     const remove: string[] = [];
-    const optional: [keyof TransitionFields, unknown][] = [
-      ['recordsExtracted', fields.recordsExtracted],
-      ['recordsLoaded', fields.recordsLoaded],
-      ['stagedAt', fields.stagedAt],
-      ['claimedBy', fields.claimedBy],
-    ];
-    for (const [name, value] of optional) {
-      if (value === undefined) continue;
+    for (const [name, value] of Object.entries(transitionValues(fields))) {
       names[`#${name}`] = name;
       values[`:${name}`] = value;
       set.push(`#${name} = :${name}`);

@@ -20,26 +20,12 @@ import {
   type UnitRegistration,
   type UnitStatus,
 } from './runLedger.ts';
-import { isLive, keyOf, ttlAfterDays } from './stateTable.ts';
+import { newRunItem, newUnitItem, RUN_SK, runPk, toRun, toUnit, transitionValues, unitSk } from './runLedgerItems.ts';
+import { isLive } from './stateTable.ts';
 
 export interface FolderRunLedgerOptions {
   table: FolderStateTable;
   now?: () => number;
-}
-
-const RUN_SK = 'run';
-
-const runPk = (runKey: string) => keyOf('run', runKey);
-const unitSk = (unitId: string) => keyOf('unit', unitId);
-
-function toRun(item: StateItem): RunRecord {
-  const { pk: _pk, sk: _sk, kind: _kind, ttl, ...rest } = item;
-  return { ...(rest as Omit<RunRecord, 'expiresAt'>), expiresAt: new Date((ttl as number) * 1000).toISOString() };
-}
-
-function toUnit(item: StateItem): UnitRecord {
-  const { pk: _pk, sk: _sk, kind: _kind, ttl: _ttl, ...rest } = item;
-  return structuredClone(rest) as unknown as UnitRecord;
 }
 
 export class FolderRunLedger implements RunLedger {
@@ -53,27 +39,12 @@ export class FolderRunLedger implements RunLedger {
 
   async startRun(request: StartRunRequest): Promise<StartRunResult> {
     const nowMs = this.now();
-    const ttl = ttlAfterDays(nowMs, request.ttlDays);
     const pk = runPk(request.runKey);
     return this.table.change(pk, (partition): StartRunResult => {
       const existing = this.live(partition, RUN_SK, nowMs);
       if (existing) return { created: false, existing: toRun(existing) };
       // A run key whose item has expired is free again.
-      const item: StateItem = {
-        pk,
-        sk: RUN_SK,
-        kind: 'run',
-        runKey: request.runKey,
-        executionName: request.executionName,
-        trigger: request.trigger,
-        ...(request.schedule === undefined ? {} : { schedule: request.schedule }),
-        ...(request.scheduledTime === undefined ? {} : { scheduledTime: request.scheduledTime }),
-        flows: [...request.flows],
-        mode: request.mode,
-        status: 'running',
-        startedAt: new Date(nowMs).toISOString(),
-        ttl,
-      };
+      const item: StateItem = newRunItem(request, nowMs);
       partition.set(RUN_SK, item);
       return { created: true, run: toRun(item) };
     });
@@ -86,7 +57,6 @@ export class FolderRunLedger implements RunLedger {
 
   async registerUnits(runKey: string, units: readonly UnitRegistration[]): Promise<{ registered: number; existing: number }> {
     const nowMs = this.now();
-    const at = new Date(nowMs).toISOString();
     const pk = runPk(runKey);
     return this.table.change(pk, (partition) => {
       const run = this.live(partition, RUN_SK, nowMs);
@@ -99,22 +69,8 @@ export class FolderRunLedger implements RunLedger {
           existing++;
           continue;
         }
-        partition.set(sk, {
-          pk,
-          sk,
-          kind: 'unit',
-          runKey,
-          unitId: unit.unitId,
-          entity: unit.entity,
-          company: unit.company,
-          division: unit.division,
-          ...(unit.flow === undefined ? {} : { flow: unit.flow }),
-          status: 'pending',
-          timings: { pending: at },
-          updatedAt: at,
-          // Units live as long as their run.
-          ttl: run.ttl,
-        });
+        // Units live as long as their run.
+        partition.set(sk, newUnitItem(runKey, unit, nowMs, run.ttl as number));
         registered++;
       }
       return { registered, existing };
@@ -144,10 +100,7 @@ export class FolderRunLedger implements RunLedger {
         status: to,
         updatedAt: at,
         timings: { ...(current.timings as Record<string, string>), [to]: at },
-        ...(fields.recordsExtracted === undefined ? {} : { recordsExtracted: fields.recordsExtracted }),
-        ...(fields.recordsLoaded === undefined ? {} : { recordsLoaded: fields.recordsLoaded }),
-        ...(fields.stagedAt === undefined ? {} : { stagedAt: fields.stagedAt }),
-        ...(fields.claimedBy === undefined ? {} : { claimedBy: fields.claimedBy }),
+        ...transitionValues(fields),
       };
       if (to === 'failed') next.error = errorSummary(fields.error ?? new Error('failed (no error given)'));
       // A rerun starts clean: the previous failure stays in the logs and the failed run's summary.
