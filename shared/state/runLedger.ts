@@ -52,14 +52,7 @@ export interface RunSummary {
   message?: string;
 }
 
-export interface RunRecord {
-  runKey: string;
-  executionName: string;
-  trigger: RunTrigger;
-  schedule?: string;
-  scheduledTime?: string;
-  flows: string[];
-  mode: string;
+export interface RunRecord extends Omit<StartRunRequest, 'ttlDays'> {
   status: RunStatus;
   startedAt: string;
   finishedAt?: string;
