@@ -100,7 +100,7 @@ describe('DDL', () => {
       `CREATE TABLE IF NOT EXISTS main.sales.invoices (
          id BIGINT NOT NULL COMMENT 'invoice number', amount DECIMAL(17,2), supplier STRING, due DATE, booked TIMESTAMP,
          CONSTRAINT invoices_pk PRIMARY KEY (id))
-       USING DELTA CLUSTER BY (id) PARTITIONED BY (due) COMMENT 'AP invoices'
+       USING DELTA CLUSTER BY (id) COMMENT 'AP invoices'
        TBLPROPERTIES ('delta.enableChangeDataFeed' = 'true', 'delta.feature.allowColumnDefaults' = 'supported')`,
     );
     expect(await run('DESCRIBE TABLE main.sales.invoices')).toEqual([
@@ -109,7 +109,16 @@ describe('DDL', () => {
       { col_name: 'supplier', data_type: 'string', comment: null },
       { col_name: 'due', data_type: 'date', comment: null },
       { col_name: 'booked', data_type: 'timestamp', comment: null },
+      { col_name: '# Clustering Information', data_type: '', comment: '' },
+      { col_name: '# col_name', data_type: 'data_type', comment: 'comment' },
+      { col_name: 'id', data_type: 'bigint', comment: null },
     ]);
+    expect(await run('SHOW TBLPROPERTIES main.sales.invoices')).toEqual([
+      { key: 'delta.enableChangeDataFeed', value: 'true' },
+      { key: 'delta.feature.allowColumnDefaults', value: 'supported' },
+    ]);
+    const both = await failure('CREATE TABLE main.sales.p (id BIGINT, due DATE) USING DELTA CLUSTER BY (id) PARTITIONED BY (due)');
+    expect(both.errorClass).toBe('DELTA_CLUSTER_BY_WITH_PARTITIONED_BY');
     await run('CREATE TABLE IF NOT EXISTS main.sales.invoices (id BIGINT) USING DELTA');
     expect((await failure('CREATE TABLE main.sales.invoices (id BIGINT)')).errorClass).toBe('TABLE_OR_VIEW_ALREADY_EXISTS');
   });

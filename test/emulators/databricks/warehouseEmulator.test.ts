@@ -227,6 +227,10 @@ describe('the emulator through the real driver', () => {
       { col_name: 'changed_at', data_type: 'timestamp', comment: null },
       { col_name: 'supplier', data_type: 'string', comment: null },
       { col_name: 'tax', data_type: 'decimal(15,2)', comment: null },
+      // DBR prints the clustering keys in a section after the columns.
+      { col_name: '# Clustering Information', data_type: '', comment: '' },
+      { col_name: '# col_name', data_type: 'data_type', comment: 'comment' },
+      { col_name: 'po_id', data_type: 'string', comment: null },
     ]);
   });
 

@@ -45,6 +45,9 @@ export interface MergePlan {
   readonly clauses: readonly MergeClause[];
 }
 
+/** A CLUSTER BY clause: keys, AUTO (Databricks picks them) or NONE. */
+export type ClusterSpec = { readonly kind: 'columns'; readonly columns: readonly string[] } | { readonly kind: 'auto' } | { readonly kind: 'none' };
+
 export type Plan =
   /** Run as is; the result depends on DuckDB's statement type (rows, DML counts, or nothing). */
   | { kind: 'sql'; sql: string; usesCatalogViews: boolean }
@@ -52,6 +55,29 @@ export type Plan =
   | { kind: 'script'; statements: readonly string[] }
   | { kind: 'merge'; merge: MergePlan; usesCatalogViews: boolean }
   | { kind: 'addColumns'; table: ObjectName; tableSql: string; columns: readonly ColumnDefinition[] }
+  /** CREATE TABLE: DuckDB DDL plus what Delta keeps beside it (properties, clustering), checked before it runs. */
+  | {
+      kind: 'createTable';
+      table: ObjectName;
+      tableSql: string;
+      ifNotExists: boolean;
+      orReplace: boolean;
+      /** Empty for CREATE TABLE … AS query (known once the query ran). */
+      columns: readonly ColumnDefinition[];
+      clusterBy?: ClusterSpec;
+      properties: ReadonlyMap<string, string>;
+      statements: readonly string[];
+    }
+  | { kind: 'createSchema'; catalog?: string; schema: string; statements: readonly string[] }
+  | { kind: 'dropTable'; table: ObjectName; ifExists: boolean }
+  | {
+      kind: 'alterTableMetadata';
+      table: ObjectName;
+      setProperties?: ReadonlyMap<string, string>;
+      unsetProperties?: { keys: readonly string[]; ifExists: boolean };
+      clusterBy?: ClusterSpec;
+    }
+  | { kind: 'showTblProperties'; table: ObjectName; key?: string }
   | { kind: 'createCatalog'; name: string; ifNotExists: boolean }
   | { kind: 'use'; catalog?: string; schema?: string }
   | { kind: 'describeTable'; table: ObjectName; tableSql: string }
@@ -205,12 +231,18 @@ class Translator implements ArgumentReader {
     const { parts, end } = this.readName(nameStart);
     const schema = this.schemaName(parts);
     this.expectOnly(end, ['COMMENT', 'LOCATION', 'MANAGED', 'WITH', 'DEFAULT']);
-    return { kind: 'script', statements: [`CREATE SCHEMA ${ifNotExists ? 'IF NOT EXISTS ' : ''}${schemaSql(schema)}`] };
+    return { kind: 'createSchema', ...schema, statements: [`CREATE SCHEMA ${ifNotExists ? 'IF NOT EXISTS ' : ''}${schemaSql(schema)}`] };
   }
 
   private drop(): Plan {
     const object = this.word(1);
     if (object === 'CATALOG') throw databricksErrors.unsupported('DROP CATALOG');
+    if (object === 'TABLE') {
+      const ifExists = this.word(2) === 'IF';
+      const { parts, end } = this.readName(ifExists ? 4 : 2);
+      this.expectOnly(end, ['PURGE']);
+      return { kind: 'dropTable', table: this.tableName(parts), ifExists };
+    }
     if (object !== 'SCHEMA' && object !== 'DATABASE') return this.sqlPlan();
     const ifExists = this.word(2) === 'IF';
     const { parts, end } = this.readName(ifExists ? 4 : 2);
@@ -239,13 +271,23 @@ class Translator implements ArgumentReader {
 
     let tableComment: string | undefined;
     let asQuery: string | undefined;
+    let clusterBy: ClusterSpec | undefined;
+    let partitioned = false;
+    let properties = new Map<string, string>();
     while (i < this.end) {
       const clause = this.word(i);
       if (clause === 'USING') i += 2;
-      else if (clause === 'CLUSTER' || clause === 'PARTITIONED') {
-        i += 2; // CLUSTER BY / PARTITIONED BY
-        i = isOp(this.tokens[i], '(') ? matchingClose(this.tokens, i) + 1 : i + 1; // (cols) | AUTO | NONE
-      } else if (clause === 'TBLPROPERTIES' || clause === 'OPTIONS') i = matchingClose(this.tokens, i + 1) + 1;
+      else if (clause === 'CLUSTER') {
+        ({ spec: clusterBy, end: i } = this.clusterSpec(i + 2));
+      } else if (clause === 'PARTITIONED') {
+        partitioned = true;
+        i += 2;
+        i = isOp(this.tokens[i], '(') ? matchingClose(this.tokens, i) + 1 : i + 1;
+      } else if (clause === 'TBLPROPERTIES') {
+        const close = matchingClose(this.tokens, i + 1);
+        properties = this.propertyList(i + 2, close);
+        i = close + 1;
+      } else if (clause === 'OPTIONS') i = matchingClose(this.tokens, i + 1) + 1;
       else if (clause === 'LOCATION') i += 2;
       else if (clause === 'COMMENT') {
         tableComment = this.tokens[i + 1]?.value;
@@ -256,6 +298,9 @@ class Translator implements ArgumentReader {
       } else throw databricksErrors.parseSyntax(`'${this.tokens[i]?.text}'`, ' in CREATE TABLE');
     }
 
+    if (partitioned && clusterBy !== undefined && clusterBy.kind !== 'none') {
+      throw new WarehouseError('DELTA_CLUSTER_BY_WITH_PARTITIONED_BY', '42613', 'Clustering and partitioning cannot both be specified.');
+    }
     const head = `CREATE ${orReplace ? 'OR REPLACE ' : ''}TABLE ${ifNotExists ? 'IF NOT EXISTS ' : ''}${tableSql}`;
     const statements: string[] = [];
     if (asQuery !== undefined) statements.push(`${head} AS${asQuery}`);
@@ -269,7 +314,43 @@ class Translator implements ArgumentReader {
         statements.push(`COMMENT ON COLUMN ${tableSql}.${quoteIdent(column.name)} IS ${quoteLiteral(column.comment)}`);
       }
     }
-    return { kind: 'script', statements };
+    return { kind: 'createTable', table, tableSql, ifNotExists, orReplace, columns, properties, statements, ...(clusterBy ? { clusterBy } : {}) };
+  }
+
+  /** `(a, b)` | `AUTO` | `NONE` after CLUSTER BY. */
+  private clusterSpec(at: number): { spec: ClusterSpec; end: number } {
+    if (isOp(this.tokens[at], '(')) {
+      const close = matchingClose(this.tokens, at);
+      const columns = splitTopLevel(this.tokens, at + 1, close).map(([a, b]) => {
+        const name = identifierName(this.tokens[a]);
+        if (name === undefined || b !== a + 1) throw databricksErrors.parseSyntax(`'${this.tokens[a]?.text}'`, ': expected a clustering column');
+        return name.toLowerCase();
+      });
+      return { spec: { kind: 'columns', columns }, end: close + 1 };
+    }
+    const word = this.word(at);
+    if (word === 'AUTO' || word === 'NONE') return { spec: { kind: word === 'AUTO' ? 'auto' : 'none' }, end: at + 1 };
+    throw databricksErrors.parseSyntax(`'${this.tokens[at]?.text ?? 'end of input'}'`, ': expected (columns), AUTO or NONE');
+  }
+
+  /** `'key' = 'value', delta.key = true, …` between parentheses: keys as written (`a.b` or a string), values as text. */
+  private propertyList(from: number, to: number, valuesRequired = true): Map<string, string> {
+    const properties = new Map<string, string>();
+    if (from === to) return properties;
+    for (const [a, b] of splitTopLevel(this.tokens, from, to)) {
+      let i = a;
+      let key = '';
+      if (this.tokens[i]?.kind === 'string') key = this.tokens[i++]!.value;
+      else {
+        while (i < b && !isOp(this.tokens[i], '=')) key += this.tokens[i++]!.value;
+      }
+      if (key === '') throw databricksErrors.parseSyntax(`'${this.tokens[a]?.text}'`, ': expected a property key');
+      if (isOp(this.tokens[i], '=')) i += 1;
+      const value = i < b ? this.tokens.slice(i, b).map((t) => t.value).join('') : undefined;
+      if (value === undefined && valuesRequired) throw databricksErrors.parseSyntax(`'${this.tokens[b]?.text ?? ')'}'`, `: property '${key}' needs a value`);
+      properties.set(key, value ?? '');
+    }
+    return properties;
   }
 
   /** Column definitions in ( ... ); table constraints are informational in Unity Catalog and dropped. */
@@ -316,10 +397,21 @@ class Translator implements ArgumentReader {
         : splitTopLevel(this.tokens, start, this.end, true).map(([a, b]) => this.columnDefinition(a, b));
       return { kind: 'addColumns', table, tableSql: objectSql(table), columns };
     }
-    // Table properties, tags and clustering have no effect on what the emulator stores.
-    if (['SET', 'UNSET', 'CLUSTER'].includes(action) && ['TBLPROPERTIES', 'BY', 'TAGS'].includes(this.word(end + 1))) {
-      return { kind: 'noop' };
+    // Properties and clustering are kept (and checked as Delta checks them); tags have no effect here.
+    if (action === 'SET' && this.word(end + 1) === 'TBLPROPERTIES') {
+      const open = end + 2;
+      return { kind: 'alterTableMetadata', table, setProperties: this.propertyList(open + 1, matchingClose(this.tokens, open)) };
     }
+    if (action === 'UNSET' && this.word(end + 1) === 'TBLPROPERTIES') {
+      const ifExists = this.word(end + 2) === 'IF';
+      const open = ifExists ? end + 4 : end + 2;
+      const keys = [...this.propertyList(open + 1, matchingClose(this.tokens, open), false).keys()];
+      return { kind: 'alterTableMetadata', table, unsetProperties: { keys, ifExists } };
+    }
+    if (action === 'CLUSTER' && this.word(end + 1) === 'BY') {
+      return { kind: 'alterTableMetadata', table, clusterBy: this.clusterSpec(end + 2).spec };
+    }
+    if (['SET', 'UNSET'].includes(action) && this.word(end + 1) === 'TAGS') return { kind: 'noop' };
     return this.sqlPlan();
   }
 
@@ -365,6 +457,11 @@ class Translator implements ArgumentReader {
       return { kind: 'showSchemas', ...optional('catalog', parts[0]), ...optional('pattern', pattern(end)) };
     }
     if (what === 'CATALOGS') return { kind: 'showCatalogs', ...optional('pattern', pattern(2)) };
+    if (what === 'TBLPROPERTIES') {
+      const { parts, end } = this.readName(2);
+      const key = isOp(this.tokens[end], '(') ? [...this.propertyList(end + 1, matchingClose(this.tokens, end), false).keys()][0] : undefined;
+      return { kind: 'showTblProperties', table: this.tableName(parts), ...optional('key', key) };
+    }
     if (what === 'COLUMNS') {
       const { parts, end } = inName(2);
       const { parts: schemaParts } = inName(end);
