@@ -240,6 +240,27 @@ describe('expressions', () => {
     ]);
   });
 
+  it('calls inline and explode as table references, the form Databricks recommends (inline in the SELECT list is deprecated)', async () => {
+    const rows = JSON.stringify([{ id: '1', amount: '12.50' }, { id: '2', amount: '-0.05' }]);
+    expect(
+      await run("SELECT r.id, r.amount FROM inline(from_json(:rows, 'ARRAY<STRUCT<id: STRING, amount: DECIMAL(15,2)>>')) AS r ORDER BY r.id", {
+        rows: ['STRING', rows],
+      }),
+    ).toEqual([{ id: '1', amount: '12.50' }, { id: '2', amount: '-0.05' }]);
+    expect(await run('SELECT e.col FROM explode(array(3, 4)) AS e')).toEqual([{ col: 3 }, { col: 4 }]);
+  });
+
+  it('reads JSON text with get_json_object (NULL for text that is not JSON), matches with regexp_like, fails with raise_error', async () => {
+    expect(
+      await run(`SELECT get_json_object(:j, '$.record.CUAM') AS amount, get_json_object(:j, '$.call') AS call, get_json_object('not json', '$.a') AS bad,
+        regexp_like('-12.', '^-?([0-9]+([.][0-9]*)?|[.][0-9]+)$') AS number, regexp_extract(:j, ',"record":(.*)}$', 1) AS record`, {
+        j: ['STRING', '{"call":{"program":"X","table":"T"},"record":{"CUAM":"12.50","TX":"å \\"q\\""}}'],
+      }),
+    ).toEqual([{ amount: '12.50', call: '{"program":"X","table":"T"}', bad: null, number: true, record: '{"CUAM":"12.50","TX":"å \\"q\\""}' }]);
+    const raised = await failure("SELECT CASE WHEN x > 1 THEN raise_error(concat('row ', CAST(x AS STRING), ' is bad')) ELSE x END FROM range(0, 3) t(x)");
+    expect([raised.errorClass, raised.sqlState, raised.detail]).toEqual(['USER_RAISED_EXCEPTION', 'P0001', 'row 2 is bad']);
+  });
+
   it('expands with explode and r.*, and accepts DDL-style schemas', async () => {
     const rows = JSON.stringify([{ a: 'x', b: 1 }, { a: 'y', b: 2 }]);
     expect(await run("SELECT r.* FROM (SELECT explode(from_json(:rows, 'ARRAY<STRUCT<a: STRING, b: BIGINT>>')) AS r)", { rows: ['STRING', rows] })).toEqual([

@@ -4,7 +4,7 @@ import { WarehouseError, databricksErrors } from './errors.ts';
 import { CURRENT_CATALOG_SQL, catalogAlias, quoteIdent, quoteLiteral } from './identifiers.ts';
 import type { StatementParameters } from './parameters.ts';
 import { duckDbTypeSql, parseTypeAt } from './sparkTypes.ts';
-import { FUNCTION_REWRITES, type ArgumentReader } from './sqlFunctions.ts';
+import { FUNCTION_REWRITES, TABLE_FUNCTIONS, type ArgumentReader } from './sqlFunctions.ts';
 import { findTopLevelWord, identifierName, isOp, isWord, lex, matchingClose, splitTopLevel, type Token } from './sqlLexer.ts';
 
 /** A table or schema name as written, lower-cased; missing parts resolve against the session at run time. */
@@ -675,7 +675,7 @@ class Translator implements ArgumentReader {
         const isCall = isOp(this.tokens[chainEnd], '(') && chainEnd < to;
         if (isCall && !(inTablePosition && ['INTO', 'TABLE', 'EXISTS', 'VIEW', 'UPDATE'].includes(previousWord))) {
           const close = matchingClose(this.tokens, chainEnd);
-          out += t.leading + this.renderCall(i, chainEnd, close);
+          out += t.leading + this.renderCall(i, chainEnd, close, inTablePosition);
           i = close + 1;
           previousWord = '';
           tableNext = false;
@@ -794,11 +794,15 @@ class Translator implements ArgumentReader {
 
   // ---- Function calls -------------------------------------------------------------------------------
 
-  private renderCall(nameStart: number, open: number, close: number): string {
+  private renderCall(nameStart: number, open: number, close: number, asTable = false): string {
     const nameParts = this.chainParts(nameStart, open);
     const name = nameParts.length === 1 ? nameParts[0]!.name.toLowerCase() : '';
     const argRanges = open + 1 === close ? [] : splitTopLevel(this.tokens, open + 1, close);
     const rewrite = FUNCTION_REWRITES[name];
+    // A generator as a table reference (`FROM inline(…) AS r`, the form Databricks recommends): a subquery.
+    if (asTable && rewrite && TABLE_FUNCTIONS.has(name)) {
+      return `(SELECT ${rewrite({ translator: this, args: argRanges, tokens: this.tokens, name })}${name === 'explode' ? ' AS col' : ''})`;
+    }
     if (rewrite) return rewrite({ translator: this, args: argRanges, tokens: this.tokens, name });
     const args = argRanges.map(([a, b]) => this.render(a, b)).join(',');
     return `${nameParts.map((p) => p.sql).join('.')}(${args}${this.tokens[close]!.leading})`;

@@ -76,6 +76,11 @@ export class ThriftHandler {
 
   constructor(private readonly deps: HandlerDependencies) {}
 
+  /** Resolves once the operation's statement has finished (however it ended). */
+  async operationDone(operationGuidHex: string): Promise<void> {
+    await this.operations.get(operationGuidHex)?.done;
+  }
+
   /** The statement behind an operation handle (lets HTTP faults match FetchResults by SQL). */
   sqlOfOperation(operationGuidHex: string): string | undefined {
     return this.operations.get(operationGuidHex)?.sql;
