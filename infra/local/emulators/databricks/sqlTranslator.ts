@@ -78,6 +78,7 @@ export type Plan =
       clusterBy?: ClusterSpec;
     }
   | { kind: 'showTblProperties'; table: ObjectName; key?: string }
+  | CopyIntoPlan
   | { kind: 'createCatalog'; name: string; ifNotExists: boolean }
   | { kind: 'use'; catalog?: string; schema?: string }
   | { kind: 'describeTable'; table: ObjectName; tableSql: string }
@@ -87,6 +88,24 @@ export type Plan =
   | { kind: 'showCatalogs'; pattern?: string }
   /** Accepted and ignored (table maintenance, session settings). */
   | { kind: 'noop' };
+
+/** COPY INTO: where the files are, which ones, how to read them, and the SELECT over them (DuckDB SQL). */
+export interface CopyIntoPlan {
+  readonly kind: 'copyInto';
+  readonly target: ObjectName;
+  /** Target columns `(a, b)` to fill by position, or undefined: by name. */
+  readonly columns?: readonly string[];
+  readonly byPosition: boolean;
+  /** The source location as written (`s3://bucket/prefix`). */
+  readonly url: string;
+  /** The SELECT list over the source's columns, translated; undefined for `FROM 'path'`. */
+  readonly selectSql?: string;
+  readonly format: string;
+  readonly files?: readonly string[];
+  readonly pattern?: string;
+  readonly formatOptions: ReadonlyMap<string, string>;
+  readonly copyOptions: ReadonlyMap<string, string>;
+}
 
 /** Temp tables the executor fills before running a plan that reads information_schema. */
 export const CATALOG_VIEW_TABLES = {
@@ -189,7 +208,7 @@ class Translator implements ArgumentReader {
       case 'MERGE':
         return this.mergeInto();
       case 'COPY':
-        throw databricksErrors.unsupported('COPY INTO (stage rows as a JSON parameter and expand them with from_json instead)');
+        return this.copyInto();
       case 'INSERT':
         if (this.word(1) === 'OVERWRITE' || this.tokens.some((t, i) => isWord(t, 'REPLACE') && isWord(this.tokens[i + 1], 'WHERE'))) {
           throw databricksErrors.unsupported('INSERT OVERWRITE / INSERT ... REPLACE WHERE');
@@ -413,6 +432,88 @@ class Translator implements ArgumentReader {
     }
     if (['SET', 'UNSET'].includes(action) && this.word(end + 1) === 'TAGS') return { kind: 'noop' };
     return this.sqlPlan();
+  }
+
+  // ---- COPY INTO ------------------------------------------------------------------------------------
+
+  private copyInto(): Plan {
+    if (this.word(1) !== 'INTO') throw databricksErrors.parseSyntax(`'${this.tokens[1]?.text}'`, ': expected COPY INTO');
+    const { parts, end } = this.readName(2);
+    const target = this.tableName(parts);
+    let i = end;
+    let byPosition = false;
+    let columns: string[] | undefined;
+    if (this.word(i) === 'BY' && this.word(i + 1) === 'POSITION') {
+      byPosition = true;
+      i += 2;
+    } else if (isOp(this.tokens[i], '(')) {
+      const close = matchingClose(this.tokens, i);
+      columns = splitTopLevel(this.tokens, i + 1, close).map(([a]) => (identifierName(this.tokens[a]) ?? '').toLowerCase());
+      i = close + 1;
+    }
+    if (this.word(i) !== 'FROM') throw databricksErrors.parseSyntax(`'${this.tokens[i]?.text ?? 'end of input'}'`, ': expected FROM');
+    i += 1;
+    let url: string;
+    let selectSql: string | undefined;
+    if (this.tokens[i]?.kind === 'string') {
+      url = this.tokens[i]!.value;
+      i += 1;
+    } else if (isOp(this.tokens[i], '(') && this.word(i + 1) === 'SELECT') {
+      const close = matchingClose(this.tokens, i);
+      const fromAt = findTopLevelWord(this.tokens, [i + 2, close], 'FROM');
+      const path = fromAt === undefined ? undefined : this.tokens[fromAt + 1];
+      if (fromAt === undefined || path?.kind !== 'string' || fromAt + 2 !== close) {
+        throw databricksErrors.unsupported("COPY INTO … FROM (SELECT … FROM <anything but one 'path'>)");
+      }
+      selectSql = this.render(i + 2, fromAt).trim();
+      url = path.value;
+      i = close + 1;
+    } else throw databricksErrors.parseSyntax(`'${this.tokens[i]?.text ?? 'end of input'}'`, ": expected 'path' or (SELECT … FROM 'path')");
+    if (this.word(i) === 'WITH') throw databricksErrors.unsupported('COPY INTO … WITH (CREDENTIAL …): use an external location');
+
+    let format: string | undefined;
+    let files: string[] | undefined;
+    let pattern: string | undefined;
+    let formatOptions = new Map<string, string>();
+    let copyOptions = new Map<string, string>();
+    const afterEquals = (at: number) => (isOp(this.tokens[at + 1], '=') ? at + 2 : at + 1);
+    while (i < this.end) {
+      const clause = this.word(i);
+      if (clause === 'FILEFORMAT') {
+        const at = afterEquals(i);
+        format = this.word(at);
+        i = at + 1;
+      } else if (clause === 'FILES') {
+        const open = afterEquals(i);
+        const close = matchingClose(this.tokens, open);
+        files = splitTopLevel(this.tokens, open + 1, close).map(([a, b]) => {
+          if (this.tokens[a]?.kind !== 'string' || b !== a + 1) throw databricksErrors.parseSyntax(`'${this.tokens[a]?.text}'`, ': FILES lists string literals');
+          return this.tokens[a]!.value;
+        });
+        i = close + 1;
+      } else if (clause === 'PATTERN') {
+        const at = afterEquals(i);
+        pattern = this.tokens[at]?.value;
+        i = at + 1;
+      } else if (clause === 'FORMAT_OPTIONS' || clause === 'COPY_OPTIONS') {
+        const open = afterEquals(i);
+        const close = matchingClose(this.tokens, open);
+        const options = new Map([...this.propertyList(open + 1, close)].map(([k, v]) => [k.toLowerCase(), v]));
+        if (clause === 'FORMAT_OPTIONS') formatOptions = options;
+        else copyOptions = options;
+        i = close + 1;
+      } else if (clause === 'VALIDATE') {
+        throw databricksErrors.unsupported('COPY INTO … VALIDATE');
+      } else throw databricksErrors.parseSyntax(`'${this.tokens[i]?.text}'`, ' in COPY INTO');
+    }
+    if (format === undefined) throw databricksErrors.parseSyntax("'end of input'", ': COPY INTO needs FILEFORMAT = …');
+    if (files !== undefined && pattern !== undefined) {
+      throw databricksErrors.parseSyntax("'PATTERN'", ': FILES and PATTERN cannot both be given');
+    }
+    return {
+      kind: 'copyInto', target, byPosition, url, format, formatOptions, copyOptions,
+      ...optional('columns', columns), ...optional('selectSql', selectSql), ...optional('files', files), ...optional('pattern', pattern),
+    };
   }
 
   // ---- Session and metadata -------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 // statements. Protocol-agnostic: the Thrift handler turns its results and errors into wire responses.
 import { DuckDBInstance, StatementType, type DuckDBConnection, type DuckDBPreparedStatement } from '@duckdb/node-api';
 import { CatalogStore, DEFAULT_CATALOG, DEFAULT_SCHEMA } from './catalogs.ts';
+import { readSourceLines, sourceFiles, sourceRelation, type StorageAccess } from './copyInto.ts';
 import { WarehouseError, databricksErrors, toWarehouseError } from './errors.ts';
 import { catalogAlias, catalogFromAlias, quoteIdent, quoteLiteral } from './identifiers.ts';
 import { renderMerge, renderMultipleMatchCheck } from './mergeStatement.ts';
@@ -11,7 +12,9 @@ import { databricksTypeName, sparkTypeOfDuckDb, type SparkType } from './sparkTy
 import {
   checkClustering,
   forgetTable,
+  loadedFiles,
   METADATA_SCHEMA,
+  recordLoadedFiles,
   readClustering,
   readProperties,
   setProperty,
@@ -25,6 +28,7 @@ import {
   showPatternMatches,
   translateStatement,
   type ColumnDefinition,
+  type CopyIntoPlan,
   type MergePlan,
   type ObjectName,
   type Plan,
@@ -35,6 +39,8 @@ import {
  * principal may do.
  */
 export interface WarehouseSettings {
+  /** What COPY INTO can read (an S3 client and the external locations over it); without it COPY INTO is refused. */
+  storage?: StorageAccess;
   privileges: {
     /** false: the principal lacks CREATE SCHEMA on every catalog, so even CREATE SCHEMA IF NOT EXISTS of an existing schema fails. */
     createSchema: boolean;
@@ -50,6 +56,8 @@ export interface StatementOutcome {
   readonly translatedSql: string;
   /** Rows written by DML and MERGE; rows returned otherwise. */
   readonly rows: number;
+  /** Uncompressed bytes COPY INTO read from its files. */
+  readonly bytesRead?: number;
 }
 
 const STRING: SparkType = { kind: 'primitive', name: 'string' };
@@ -220,6 +228,8 @@ export class WarehouseSession {
         return this.alterTableMetadata(plan);
       case 'showTblProperties':
         return this.showTblProperties(plan.table, plan.key);
+      case 'copyInto':
+        return this.copyInto(plan, trace);
       case 'createCatalog':
         await this.catalogs.create(plan.name, { ifNotExists: plan.ifNotExists });
         return { result: EMPTY_RESULT, translatedSql: `-- create catalog ${plan.name} (ATTACH ${quoteIdent(catalogAlias(plan.name))})`, rows: 0 };
@@ -471,6 +481,82 @@ export class WarehouseSession {
       rows = [[key, value ?? `Table ${table.catalog}.${table.schema}.${table.name} does not have property: ${key}`]];
     }
     return { result: resultFromRows([column('key'), column('value')], rows), translatedSql: '-- show tblproperties', rows: rows.length };
+  }
+
+  // ---- COPY INTO ------------------------------------------------------------------------------------
+
+  private copySourceCounter = 0;
+
+  /**
+   * Loads the files not yet loaded into the target (all of them with force) in one transaction with the record
+   * of what was loaded. Result: `num_affected_rows, num_inserted_rows`; `bytes` (read, uncompressed) feeds the
+   * latency model.
+   */
+  private async copyInto(plan: CopyIntoPlan, trace: Trace): Promise<StatementOutcome> {
+    const table = await this.resolveTable(plan.target);
+    const mergeSchema = plan.copyOptions.get('mergeschema')?.toLowerCase() === 'true';
+    if (mergeSchema) throw databricksErrors.unsupported("COPY_OPTIONS ('mergeSchema' = 'true'): add the columns with ALTER TABLE first");
+    for (const key of plan.copyOptions.keys()) if (key !== 'force' && key !== 'mergeschema') throw databricksErrors.unsupported(`the COPY option '${key}'`);
+    const force = plan.copyOptions.get('force')?.toLowerCase() === 'true';
+    const storage = this.settings.storage;
+    const files = await sourceFiles(storage, plan.url, { ...(plan.files ? { files: plan.files } : {}), ...(plan.pattern !== undefined ? { pattern: plan.pattern } : {}) });
+    const already = force ? new Set<string>() : await loadedFiles(this.connection, table);
+    const pending = files.filter((f) => !already.has(f.url));
+    const counts = (n: number) => resultFromRows([column('num_affected_rows', BIGINT), column('num_inserted_rows', BIGINT)], [[BigInt(n), BigInt(n)]]);
+    if (pending.length === 0) return { result: counts(0), translatedSql: `-- COPY INTO: all ${files.length} file(s) already loaded`, rows: 0, bytesRead: 0 };
+
+    const lines: string[] = [];
+    let bytes = 0;
+    for (const file of pending) {
+      const read = await readSourceLines(storage!, file);
+      lines.push(...read.lines);
+      bytes += read.bytes;
+    }
+    const source = sourceRelation(plan.format, lines, plan.formatOptions);
+    const temp = `__copy_source_${++this.copySourceCounter}`;
+    await this.connection.run(`CREATE OR REPLACE TEMP TABLE ${quoteIdent(temp)} (value VARCHAR)`);
+    try {
+      const appender = await this.connection.createAppender(temp, 'main', 'temp');
+      for (const row of source.rows) {
+        if (row === null) appender.appendNull();
+        else appender.appendVarchar(row);
+        appender.endRow();
+      }
+      appender.flushSync();
+      appender.closeSync();
+      const query = `SELECT ${plan.selectSql ?? '*'} FROM (SELECT ${source.projection} FROM temp.main.${quoteIdent(temp)}) AS __copy_source`;
+      const targetColumns = (await this.tableColumnsOf(table)).map((c) => c.name);
+      let insertColumns: string[];
+      if (plan.columns) insertColumns = [...plan.columns];
+      else {
+        const probe = await this.connection.prepare(`SELECT * FROM (${query}) LIMIT 0`);
+        const names = Array.from({ length: probe.columnCount }, (_, i) => probe.columnName(i));
+        if (plan.byPosition) insertColumns = targetColumns.slice(0, names.length);
+        else {
+          insertColumns = names.map((n) => {
+            const match = targetColumns.find((c) => c.toLowerCase() === n.toLowerCase());
+            if (match === undefined) {
+              throw new WarehouseError(
+                'DELTA_METADATA_MISMATCH',
+                '42KDG',
+                `A schema mismatch detected when writing to the Delta table ${table.catalog}.${table.schema}.${table.name}: the source column ${n} is not in the table. ` +
+                  'Add it with ALTER TABLE, or select only the table\'s columns.',
+              );
+            }
+            return match;
+          });
+        }
+      }
+      trace.sql = `INSERT INTO ${objectSql(table)} (${insertColumns.map(quoteIdent).join(', ')}) ${query}`;
+      const inserted = await this.transaction(async () => {
+        const reader = await this.connection.runAndReadAll(trace.sql);
+        await recordLoadedFiles(this.connection, table, pending.map((f) => f.url));
+        return reader.rowsChanged;
+      });
+      return { result: counts(inserted), translatedSql: trace.sql, rows: inserted, bytesRead: bytes };
+    } finally {
+      await this.connection.run(`DROP TABLE IF EXISTS temp.main.${quoteIdent(temp)}`).catch(() => undefined);
+    }
   }
 
   // ---- Namespaces and metadata ----------------------------------------------------------------------
