@@ -11,7 +11,7 @@ import { connectCloudSuite } from '../shared/cloudsuite/cloudSuiteConnection.ts'
 import { extractEntityForCompany } from '../shared/extract/extractEntity.ts';
 import { parseIonApiFile } from '../shared/ionapi/ionApiFile.ts';
 import { DatabricksSession } from '../shared/load/databricksSession.ts';
-import { loadTable } from '../shared/load/loadTable.ts';
+import { expectLoaded, loadTable } from '../shared/load/loadTable.ts';
 import { LocalFolderBlobStore } from '../shared/staging/localFolderBlobStore.ts';
 import { machineLine } from './machine.ts';
 
@@ -52,9 +52,9 @@ export async function measureLoad(records = 100_000): Promise<LoadRun[]> {
     for (const pass of ['first load', 'reload (no-op)'] as const) {
       for (const [id, units] of Object.entries(staged)) {
         const started = performance.now();
-        const result = await loadTable({
+        const result = expectLoaded(await loadTable({
           tenant: 'ACME_PRD', entity: catalog.get(id), table: { catalog: 'main', schema: 'bench', name: id }, units, runId: 'bench', store, warehouse: session,
-        });
+        }));
         runs.push({
           pass, entity: id, records: result.units.reduce((n, u) => n + u.records, 0), seconds: (performance.now() - started) / 1000,
           statements: result.statements, bytesSent: result.bytesSent, currentInserted: result.currentInserted,

@@ -1,17 +1,22 @@
 // Lambda: Load (in the table Map), one target table under its lease; see shared/pipeline/loadPlannedTable.ts.
 import { z } from 'zod';
-import { loadPlannedTable, type LoadDeps, type LoadStepResult } from '../shared/pipeline/loadPlannedTable.ts';
+import { loadPlannedTable, type LoadContinueResult, type LoadDeps, type LoadStepResult } from '../shared/pipeline/loadPlannedTable.ts';
 import { MetricNames } from '../shared/pipeline/pipelineMetrics.ts';
 import type { PipelineDeps } from '../shared/pipeline/pipelineDeps.ts';
 import { awsPipelineDeps } from './support/awsPipelineDeps.ts';
 import { deadlineOf, executionOfPlan, parseEvent, withLogKeys, type InvocationContext } from './support/handlerSupport.ts';
 
-export const loadEventSchema = z.object({ plan: z.string().min(1), table: z.string().min(1) });
+export const loadEventSchema = z.object({
+  plan: z.string().min(1),
+  table: z.string().min(1),
+  checkpoint: z.string().min(1).optional(),
+  invocation: z.number().int().nonnegative().optional(),
+});
 
 type Deps = LoadDeps & Pick<PipelineDeps, 'metrics'>;
 
 export function createLoadHandler(getDeps: () => Deps | Promise<Deps>) {
-  return async (event: unknown, context?: InvocationContext): Promise<LoadStepResult> => {
+  return async (event: unknown, context?: InvocationContext): Promise<LoadStepResult | LoadContinueResult> => {
     const request = parseEvent(loadEventSchema, event, 'Load');
     return withLogKeys({ execution: executionOfPlan(request.plan), table: request.table }, async () => {
       const deps = await getDeps();

@@ -12,8 +12,8 @@ import { sourceCallOf } from '../../shared/extract/extractUnit.ts';
 import { UnitStager } from '../../shared/staging/unitStager.ts';
 import type { MiRecord } from '../../shared/m3/miTypes.ts';
 import { quote } from '../../shared/load/identifiers.ts';
-import { dropStageSql, HISTORY_SUFFIX } from '../../shared/load/loadSql.ts';
-import { loadTable } from '../../shared/load/loadTable.ts';
+import { HISTORY_SUFFIX } from '../../shared/load/loadSql.ts';
+import { expectLoaded, loadTable } from '../../shared/load/loadTable.ts';
 import type { TargetTable, WarehouseSession } from '../../shared/load/loadTypes.ts';
 import { canonicalDecimal } from '../../shared/load/stagedRowEncoder.ts';
 import { fieldColumns } from '../../shared/load/tableColumns.ts';
@@ -68,7 +68,7 @@ export async function warehouseRoundTrip(wh: WarehouseSession, catalog: string, 
     );
     await stager.add(records);
     await stager.complete({ since: null, until: null });
-    const load = () => loadTable({ tenant: 'ROUND_TRIP', entity, table, units: [{ unitId: 'round-trip/100', unitPrefix: 'unit' }], runId, store, warehouse: wh });
+    const load = async () => expectLoaded(await loadTable({ tenant: 'ROUND_TRIP', entity, table, units: [{ unitId: 'round-trip/100', unitPrefix: 'unit' }], runId, store, warehouse: wh }));
 
     const first = await load();
     if (first.currentInserted !== records.length || first.historyInserted !== records.length) {
@@ -99,7 +99,6 @@ export async function warehouseRoundTrip(wh: WarehouseSession, catalog: string, 
   } finally {
     await wh.execute(`DROP TABLE IF EXISTS ${qualified}`).catch(() => undefined);
     await wh.execute(`DROP TABLE IF EXISTS ${quote(catalog)}.${quote(schema)}.${quote(`${ROUND_TRIP_TABLE}${HISTORY_SUFFIX}`)}`).catch(() => undefined);
-    await wh.execute(dropStageSql(table)).catch(() => undefined);
     await rm(folder, { recursive: true, force: true });
   }
 }

@@ -195,6 +195,7 @@ async function planFlows(
     startedAt: new Date(Date.parse(request.startedAt) || deps.now()).toISOString(),
     flows: flows.map((f) => f.id),
     warehouseSecretName: config.warehouse.secretName,
+    loadMode: config.warehouse.loadMode,
     tenants: Object.fromEntries([...new Set(flows.map((f) => f.tenant))].map((t) => [t, config.tenants[t]!])),
     entities,
     units,

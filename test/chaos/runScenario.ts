@@ -146,6 +146,7 @@ export class ScenarioRun {
    */
   readonly loader: TableLoader = async (request) => {
     const result = await loadTable(request);
+    if (result.status !== 'loaded') return result;
     for (const unit of result.units) {
       const [, company = '', division = ''] = unit.unitId.split('/');
       const key = loadEvidenceKey(request.entity.id, company, division, request.runId);
