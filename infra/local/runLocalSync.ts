@@ -36,7 +36,8 @@ import { RecordingPipelineMetrics } from '../../shared/pipeline/pipelineMetrics.
 import { planKeyOf, PlanStore, type RunPlan } from '../../shared/pipeline/runPlan.ts';
 import { tenantConnector } from '../../shared/pipeline/tenantConnections.ts';
 import { warehouseOpener } from '../../shared/pipeline/warehouseSessions.ts';
-import { DeadlineExceededError } from '../../shared/runtime/deadline.ts';
+import { Deadline, DeadlineExceededError } from '../../shared/runtime/deadline.ts';
+import type { WarehouseSession } from '../../shared/load/loadTypes.ts';
 import { DynamoRunLedger } from '../../shared/state/dynamoRunLedger.ts';
 import { DynamoTableLease } from '../../shared/state/dynamoTableLease.ts';
 import type { TableLease } from '../../shared/state/tableLease.ts';
@@ -44,7 +45,7 @@ import { DynamoWatermarkStore } from '../../shared/state/dynamoWatermarkStore.ts
 import type { RunRecord, UnitRecord } from '../../shared/state/runLedger.ts';
 import { ensureStateTable } from '../../shared/state/stateTable.ts';
 import type { CloudSuiteEmulator, Knobs, Volume } from './emulators/cloudsuite/index.ts';
-import type { WarehouseEmulator } from './emulators/databricks/index.ts';
+import { s3ObjectStorage, type WarehouseEmulator } from './emulators/databricks/index.ts';
 import defaultFlowsConfig from '../flows.config.ts';
 import { StateNames, TaskStates, type PipelineFunctionName } from '../stack/stateNames.ts';
 import { InProcessExecutions } from '../../shared/pipeline/executionStatus.ts';
@@ -105,6 +106,8 @@ export interface LocalSyncOptions {
   onCloudSuite?: (emulator: CloudSuiteEmulator) => void | Promise<void>;
   /** Simulates Lambda's time limit: an Extract invocation runs out of time after this many MI calls. */
   miCallsPerExtract?: number;
+  /** Simulates Lambda's time limit for Load: each statement spends a nominal minute of an invocation of this many. */
+  loadStatementsPerInvocation?: number;
   /** Wraps a Task state's handler (e.g. to make one unit fail). */
   wrapTask?: (state: string, handler: TaskHandler) => TaskHandler;
   /** Wraps the table leases the Load handlers use (e.g. to record who waited for whom). */
@@ -191,6 +194,30 @@ function budgeted(mi: MiExecutor, callsPerInvocation: number | undefined): MiExe
   };
 }
 
+/**
+ * A loader whose invocations run out of time after `statements` statements, deterministically: each statement
+ * spends a nominal minute of the deadline the loader sees (what a slow warehouse does to a 15-minute Lambda).
+ */
+function budgetedLoader(loader: TableLoader, statements: number | undefined): TableLoader {
+  if (!statements) return loader;
+  return (request) => {
+    let used = 0;
+    const warehouse: WarehouseSession = {
+      get stats() {
+        return request.warehouse.stats;
+      },
+      execute: (sql, params, callOptions) => {
+        used += 1;
+        return request.warehouse.execute(sql, params, callOptions);
+      },
+      close: () => request.warehouse.close(),
+    };
+    const outer = request.deadline ?? Deadline.none();
+    const deadline = Deadline.measuredBy(() => Math.min(outer.remainingMs(), (statements - used) * 60_000));
+    return loader({ ...request, warehouse, deadline });
+  };
+}
+
 async function openEnvironment(options: LocalSyncOptions, stateDir: string, log: Log): Promise<LocalEnvironment> {
   const flows = loadFlowsConfig(options.config ? { raw: options.config, source: 'the flows configuration' } : { raw: defaultFlowsConfig });
   if (options.ionapiFile && options.advanceDays) throw new ConfigError('--advance-days moves the bundled emulator\'s calendar; it has no meaning with --ionapi');
@@ -210,7 +237,15 @@ async function openEnvironment(options: LocalSyncOptions, stateDir: string, log:
       ? await realCloudSuite(options.ionapiFile)
       : await startLocalCloudSuite({ stateDir, ...options.emulator, ...(options.advanceDays ? { advanceDays: options.advanceDays } : {}) });
     closers.push(() => cloudSuite.close());
-    const warehouse = options.databricks ? realWarehouse(options.databricks, log) : await startLocalWarehouse(stateDir, log);
+    if (options.databricks && flows.config.warehouse.loadMode === 'copy') {
+      throw new ConfigError(
+        'loadMode "copy" has a real warehouse read the staged files, but a local sync stages them in its own S3 emulator, ' +
+          'which the warehouse cannot reach: run the local sync with loadMode "merge", or deploy (infra/README.md, "Loading with COPY INTO")',
+      );
+    }
+    // The bundled warehouse reads the local staging bucket through an external location over runs/.
+    const storage = { objects: s3ObjectStorage(s3.s3), externalLocations: [`s3://${STAGING_BUCKET}/runs`] };
+    const warehouse = options.databricks ? realWarehouse(options.databricks, log) : await startLocalWarehouse(stateDir, log, storage);
     closers.push(() => warehouse.close());
 
     // The selected flows' tenants must be the one this run can reach.
@@ -248,7 +283,7 @@ async function openEnvironment(options: LocalSyncOptions, stateDir: string, log:
       plans: new PlanStore(store),
       connectTenant: async (secretName) => budgeted(await tenantsConnector.connect(secretName), options.miCallsPerExtract),
       openWarehouse: warehouseOpener(secrets, warehouse.connect),
-      loadTable: options.loadTable ?? loadTable,
+      loadTable: budgetedLoader(options.loadTable ?? loadTable, options.loadStatementsPerInvocation),
       metrics,
       log,
       now: Date.now,
@@ -297,6 +332,9 @@ function describeOutcome(state: string, output: Record<string, unknown>): string
     case StateNames.recordTableFailure:
       return `  ✗ failed: ${(output.failed as string[]).join(', ')}`;
     case StateNames.load: {
+      if (output.status === 'continue') {
+        return `  … ${String(output.table)}: ${String(output.records)} records staged so far, continuing (invocation ${String(output.invocation)})`;
+      }
       const refused = (output.refused as string[] | undefined) ?? [];
       return `  ✓ ${String(output.table)}: ${String(output.records)} records loaded${refused.length ? `; refused (too many keys would vanish): ${refused.join(', ')}` : ''}`;
     }
