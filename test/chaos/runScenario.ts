@@ -98,6 +98,7 @@ export const silentLog: Log = (() => {
 export function chaosConfig(plan: ScenarioPlan): FlowsConfigInput {
   const config = structuredClone(defaultConfig) as FlowsConfigInput;
   config.maxConcurrency = plan.maxConcurrency;
+  config.warehouse = { ...config.warehouse, loadMode: plan.loadMode ?? 'merge' };
   config.flows = config.flows.map((flow) => ({
     ...flow,
     companies: [...plan.companies],
@@ -169,6 +170,7 @@ export class ScenarioRun {
       config: chaosConfig(this.plan),
       emulator: { seed: this.plan.seed, volume: this.plan.volume },
       ...(this.plan.miCallsPerExtract ? { miCallsPerExtract: this.plan.miCallsPerExtract } : {}),
+      ...(this.plan.loadStatementsPerInvocation ? { loadStatementsPerInvocation: this.plan.loadStatementsPerInvocation } : {}),
       loadTable: this.loader,
       progress: () => undefined,
       log: silentLog,
