@@ -21,6 +21,7 @@ import { COPY_FILES_PER_STATEMENT } from '../shared/load/copySql.ts';
 import { DatabricksSession } from '../shared/load/databricksSession.ts';
 import { expectLoaded, loadTable, MERGE_PHASE_RESERVE_MS, STAGE_STEP_RESERVE_MS } from '../shared/load/loadTable.ts';
 import type { LoadMode } from '../shared/load/loadTypes.ts';
+import { logger } from '../shared/observability/logger.ts';
 import { machineLine } from './machine.ts';
 
 const MODEL = PUBLIC_WAREHOUSE_LATENCY;
@@ -175,6 +176,7 @@ export function describeBackfills(runs: LoadRun[]): string[] {
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  logger.setLogLevel('ERROR'); // a line per load would bury the figures
   process.stdout.write(`${machineLine()}\n`);
   const runs = await measureLoad(Number(process.env.BENCH_LOAD_RECORDS ?? 100_000));
   for (const run of runs) process.stdout.write(`${describeLoad(run)}\n`);
