@@ -280,7 +280,16 @@ export const FAULT_CATALOGUE: Record<string, { family: Family; make: (rng: Rng) 
   'lambda-killed-before': { family: 'lambda', make: lambda('kill-before') },
 };
 
-const LABELS_BY_FAMILY = Object.groupBy(Object.keys(FAULT_CATALOGUE), (label) => FAULT_CATALOGUE[label]!.family);
+/**
+ * Catalogue faults added after the scenarios' draws were settled (the warehouse faults of idempotent loads): drawn
+ * from streams of their own, so every seed's other draws (and what they were shown to exercise) stay as they were.
+ */
+const ADDED_LATER = ['warehouse-lost-answer', 'warehouse-delta-conflict'];
+
+const LABELS_BY_FAMILY = Object.groupBy(
+  Object.keys(FAULT_CATALOGUE).filter((label) => !ADDED_LATER.includes(label)),
+  (label) => FAULT_CATALOGUE[label]!.family,
+);
 /** How often each family is drawn for a fault (then a label of it, uniformly). */
 const FAMILY_WEIGHTS: [Family, number][] = [['gateway', 3], ['aws', 2], ['warehouse', 2], ['lambda', 3]];
 
@@ -359,6 +368,10 @@ function execution(rng: Rng, kind: ExecutionPlan['kind'], shape: ScenarioShape, 
 }
 
 export function planScenario(seed: number, shape: ScenarioShape = DEFAULT_SHAPE): ScenarioPlan {
+  return withLaterFaults(planScenarioDraws(seed, shape));
+}
+
+function planScenarioDraws(seed: number, shape: ScenarioShape): ScenarioPlan {
   const rng = Rng.for(seed, 'chaos-scenario');
   const scale = (n: number) => Math.max(1, Math.round(n * shape.volumeScale));
   const days: DayPlan[] = [];
@@ -405,13 +418,19 @@ export function planScenario(seed: number, shape: ScenarioShape = DEFAULT_SHAPE)
   };
 }
 
+/** Adds the faults of ADDED_LATER to some executions of a plan, from their own stream. */
+function withLaterFaults(plan: ScenarioPlan): ScenarioPlan {
+  const rng = Rng.for(plan.seed, 'chaos-later-faults');
+  for (const execution of plan.days.flatMap((d) => d.executions)) {
+    if (rng.chance(0.3)) execution.faults.push(FAULT_CATALOGUE[rng.pick(ADDED_LATER)]!.make(rng));
+  }
+  return plan;
+}
+
 function warehouseShape(seed: number): Pick<ScenarioPlan, 'loadMode' | 'loadStatementsPerInvocation'> {
   const rng = Rng.for(seed, 'chaos-warehouse');
   return { loadMode: rng.chance(0.5) ? 'copy' : 'merge', ...(rng.chance(0.4) ? { loadStatementsPerInvocation: rng.between(12, 20) } : {}) };
 }
-
-/** Catalogue faults added after the catalogue scenario's draws were settled (the warehouse faults of copy mode). */
-const ADDED_LATER = ['warehouse-lost-answer', 'warehouse-delta-conflict'];
 
 /**
  * A scenario that arms every fault of the catalogue once (in a seeded order), with every mid-run event,
@@ -419,7 +438,7 @@ const ADDED_LATER = ['warehouse-lost-answer', 'warehouse-delta-conflict'];
  * whole catalogue is exercised on every change, next to a few purely random seeds.
  */
 export function planCatalogueScenario(seed: number, shape: ScenarioShape = DEFAULT_SHAPE): ScenarioPlan {
-  const base = planScenario(seed, shape);
+  const base = planScenarioDraws(seed, shape);
   const rng = Rng.for(seed, 'chaos-catalogue');
   // Faults added to the catalogue later draw from a stream of their own, so the scenario's other draws (and what
   // they have been shown to exercise) stay as they were.
