@@ -9,7 +9,7 @@
 // The checks merge mode runs in JavaScript before binding (stagedRowEncoder.ts) run here in SQL, in the same
 // statement: a numeric field that is not a number, has more decimals or integer digits than its M3 type, or a
 // date that is not a calendar day fails the COPY with raise_error naming the entity, key, field and value, and
-// nothing of the statement is loaded. Same accept/reject rules as the encoder (test/load/copySql.test.ts).
+// nothing of the statement is loaded. Same accept/reject rules as the encoder (test/load/copyMode.test.ts).
 import type { EntityDefinition, FieldDefinition } from '../catalog/entityDefinition.ts';
 import { qualifiedName, quote } from './identifiers.ts';
 import { sqlString, WORKING_COLUMNS } from './loadSql.ts';
