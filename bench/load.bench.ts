@@ -116,6 +116,8 @@ export function describeLoad(r: LoadRun): string {
 interface ModeledStatement {
   ms: number;
   phase: 'prepare' | 'stage' | 'merge';
+  /** A MERGE or the soft deletes: a step that starts only with time for it (as long as the previous one took). */
+  step?: boolean;
 }
 
 /**
@@ -135,7 +137,7 @@ export function extrapolate(run: LoadRun, records: number): ModeledStatement[] {
   const stagedBytes = stage.reduce((n, s) => n + (s.writtenBytes ?? 0), 0) * factor;
   const statements = run.mode === 'copy' ? Math.ceil(Math.ceil(records / RECORDS_PER_PART) / COPY_FILES_PER_STATEMENT) : Math.ceil(stage.length * factor);
   for (let i = 0; i < statements; i++) out.push({ ms: ms(stage[0]!.sql, stagedBytes / statements), phase: 'stage' });
-  for (const s of run.log.slice(afterStage)) out.push({ ms: ms(s.sql, (s.writtenBytes ?? 0) * factor), phase: 'merge' });
+  for (const s of run.log.slice(afterStage)) out.push({ ms: ms(s.sql, (s.writtenBytes ?? 0) * factor), phase: 'merge', step: /^(MERGE|UPDATE)/.test(s.sql) });
   return out;
 }
 
@@ -145,9 +147,14 @@ export function invocationsOf(statements: ModeledStatement[]): { invocations: nu
   const invocations = [0];
   const left = () => INVOCATION_MS - invocations.at(-1)!;
   let merging = false;
+  let lastStep = 0;
   for (const s of statements) {
-    if ((s.phase === 'stage' && left() < STAGE_STEP_RESERVE_MS) || (s.phase === 'merge' && !merging && left() < MERGE_PHASE_RESERVE_MS)) invocations.push(resume);
+    const stepNeeds = s.step ? Math.max(MERGE_PHASE_RESERVE_MS, 1.2 * lastStep) : 0;
+    if ((s.phase === 'stage' && left() < STAGE_STEP_RESERVE_MS) || (s.phase === 'merge' && !merging && left() < MERGE_PHASE_RESERVE_MS) || left() < stepNeeds) {
+      invocations.push(resume);
+    }
     if (s.phase === 'merge') merging = true;
+    if (s.step) lastStep = s.ms;
     invocations[invocations.length - 1]! += s.ms;
   }
   return { invocations, longestStatementMs: Math.max(...statements.map((s) => s.ms)) };

@@ -10,6 +10,14 @@ export const loadCheckpointSchema = z.object({
   loadedAt: z.string().min(1),
   invocations: z.number().int().positive(),
   units: z.record(z.string(), z.object({ files: z.number().int().nonnegative(), batches: z.number().int().nonnegative() })),
+  merge: z
+    .object({
+      checked: z.boolean(),
+      refused: z.array(z.object({ unitId: z.string(), reason: z.string() })),
+      steps: z.array(z.enum(['current', 'history', 'softDeletes'])),
+      counts: z.object({ currentInserted: z.number(), currentUpdated: z.number(), historyInserted: z.number(), currentSoftDeleted: z.number() }),
+    })
+    .optional(),
 }) satisfies z.ZodType<LoadCheckpoint>;
 
 /** Throws (naming what is wrong) unless the value is a checkpoint of this load. */

@@ -190,6 +190,7 @@ export async function loadTable(req: LoadTableRequest): Promise<LoadOutcome> {
   const checkpoint: LoadCheckpoint = {
     formatVersion: 1, loadId, mode, loadedAt, invocations: (req.resume?.invocations ?? 0) + 1,
     units: Object.fromEntries(req.units.map((u) => [u.unitId, { ...(req.resume?.units[u.unitId] ?? { files: 0, batches: 0 }) }])),
+    ...(req.resume?.merge ? { merge: structuredClone(req.resume.merge) } : {}),
   };
   const heartbeat = new Date().toISOString();
   let stagingStarted = false;
@@ -207,6 +208,7 @@ export async function loadTable(req: LoadTableRequest): Promise<LoadOutcome> {
         // Dropped meanwhile (an hour without this load): stage again from the start.
         log.warn('the working table of this load is gone: staging again from the start', { table: label, loadId });
         for (const progress of Object.values(checkpoint.units)) Object.assign(progress, { files: 0, batches: 0 });
+        delete checkpoint.merge;
         await wh.execute(createWorkingTableSql(entity, working, { target: label, loadId, heartbeat }), {}, { deadline });
       }
     }
@@ -234,6 +236,10 @@ export async function loadTable(req: LoadTableRequest): Promise<LoadOutcome> {
   try {
     return await mergePhase();
   } catch (error) {
+    if (error instanceof OutOfTime) {
+      log.info('load continues in the next invocation (merging)', { table: label, loadId, invocation: checkpoint.invocations, done: checkpoint.merge?.steps });
+      return continuation(table, checkpoint, manifests, wh, at);
+    }
     await dropOwnWorkingTable(error);
     throw error;
   }
@@ -286,8 +292,79 @@ export async function loadTable(req: LoadTableRequest): Promise<LoadOutcome> {
     }
   }
 
+  /**
+   * Checks, MERGEs and soft deletes. Each step is idempotent and recorded in the checkpoint, and a step starts
+   * only if the invocation has time for it (at least the reserve, and what the previous MERGE took): a MERGE
+   * of a big first backfill may need an invocation of its own.
+   */
   async function mergePhase(): Promise<LoadTableResult> {
-    // Completeness: what reached the warehouse is exactly what the manifests promised.
+    const progress = (checkpoint.merge ??= {
+      checked: false, refused: [], steps: [], counts: { currentInserted: 0, currentUpdated: 0, historyInserted: 0, currentSoftDeleted: 0 },
+    });
+    const snapshots = [...manifests].filter(([, m]) => m.strategy === 'snapshot');
+    const divisional = entity.scope === 'division';
+    const scopeParams = (unitId: string, m: UnitManifest) => ({
+      tenant: m.tenant, company: m.company, ...(divisional ? { division: m.division } : {}), stamp: m.runStartedAt, unit: unitId,
+    });
+    if (!progress.checked) await checkStaged(snapshots, divisional, scopeParams, progress.refused);
+    for (const unit of progress.refused) manifests.delete(unit.unitId);
+    progress.checked = true;
+
+    let lastStepMs = 0;
+    const step = async (name: 'current' | 'history' | 'softDeletes', run: () => Promise<void>) => {
+      if (progress.steps.includes(name)) return;
+      if (deadline.remainingMs() < Math.max(MERGE_PHASE_RESERVE_MS, 1.2 * lastStepMs)) throw new OutOfTime();
+      const started = Date.now();
+      await run();
+      lastStepMs = Date.now() - started;
+      progress.steps.push(name);
+    };
+    await step('current', async () => {
+      const [current] = await wh.execute(mergeCurrentSql(entity, table, working), {}, { deadline });
+      progress.counts.currentInserted = count(current?.num_inserted_rows);
+      progress.counts.currentUpdated = count(current?.num_updated_rows);
+    });
+    await step('history', async () => {
+      const [history] = await wh.execute(mergeHistorySql(entity, table, working), {}, { deadline });
+      progress.counts.historyInserted = count(history?.num_inserted_rows);
+    });
+    await step('softDeletes', async () => {
+      let softDeleted = 0;
+      for (const [unitId, m] of snapshots.filter(([unitId]) => manifests.has(unitId))) {
+        const [row] = await wh.execute(softDeleteSql(table, working, divisional), { ...scopeParams(unitId, m), loaded_at: loadedAt, run_id: m.runId }, { deadline });
+        softDeleted += count(row?.num_affected_rows);
+      }
+      progress.counts.currentSoftDeleted = softDeleted;
+    });
+    await wh.execute(dropTableSql(working), {}, { deadline });
+
+    const units: UnitLoadResult[] = [...manifests].map(([unitId, m]) => ({
+      unitId, records: m.totalRecords, maxChangeStamp: m.maxChangeStamp, maxChangeDate: m.maxChangeDate,
+    }));
+    const result: LoadTableResult = {
+      status: 'loaded',
+      table,
+      ...progress.counts,
+      statements: wh.stats.statements - at.statements,
+      bytesSent: wh.stats.bytesSent - at.bytes,
+      units,
+      refused: progress.refused.map(({ unitId, reason }) => ({ unitId, reason })),
+    };
+    log.info('table loaded', { ...result, units: units.length, refused: progress.refused.length, mode, invocations: checkpoint.invocations });
+    return result;
+  }
+
+  /**
+   * Completeness (what reached the warehouse is exactly what the manifests promised), then the vanished keys of
+   * complete snapshots: a unit in which too many keys would go at once is refused (taken out of the working table,
+   * its scope unchanged) while the others load; when every unit is refused the load fails.
+   */
+  async function checkStaged(
+    snapshots: [string, UnitManifest][],
+    divisional: boolean,
+    scopeParams: (unitId: string, m: UnitManifest) => Record<string, string>,
+    refusedOut: RefusedUnit[],
+  ): Promise<void> {
     const staged = new Map((await wh.execute(stageCountsSql(working), {}, { deadline })).map((r) => [String(r.unit), count(r.row_count)]));
     for (const [unitId, manifest] of manifests) {
       const rows = staged.get(unitId) ?? 0;
@@ -295,14 +372,6 @@ export async function loadTable(req: LoadTableRequest): Promise<LoadOutcome> {
         throw new LoadError(`${label}: unit ${unitId} staged ${rows} rows but its manifest lists ${manifest.totalRecords}; nothing was merged, rerun the load`);
       }
     }
-
-    // Vanished keys of complete snapshots: a unit in which too many keys would go at once is refused (left
-    // out, its scope unchanged) while the others load; when every unit is refused the load fails.
-    const snapshots = [...manifests].filter(([, m]) => m.strategy === 'snapshot');
-    const divisional = entity.scope === 'division';
-    const scopeParams = (unitId: string, m: UnitManifest) => ({
-      tenant: m.tenant, company: m.company, ...(divisional ? { division: m.division } : {}), stamp: m.runStartedAt, unit: unitId,
-    });
     const tolerated = `tolerated: ${(maxVanishedShare * 100).toFixed(1)}%`;
     const advice = 'Check the source (a wrong company or filter?) or raise the flow\'s vanished-keys share, then rerun';
     const refused: (RefusedUnit & { scope: string })[] = [];
@@ -325,36 +394,9 @@ export async function loadTable(req: LoadTableRequest): Promise<LoadOutcome> {
     }
     for (const unit of refused) {
       await wh.execute(dropStagedUnitSql(working), { unit: unit.unitId }, { deadline });
-      manifests.delete(unit.unitId);
       log.warn('unit refused: too many keys would vanish', { table: label, unitId: unit.unitId, scope: unit.scope });
+      refusedOut.push({ unitId: unit.unitId, reason: unit.reason });
     }
-
-    const [current] = await wh.execute(mergeCurrentSql(entity, table, working), {}, { deadline });
-    const [history] = await wh.execute(mergeHistorySql(entity, table, working), {}, { deadline });
-    let softDeleted = 0;
-    for (const [unitId, m] of snapshots.filter(([unitId]) => manifests.has(unitId))) {
-      const [row] = await wh.execute(softDeleteSql(table, working, divisional), { ...scopeParams(unitId, m), loaded_at: loadedAt, run_id: m.runId }, { deadline });
-      softDeleted += count(row?.num_affected_rows);
-    }
-    await wh.execute(dropTableSql(working), {}, { deadline });
-
-    const units: UnitLoadResult[] = [...manifests].map(([unitId, m]) => ({
-      unitId, records: m.totalRecords, maxChangeStamp: m.maxChangeStamp, maxChangeDate: m.maxChangeDate,
-    }));
-    const result: LoadTableResult = {
-      status: 'loaded',
-      table,
-      historyInserted: count(history?.num_inserted_rows),
-      currentInserted: count(current?.num_inserted_rows),
-      currentUpdated: count(current?.num_updated_rows),
-      currentSoftDeleted: softDeleted,
-      statements: wh.stats.statements - at.statements,
-      bytesSent: wh.stats.bytesSent - at.bytes,
-      units,
-      refused: refused.map(({ unitId, reason }) => ({ unitId, reason })),
-    };
-    log.info('table loaded', { ...result, units: units.length, refused: refused.length, mode, invocations: checkpoint.invocations });
-    return result;
   }
 }
 

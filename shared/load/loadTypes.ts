@@ -93,6 +93,16 @@ export interface LoadCheckpoint {
   /** Invocations of this load so far. */
   invocations: number;
   units: Record<string, UnitProgress>;
+  /** Once everything is staged: the steps after it that are done (each MERGE may need an invocation of its own). */
+  merge?: MergeProgress;
+}
+
+export interface MergeProgress {
+  /** Completeness and vanished keys checked; `refused` are out of the working table. */
+  checked: boolean;
+  refused: RefusedUnit[];
+  steps: ('current' | 'history' | 'softDeletes')[];
+  counts: { currentInserted: number; currentUpdated: number; historyInserted: number; currentSoftDeleted: number };
 }
 
 /** A load that stopped before its deadline: staged so far, nothing merged; continue with the checkpoint. */
