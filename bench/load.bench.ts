@@ -19,7 +19,7 @@ import { extractEntityForCompany } from '../shared/extract/extractEntity.ts';
 import { parseIonApiFile } from '../shared/ionapi/ionApiFile.ts';
 import { COPY_FILES_PER_STATEMENT } from '../shared/load/copySql.ts';
 import { DatabricksSession } from '../shared/load/databricksSession.ts';
-import { expectLoaded, loadTable, MERGE_PHASE_RESERVE_MS, STAGE_STEP_RESERVE_MS } from '../shared/load/loadTable.ts';
+import { expectLoaded, loadTable, MAX_STEP_ESTIMATE_MS, MERGE_PHASE_RESERVE_MS, STAGE_STEP_RESERVE_MS } from '../shared/load/loadTable.ts';
 import type { LoadMode } from '../shared/load/loadTypes.ts';
 import { logger } from '../shared/observability/logger.ts';
 import { machineLine } from './machine.ts';
@@ -147,9 +147,10 @@ export function invocationsOf(statements: ModeledStatement[]): { invocations: nu
   const invocations = [0];
   const left = () => INVOCATION_MS - invocations.at(-1)!;
   let merging = false;
-  let lastStep = 0;
+  // As the loader estimates: the staging time first, then the previous MERGE step's (both capped).
+  let lastStep = Math.min(statements.filter((s) => s.phase === 'stage').reduce((n, s) => n + s.ms, 0), MAX_STEP_ESTIMATE_MS);
   for (const s of statements) {
-    const stepNeeds = s.step ? Math.max(MERGE_PHASE_RESERVE_MS, 1.2 * lastStep) : 0;
+    const stepNeeds = s.step ? Math.max(MERGE_PHASE_RESERVE_MS, Math.min(1.2 * lastStep, MAX_STEP_ESTIMATE_MS)) : 0;
     if ((s.phase === 'stage' && left() < STAGE_STEP_RESERVE_MS) || (s.phase === 'merge' && !merging && left() < MERGE_PHASE_RESERVE_MS) || left() < stepNeeds) {
       invocations.push(resume);
     }

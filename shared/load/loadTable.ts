@@ -37,6 +37,8 @@ export const DEFAULT_MAX_VANISHED_SHARE = 0.05;
 export const STAGE_STEP_RESERVE_MS = 90_000;
 /** The checks and MERGEs start only with this much left; otherwise the next invocation does them, whole. */
 export const MERGE_PHASE_RESERVE_MS = 300_000;
+/** The most a MERGE step waits for: a fresh Load invocation (15 minutes less margins) always has it. */
+export const MAX_STEP_ESTIMATE_MS = 600_000;
 
 export class LoadError extends Error {
   override name = 'LoadError';
@@ -191,6 +193,13 @@ export async function loadTable(req: LoadTableRequest): Promise<LoadOutcome> {
     formatVersion: 1, loadId, mode, loadedAt, invocations: (req.resume?.invocations ?? 0) + 1,
     units: Object.fromEntries(req.units.map((u) => [u.unitId, { ...(req.resume?.units[u.unitId] ?? { files: 0, batches: 0 }) }])),
     ...(req.resume?.merge ? { merge: structuredClone(req.resume.merge) } : {}),
+    stagingMs: req.resume?.stagingMs ?? 0,
+  };
+  /** A staging statement, timed: what staging takes predicts what a MERGE of the same rows takes. */
+  const staging = async (run: () => Promise<unknown>) => {
+    const started = Date.now();
+    await run();
+    checkpoint.stagingMs = (checkpoint.stagingMs ?? 0) + (Date.now() - started);
   };
   const heartbeat = new Date().toISOString();
   let stagingStarted = false;
@@ -261,7 +270,7 @@ export async function loadTable(req: LoadTableRequest): Promise<LoadOutcome> {
         if (!batch.length) return;
         if (batchIndex >= progress.batches) {
           timeForAnotherStep();
-          await wh.execute(insert, { rows: `[${batch.join(',')}]`, loaded_at: loadedAt, batch: `${unitId}#${fileIndex}#${batchIndex}` }, { deadline });
+          await staging(() => wh.execute(insert, { rows: `[${batch.join(',')}]`, loaded_at: loadedAt, batch: `${unitId}#${fileIndex}#${batchIndex}` }, { deadline }));
           progress.batches = batchIndex + 1;
         }
         batchIndex += 1;
@@ -287,7 +296,7 @@ export async function loadTable(req: LoadTableRequest): Promise<LoadOutcome> {
     while (progress.files < manifest.files.length) {
       timeForAnotherStep();
       const files = manifest.files.slice(progress.files, progress.files + COPY_FILES_PER_STATEMENT).map((f) => f.name);
-      await wh.execute(copyIntoSql(entity, working, { unitUrl, files, unitId, loadedAt }), {}, { deadline });
+      await staging(() => wh.execute(copyIntoSql(entity, working, { unitUrl, files, unitId, loadedAt }), {}, { deadline }));
       progress.files += files.length;
     }
   }
@@ -310,10 +319,11 @@ export async function loadTable(req: LoadTableRequest): Promise<LoadOutcome> {
     for (const unit of progress.refused) manifests.delete(unit.unitId);
     progress.checked = true;
 
-    let lastStepMs = 0;
+    // Before the first MERGE the best estimate is the staging time (capped, so that a fresh invocation always has it).
+    let lastStepMs = Math.min(checkpoint.stagingMs ?? 0, MAX_STEP_ESTIMATE_MS);
     const step = async (name: 'current' | 'history' | 'softDeletes', run: () => Promise<void>) => {
       if (progress.steps.includes(name)) return;
-      if (deadline.remainingMs() < Math.max(MERGE_PHASE_RESERVE_MS, 1.2 * lastStepMs)) throw new OutOfTime();
+      if (deadline.remainingMs() < Math.max(MERGE_PHASE_RESERVE_MS, Math.min(1.2 * lastStepMs, MAX_STEP_ESTIMATE_MS))) throw new OutOfTime();
       const started = Date.now();
       await run();
       lastStepMs = Date.now() - started;
