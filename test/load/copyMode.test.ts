@@ -73,7 +73,7 @@ describe('copy mode', () => {
         expect(await rowsOf(entityId, `main.by_copy.${entityId}${suffix}`), `${entityId}${suffix}`).toEqual(byMerge);
       }
     }
-  });
+  }, 180_000); // every entity, extracted and loaded twice: about 25 s alone
 
   it('refuses a store the warehouse cannot read', async () => {
     const local = new LocalFolderBlobStore('/tmp/nowhere-copy-mode');

@@ -74,7 +74,7 @@ describe('the local sync with the real loader', () => {
     expect(rerun.status).toBe('succeeded');
     expect(rerun.units.map((u) => [u.unitId, u.status])).toEqual([['purchase-orders/200', 'committed']]);
     for (const entity of Object.keys(M3_TABLE)) await expectWarehouseHasCloudSuite(dbFile, emulator!, entity);
-  });
+  }, 180_000); // three full syncs: about 25 s alone, much longer on a shared machine
 
   it('fails only the snapshot unit in which too many keys vanished; the table\'s other companies commit', async () => {
     const stateDir = await mkdtemp(path.join(tmpdir(), 'local-sync-vanish-'));
@@ -130,5 +130,5 @@ describe('the local sync with the real loader', () => {
     } finally {
       await warehouse.close();
     }
-  });
+  }, 180_000);
 });
