@@ -10,7 +10,7 @@ import { logger } from '../shared/observability/logger.ts';
 import { runLocalSync } from '../infra/local/runLocalSync.ts';
 import type { CloudSuiteEmulator } from '../infra/local/emulators/cloudsuite/index.ts';
 import { describeMemory, describeThroughput, measureMemory, measureThroughput } from './extract.bench.ts';
-import { describeLoad, measureLoad } from './load.bench.ts';
+import { describeBackfills, describeLoad, measureLoad } from './load.bench.ts';
 import { machineLine } from './machine.ts';
 import { describePipeline, measurePipeline, MID_MARKET_DAY } from './pipeline.bench.ts';
 
@@ -39,7 +39,8 @@ memory.push(describeMemory(await measureMemory(1_000_000, ['--max-old-space-size
 section('Extraction peak memory (the emulator runs in its own process)', memory);
 
 progress('loading…');
-section('Loading into the warehouse emulator (real @databricks/sql driver)', (await measureLoad(100_000)).map(describeLoad));
+const loads = await measureLoad(100_000);
+section('Loading into the warehouse emulator (real @databricks/sql driver), merge and copy mode', [...loads.map(describeLoad), ...describeBackfills(loads)]);
 
 /** A full local sync through the real state machine; counts password grants at the emulator. */
 async function localRun(label: string, volume: object, maxConcurrency: number) {

@@ -1,6 +1,6 @@
 // Lambda: Load (in the table Map), one target table under its lease; see shared/pipeline/loadPlannedTable.ts.
 import * as z from 'zod';
-import { loadPlannedTable, type LoadDeps, type LoadStepResult } from '../shared/pipeline/loadPlannedTable.ts';
+import { loadPlannedTable, type LoadContinueResult, type LoadDeps, type LoadStepResult } from '../shared/pipeline/loadPlannedTable.ts';
 import { MetricNames } from '../shared/pipeline/pipelineMetrics.ts';
 import type { PipelineDeps } from '../shared/pipeline/pipelineDeps.ts';
 import { executionOfPlanKey } from '../shared/pipeline/runPlan.ts';
@@ -10,12 +10,17 @@ import { awsMetrics } from './support/awsMetrics.ts';
 import { awsState } from './support/awsState.ts';
 import { awsWarehouse } from './support/awsWarehouse.ts';
 
-export const loadEventSchema = z.object({ plan: z.string().min(1), table: z.string().min(1) });
+export const loadEventSchema = z.object({
+  plan: z.string().min(1),
+  table: z.string().min(1),
+  checkpoint: z.string().min(1).optional(),
+  invocation: z.number().int().nonnegative().optional(),
+});
 
 type Deps = LoadDeps & Pick<PipelineDeps, 'metrics'>;
 
 export function createLoadHandler(getDeps: () => Deps | Promise<Deps>) {
-  return stepHandler(async (event: unknown, context?: InvocationContext): Promise<LoadStepResult> => {
+  return stepHandler(async (event: unknown, context?: InvocationContext): Promise<LoadStepResult | LoadContinueResult> => {
     const request = parseEvent(loadEventSchema, event, 'Load');
     return withLogKeys({ execution: executionOfPlanKey(request.plan), table: request.table }, async () => {
       const deps = await getDeps();

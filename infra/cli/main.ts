@@ -52,7 +52,9 @@ program
   .option('--warehouse <local[:file]>', 'check the bundled local warehouse instead')
   .option('--catalog <name>', 'catalog the loads will write to', 'main')
   .option('--schema <name>', 'schema the loads will write to', 'cloudsuite')
-  .option('--round-trip', 'also load a few tricky invoices through the real loader into probe tables, read them back exactly, reload (no change) and drop them')
+  .option('--round-trip', 'also load a few tricky invoices and a full-size bulk through the real loader into probe tables, read them back exactly, reload (no change), drop them, and print each statement\'s time')
+  .option('--load-mode <mode>', 'the load mode the round trip proves: merge (bound JSON batches) or copy (COPY INTO from S3)', 'merge')
+  .option('--staging-url <s3url>', 'copy mode with a real warehouse: an S3 location under its external location (the stack output DatabricksStagingUrl)')
   .option('--state-dir <dir>', 'where the default local warehouse file lives', '.cloudsuite-sync')
   .action(action(async (o) => (await import('./commands/check.ts')).checkCommand(o)));
 

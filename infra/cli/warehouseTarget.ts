@@ -10,6 +10,8 @@ import { UsageError } from './output.ts';
 
 export interface WarehouseOptions {
   warehouse?: string;
+  /** The local warehouse only: an external location COPY INTO may read (copy-mode round trips). */
+  storage?: import('../local/emulators/databricks/index.ts').StorageAccess;
   databricksHost?: string;
   databricksPath?: string;
   stateDir?: string;
@@ -56,7 +58,7 @@ export async function openWarehouse(options: WarehouseOptions): Promise<OpenWare
   const { startWarehouseEmulator, connectToEmulator } = await import('../local/emulators/databricks/index.ts');
   let warehouse;
   try {
-    warehouse = await startWarehouseEmulator({ dbFile: file });
+    warehouse = await startWarehouseEmulator({ dbFile: file, ...(options.storage ? { storage: options.storage } : {}) });
   } catch (error) {
     const message = (error as Error).message;
     if (/lock/i.test(message)) {

@@ -13,7 +13,7 @@ import { RecordingPipelineMetrics } from '../../shared/pipeline/pipelineMetrics.
 import { tenantConnector } from '../../shared/pipeline/tenantConnections.ts';
 import { warehouseOpener } from '../../shared/pipeline/warehouseSessions.ts';
 import defaultFlowsConfig from '../flows.config.ts';
-import { budgeted } from './invocationBudget.ts';
+import { budgeted, budgetedLoader } from './invocationBudget.ts';
 import {
   InMemorySecretSource,
   realCloudSuite,
@@ -23,7 +23,7 @@ import {
   type LocalCloudSuite,
   type LocalWarehouse,
 } from './localSources.ts';
-import { openLocalState, type LocalState } from './localState.ts';
+import { openLocalState, STAGING_BUCKET, type LocalState } from './localState.ts';
 import type { LocalSyncOptions, LocalSyncTestHooks } from './runLocalSync.ts';
 
 export interface LocalEnvironment {
@@ -45,6 +45,12 @@ export async function openLocalEnvironment(options: LocalSyncOptions, hooks: Loc
   // Real systems first: a bad .ionapi file or warehouse target is refused before anything is started or written.
   const tenant = options.ionapiFile ? await realCloudSuite(options.ionapiFile) : undefined;
   const realDatabricks = options.databricks ? realWarehouse(options.databricks, log) : undefined;
+  if (realDatabricks && flows.config.warehouse.loadMode === 'copy') {
+    throw new ConfigError(
+      'loadMode "copy" has a real warehouse read the staged files, but a local sync stages them in the state folder, ' +
+        'which the warehouse cannot reach: run the local sync with loadMode "merge", or deploy (infra/README.md, "Loading with COPY INTO")',
+    );
+  }
 
   const closers: (() => Promise<void>)[] = [];
   const close = async () => {
@@ -57,7 +63,12 @@ export async function openLocalEnvironment(options: LocalSyncOptions, hooks: Loc
     const cloudSuite =
       tenant ?? (await startLocalCloudSuite({ stateDir, ...hooks.emulator, ...(options.advanceDays ? { advanceDays: options.advanceDays } : {}) }));
     closers.push(() => cloudSuite.close());
-    const warehouse = realDatabricks ?? (await startLocalWarehouse(stateDir, log));
+    // On the emulator path the bundled warehouse reads the local staging bucket through an external location
+    // over runs/, as a real warehouse reads S3 (copy mode); with a real tenant the staging is a plain folder.
+    const storage = local.aws
+      ? { objects: (await import('./emulators/databricks/index.ts')).s3ObjectStorage(local.aws.s3), externalLocations: [`s3://${STAGING_BUCKET}/runs`] }
+      : undefined;
+    const warehouse = realDatabricks ?? (await startLocalWarehouse(stateDir, log, storage));
     closers.push(() => warehouse.close());
 
     // The selected flows' tenants must be the one this run can reach.
@@ -81,7 +92,7 @@ export async function openLocalEnvironment(options: LocalSyncOptions, hooks: Loc
       ...state,
       connectTenant: async (secretName) => budgeted(await tenantConnections.connect(secretName), hooks.miCallsPerExtract),
       openWarehouse: warehouseOpener(secrets, warehouse.connect),
-      loadTable: hooks.loadTable ?? loadTable,
+      loadTable: budgetedLoader(hooks.loadTable ?? loadTable, hooks.loadStatementsPerInvocation),
       metrics,
       log,
       now: Date.now,

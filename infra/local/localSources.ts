@@ -12,7 +12,7 @@ import { parseWarehouseSecret } from '../../shared/secrets/warehouseSecret.ts';
 import { openWarehouseSession, type WarehouseConnector } from '../../shared/pipeline/warehouseSessions.ts';
 import type { Log } from '../../shared/observability/logger.ts';
 import type { CloudSuiteEmulator, Knobs, Volume } from './emulators/cloudsuite/index.ts';
-import type { WarehouseEmulator } from './emulators/databricks/index.ts';
+import type { StorageAccess, WarehouseEmulator } from './emulators/databricks/index.ts';
 
 /** Secrets held in memory under their configured names (never written to the state folder). */
 export class InMemorySecretSource implements SecretSource {
@@ -119,13 +119,17 @@ function displayPath(file: string): string {
   return relative.startsWith('..') || relative === '' ? file : relative;
 }
 
-export async function startLocalWarehouse(stateDir: string, log?: Log): Promise<LocalWarehouse> {
+/**
+ * The bundled warehouse; with `storage`, an external location over the local staging bucket, so copy-mode loads
+ * read the staged files themselves (COPY INTO), as a real warehouse reads S3.
+ */
+export async function startLocalWarehouse(stateDir: string, log?: Log, storage?: StorageAccess): Promise<LocalWarehouse> {
   // The same file `npx cloudsuite-sync query --warehouse local` opens.
   const dbFile = path.join(stateDir, 'databricks', 'warehouse.duckdb');
   const { PlainHttpDBSQLClient, startWarehouseEmulator } = await import('./emulators/databricks/index.ts');
   let emulator: WarehouseEmulator;
   try {
-    emulator = await startWarehouseEmulator({ dbFile });
+    emulator = await startWarehouseEmulator({ dbFile, ...(storage ? { storage } : {}) });
   } catch (error) {
     if (/lock/i.test((error as Error).message)) {
       throw new ConfigError(`${dbFile} is in use by another process (a running sync, emulator or query): close it first`);

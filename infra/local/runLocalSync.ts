@@ -72,6 +72,8 @@ export interface LocalSyncTestHooks {
   onCloudSuite?: (emulator: CloudSuiteEmulator) => void | Promise<void>;
   /** Simulates Lambda's time limit: an Extract invocation runs out of time after this many MI calls. */
   miCallsPerExtract?: number;
+  /** Simulates Lambda's time limit for Load: each statement spends a nominal minute of an invocation of this many. */
+  loadStatementsPerInvocation?: number;
   /** Wraps a Task state's handler (e.g. to make one unit fail); a session's default for its executions. */
   wrapTask?: (state: string, handler: TaskHandler) => TaskHandler;
   /** Wraps the table leases the Load handlers use (e.g. to record who waited for whom). */

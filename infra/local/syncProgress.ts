@@ -21,6 +21,9 @@ export function describeOutcome(state: string, output: Record<string, unknown>):
     case StateNames.recordTableFailure:
       return `  ✗ failed: ${(output.failed as string[]).join(', ')}`;
     case StateNames.load: {
+      if (output.status === 'continue') {
+        return `  … ${String(output.table)}: ${String(output.records)} records staged so far, continuing (invocation ${String(output.invocation)})`;
+      }
       const refused = (output.refused as string[] | undefined) ?? [];
       return `  ✓ ${String(output.table)}: ${String(output.records)} records loaded${refused.length ? `; refused (too many keys would vanish): ${refused.join(', ')}` : ''}`;
     }

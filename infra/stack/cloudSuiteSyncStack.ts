@@ -10,6 +10,7 @@ import { PipelineStateMachine } from './pipelineStateMachine.ts';
 import { StagingStorage } from './stagingStorage.ts';
 import { StateStore } from './stateStore.ts';
 import { SyncMonitoring } from './syncMonitoring.ts';
+import { WarehouseStagingAccess } from './warehouseStagingAccess.ts';
 
 export interface CloudSuiteSyncStackProps extends StackProps {
   flows: ValidatedFlowsConfig;
@@ -23,6 +24,8 @@ export class CloudSuiteSyncStack extends Stack {
   readonly stateMachine: PipelineStateMachine;
   readonly schedules: FlowSchedules;
   readonly monitoring: SyncMonitoring;
+  /** Copy mode only: the role a Databricks storage credential assumes to read the staged files. */
+  readonly warehouseAccess?: WarehouseStagingAccess;
 
   constructor(scope: Construct, id: string, props: CloudSuiteSyncStackProps) {
     super(scope, id, props);
@@ -46,6 +49,7 @@ export class CloudSuiteSyncStack extends Stack {
     this.stateMachine = new PipelineStateMachine(this, 'Sync', { functions: this.pipeline.functions, maxConcurrency: config.maxConcurrency, stateMachineName });
     this.schedules = new FlowSchedules(this, 'Schedules', { config, stateMachine: this.stateMachine.stateMachine });
     this.monitoring = new SyncMonitoring(this, 'Monitoring', { config, stateMachine: this.stateMachine.stateMachine });
+    if (config.warehouse.loadMode === 'copy') this.warehouseAccess = new WarehouseStagingAccess(this, 'WarehouseAccess', { bucket: this.storage.bucket });
 
     new CfnOutput(this, 'StateMachineArn', { value: this.stateMachine.stateMachine.stateMachineArn, description: 'for `cloudsuite-sync rerun --state-machine`' });
     new CfnOutput(this, 'StagingBucketName', { value: this.storage.bucket.bucketName });

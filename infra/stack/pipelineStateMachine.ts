@@ -1,6 +1,6 @@
 // The sync's state machine (Standard, JSONPath, inline Maps), drawn like the architecture diagram:
 //   Plan → duplicate start? → Map over units [Extract ⟲ while 'continue'; failure → RecordExtractFailure]
-//        → GroupByTable → Map over tables [Load → Commit; failure → RecordTableFailure] → FinishRun → Succeed | Fail
+//        → GroupByTable → Map over tables [Load ⟲ while 'continue' → Commit; failure → RecordTableFailure] → FinishRun → Succeed | Fail
 // Payloads carry the plan's key, unit ids, table names and counts: never records, tokens or secrets.
 // Retries do not multiply: HTTP retries live inside the Lambdas; here only Lambda service errors and
 // throttles (with backoff and full jitter) and our transient errors, at most twice: the handlers throw
@@ -112,7 +112,12 @@ export class PipelineStateMachine extends Construct {
     const commit = invoke(StateNames.commit, 'commit');
     load.addCatch(recordTableFailure, { errors: ['States.ALL'], resultPath: '$.error' });
     commit.addCatch(recordTableFailure, { errors: ['States.ALL'], resultPath: '$.error' });
-    const table = load.next(commit).next(new Pass(this, StateNames.tableCommitted, { result: Result.fromObject({}) }));
+    // A load that reached its deadline answers 'continue' with a checkpoint, and is invoked again (as Extract is).
+    const table = load.next(
+      new Choice(this, StateNames.loadFinished)
+        .when(Condition.stringEquals('$.status', 'continue'), load)
+        .otherwise(commit.next(new Pass(this, StateNames.tableCommitted, { result: Result.fromObject({}) }))),
+    );
     const loadTables = new MapState(this, StateNames.loadTables, {
       itemsPath: '$.tables',
       itemSelector: { plan, table: JsonPath.stringAt('$$.Map.Item.Value') },

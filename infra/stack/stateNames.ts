@@ -13,6 +13,7 @@ export const StateNames = {
   group: 'GroupByTable',
   loadTables: 'LoadTables',
   load: 'Load',
+  loadFinished: 'LoadFinished',
   commit: 'Commit',
   tableCommitted: 'TableCommitted',
   recordTableFailure: 'RecordTableFailure',

@@ -88,4 +88,9 @@ export class S3BlobStore implements BlobStore {
   describe(key: string): string {
     return `s3://${this.bucket}/${joinKey(this.prefix, key)}`;
   }
+
+  /** Where a warehouse reads the object: its s3:// URL (through an external location over the bucket). */
+  warehouseUrl(key: string): string {
+    return `s3://${this.bucket}/${joinKey(this.prefix, key)}`;
+  }
 }

@@ -93,8 +93,13 @@ const warehouseSchema = z.strictObject({
   secretName: z.string().regex(SECRET_NAME, 'a Secrets Manager secret name'),
   catalog: identifier,
   schema: identifier,
-  /** merge: upsert the current table and append history (the only mode the loader offers today). */
-  loadMode: z.enum(['merge']).default('merge'),
+  /**
+   * How a load stages rows in the warehouse (either way it then upserts the current table and appends history):
+   * merge: ~1 MiB JSON batches bound as statement parameters (a statement per batch; works with any warehouse);
+   * copy: COPY INTO straight from the staged files in S3, a few statements per load whatever the volume (needs
+   * a Unity Catalog external location over the staging bucket: infra/README.md, "Loading with COPY INTO").
+   */
+  loadMode: z.enum(['merge', 'copy']).default('merge'),
 });
 
 const flowSchema = z.strictObject({

@@ -8,13 +8,15 @@ import { logger, type Log } from '../observability/logger.ts';
 import { Deadline, DeadlineExceededError } from '../runtime/deadline.ts';
 import { scaledMs } from '../runtime/timeScale.ts';
 import { WarehouseError, WarehouseUnavailableError } from './loadErrors.ts';
+import { DELTA_CONFLICT } from './deltaConflicts.ts';
 import type { WarehouseParam, WarehouseSession } from './loadTypes.ts';
 
 type Session = Awaited<ReturnType<DBSQLClient['openSession']>>;
 
 const TRANSIENT_STATUS = new Set([429, 500, 502, 503, 504]);
 const TRANSIENT_NETWORK = /ECONNRESET|ECONNREFUSED|ETIMEDOUT|EPIPE|socket hang up|network/i;
-const TRANSIENT_MESSAGE = /TEMPORARILY_UNAVAILABLE|warehouse is starting|is starting up|session (is )?not initialized|DELTA_CONCURRENT_APPEND/i;
+// Delta write conflicts (deltaConflicts.ts) committed nothing: retried like a warehouse that is starting.
+const TRANSIENT_MESSAGE = new RegExp(`TEMPORARILY_UNAVAILABLE|warehouse is starting|is starting up|session (is )?not initialized|${DELTA_CONFLICT.source}`, 'i');
 
 /** Classifies a driver error; the message keeps the Databricks error class and SQLSTATE, never a token. */
 function toWarehouseError(error: unknown, sql: string): WarehouseError {

@@ -1,33 +1,57 @@
-// Loads the staged units of one entity into its two Delta tables: `<table>_history` (append-only, one
-// row per distinct version) and `<table>` (current state, one MERGE per load). Every step is
-// idempotent, so a retried Lambda or a rerun of a day changes nothing that is already there.
-// Order: check manifests → schema and drift (fail before touching data) → stage the batches →
-// check completeness → check vanished keys (refusing a unit that would lose too many) → MERGE current →
-// MERGE history → soft deletes.
+// Loads the staged units of one entity into its two Delta tables: `<table>_history` (append-only, one row per
+// distinct version) and `<table>` (current state, one MERGE per load). Every statement is idempotent, so a retry
+// after a lost answer or a Delta conflict, a retried Lambda or a rerun of a day changes nothing already there.
+// Order: check manifests → look at the schema (create only what is missing, fail a type conflict before any
+// change, bring the layout in line) → the load's own working table → stage the units (merge: ~1 MiB JSON
+// batches; copy: COPY INTO from the staged files) → check completeness → check vanished keys (refusing a unit
+// that would lose too many) → MERGE current → MERGE history → soft deletes → drop the working table.
+// Staging stops before the deadline and answers a checkpoint instead; the next invocation continues it.
+import { randomUUID } from 'node:crypto';
 import type { EntityDefinition } from '../catalog/entityDefinition.ts';
-import { logger } from '../observability/logger.ts';
-import { Deadline } from '../runtime/deadline.ts';
+import { logger, type Log } from '../observability/logger.ts';
+import { Deadline, DeadlineExceededError } from '../runtime/deadline.ts';
+import { joinKey } from '../staging/blobStore.ts';
 import type { UnitManifest } from '../staging/manifest.ts';
-import { readManifest, readStagedRecords } from '../staging/stagedUnitReader.ts';
+import { readManifest, readStagedFile } from '../staging/stagedUnitReader.ts';
 import { StagedDataError } from '../staging/stagingErrors.ts';
+import { COPY_FILES_PER_STATEMENT, copyIntoSql } from './copySql.ts';
 import { validateTarget } from './identifiers.ts';
 import {
-  addColumnsSql, countVanishedSql, createCurrentTableSql, createHistoryTableSql, createSchemaSql, createStageSql,
-  describeTableSql, dropStagedUnitSql, dropStageSql, HISTORY_SUFFIX, insertStageBatchSql, mergeCurrentSql, mergeHistorySql, softDeleteSql,
-  stageCountsSql,
+  addColumnsSql, countVanishedSql, createCurrentTableSql, createHistoryTableSql, createSchemaSql, createWorkingTableSql, describeTableSql,
+  dropStagedUnitSql, dropTableSql, heartbeatSql, HISTORY_SUFFIX, insertBatchSql, mergeCurrentSql, mergeHistorySql, setTablePropertiesSql,
+  showTablePropertiesSql, showTablesSql, softDeleteSql, stageCountsSql,
 } from './loadSql.ts';
-import type { LoadTableRequest, LoadTableResult, RefusedUnit, TargetTable, UnitLoadResult, WarehouseSession } from './loadTypes.ts';
+import type {
+  LoadCheckpoint, LoadContinuation, LoadOutcome, LoadTableRequest, LoadTableResult, RefusedUnit, TargetTable, UnitLoadResult, UnitProgress,
+  WarehouseSession,
+} from './loadTypes.ts';
 import { LoadError, VanishedKeysError } from './loadErrors.ts';
 import { encodeStagedRecord } from './stagedRowEncoder.ts';
 import { normalizeType, tableColumns } from './tableColumns.ts';
+import { STATS_COLUMNS_PROPERTY, statsColumns } from './tableLayout.ts';
+import { isAbandoned, isWorkingTableName, workingTableOf } from './workingTable.ts';
 
 /** Bound JSON per statement; with the SQL text this stays well under the 1 MiB statement limit. */
-const MAX_BATCH_BYTES = 900_000;
-const DEFAULT_MAX_VANISHED_SHARE = 0.05;
+export const MAX_BATCH_BYTES = 900_000;
+export const DEFAULT_MAX_VANISHED_SHARE = 0.05;
+/** Staging stops when less than this is left of the invocation (wall-clock ms): one more batch or COPY must fit. */
+export const STAGE_STEP_RESERVE_MS = 90_000;
+/** The checks and MERGEs start only with this much left; otherwise the next invocation does them, whole. */
+export const MERGE_PHASE_RESERVE_MS = 300_000;
+/** The most a MERGE step waits for: a fresh Load invocation (15 minutes less margins) always has it. */
+export const MAX_STEP_ESTIMATE_MS = 600_000;
+
 
 const count = (value: unknown): number => Number(value ?? 0);
 
-async function ensureColumns(wh: WarehouseSession, entity: EntityDefinition, table: TargetTable, suffix: string, deadline: Deadline): Promise<number> {
+/** Stops staging: the load answers a checkpoint. */
+class OutOfTime extends Error {}
+
+function isSchemaNotFound(error: unknown): boolean {
+  return /SCHEMA_NOT_FOUND|42704/.test(`${(error as { sqlState?: string }).sqlState ?? ''} ${(error as Error).message}`) && !/CATALOG/.test((error as Error).message);
+}
+
+async function describeColumns(wh: WarehouseSession, table: TargetTable, suffix: string, deadline: Deadline): Promise<Map<string, string>> {
   const rows = await wh.execute(describeTableSql(table, suffix), {}, { deadline });
   const existing = new Map<string, string>();
   for (const row of rows) {
@@ -35,6 +59,16 @@ async function ensureColumns(wh: WarehouseSession, entity: EntityDefinition, tab
     if (name === '' || name.startsWith('#')) break;
     existing.set(name.toLowerCase(), normalizeType(String(row.data_type ?? '')));
   }
+  return existing;
+}
+
+/**
+ * Adds the entity's new fields as columns, failing a type conflict before any change. ADD COLUMNS is not
+ * idempotent (FIELDS_ALREADY_EXISTS when sent again after a lost answer), so a failure is checked against the
+ * table: if every column is there now, the earlier attempt did it.
+ */
+async function ensureColumns(wh: WarehouseSession, entity: EntityDefinition, table: TargetTable, suffix: string, deadline: Deadline): Promise<number> {
+  const existing = await describeColumns(wh, table, suffix, deadline);
   const wanted = tableColumns(entity);
   const conflicts = wanted.filter((c) => existing.has(c.name) && existing.get(c.name) !== normalizeType(c.type));
   if (conflicts.length) {
@@ -45,20 +79,103 @@ async function ensureColumns(wh: WarehouseSession, entity: EntityDefinition, tab
     );
   }
   const missing = wanted.filter((c) => !existing.has(c.name));
-  if (missing.length) await wh.execute(addColumnsSql(table, suffix, missing), {}, { deadline });
+  if (missing.length === 0) return 0;
+  try {
+    await wh.execute(addColumnsSql(table, suffix, missing), {}, { deadline });
+  } catch (error) {
+    const after = await describeColumns(wh, table, suffix, deadline);
+    if (!missing.every((c) => after.get(c.name) === normalizeType(c.type))) throw error;
+  }
   return missing.length;
 }
 
-export async function loadTable(req: LoadTableRequest): Promise<LoadTableResult> {
+async function tableProperties(wh: WarehouseSession, table: TargetTable, suffix: string, deadline: Deadline): Promise<Map<string, string>> {
+  const rows = await wh.execute(showTablePropertiesSql(table, suffix), {}, { deadline });
+  return new Map(rows.map((r) => [String(r.key), String(r.value)]));
+}
+
+/**
+ * Creates what is missing (the schema only after looking: a principal granted USE SCHEMA and CREATE TABLE but not
+ * CREATE SCHEMA loads into an existing schema), adds drifted columns, brings the statistics columns in line,
+ * and answers the names of working tables found beside the target.
+ */
+async function prepareTables(wh: WarehouseSession, entity: EntityDefinition, table: TargetTable, deadline: Deadline, log: Log): Promise<string[]> {
+  let names: string[];
+  try {
+    names = (await wh.execute(showTablesSql(table), {}, { deadline })).map((r) => String(r.tableName ?? r.tablename ?? ''));
+  } catch (error) {
+    if (!isSchemaNotFound(error)) throw error;
+    try {
+      await wh.execute(createSchemaSql(table), {}, { deadline });
+    } catch (cause) {
+      throw new LoadError(
+        `${table.catalog}.${table.schema} does not exist (or the principal cannot see it: grant USE SCHEMA on it) and creating it failed ` +
+          `(${(cause as Error).message.slice(0, 300)}); create the schema and grant USE SCHEMA and CREATE TABLE on it, or grant CREATE SCHEMA on the catalog`,
+        { cause },
+      );
+    }
+    names = [];
+  }
+  const label = `${table.catalog}.${table.schema}.${table.name}`;
+  const wantedStats = statsColumns(entity).join(',');
+  let added = 0;
+  for (const [suffix, create] of [['', createCurrentTableSql], [HISTORY_SUFFIX, createHistoryTableSql]] as const) {
+    if (!names.includes(`${table.name}${suffix}`)) {
+      await wh.execute(create(entity, table), {}, { deadline });
+    } else {
+      // Tables from earlier versions (or drift) get the statistics columns of today's layout.
+      const properties = await tableProperties(wh, table, suffix, deadline);
+      if (properties.get(STATS_COLUMNS_PROPERTY) !== wantedStats) {
+        added += await ensureColumns(wh, entity, table, suffix, deadline);
+        await wh.execute(setTablePropertiesSql(table, suffix, { [STATS_COLUMNS_PROPERTY]: wantedStats }), {}, { deadline });
+        log.info('table layout brought in line: statistics columns set', { table: `${label}${suffix}` });
+        continue;
+      }
+    }
+    added += await ensureColumns(wh, entity, table, suffix, deadline);
+  }
+  if (added) log.info('schema drift: columns added', { table: label, columns: added });
+  return names.filter((n) => isWorkingTableName(table, n));
+}
+
+/** Drops working tables of earlier loads of this table whose load is over (see workingTable.ts). */
+async function dropAbandonedWorkingTables(wh: WarehouseSession, table: TargetTable, names: string[], own: string, deadline: Deadline, log: Log): Promise<void> {
+  const target = `${table.catalog}.${table.schema}.${table.name}`;
+  for (const name of names.filter((n) => n !== own)) {
+    const other = { ...table, name };
+    const properties = await tableProperties(wh, other, '', deadline).catch(() => new Map<string, string>());
+    if (isAbandoned(properties, target, Date.now())) {
+      await wh.execute(dropTableSql(other), {}, { deadline });
+      log.info('dropped the working table of an earlier load that did not finish', { table: target, workingTable: name });
+    }
+  }
+}
+
+function continuation(table: TargetTable, checkpoint: LoadCheckpoint, manifests: Map<string, UnitManifest>, wh: WarehouseSession, at: { statements: number; bytes: number }): LoadContinuation {
+  let staged = 0;
+  for (const [unitId, m] of manifests) {
+    const progress = checkpoint.units[unitId] ?? { files: 0, batches: 0 };
+    staged += m.files.slice(0, progress.files).reduce((n, f) => n + f.records, 0);
+  }
+  return { status: 'continue', table, checkpoint, stagedRecords: staged, statements: wh.stats.statements - at.statements, bytesSent: wh.stats.bytesSent - at.bytes };
+}
+
+export async function loadTable(req: LoadTableRequest): Promise<LoadOutcome> {
   const table = validateTarget(req.table);
   const { entity, warehouse: wh, store } = req;
   const deadline = req.deadline ?? Deadline.none();
   const log = req.log ?? logger;
+  const mode = req.mode ?? 'merge';
   const maxVanishedShare = req.maxVanishedShare ?? DEFAULT_MAX_VANISHED_SHARE;
-  const statementsAtStart = wh.stats.statements;
-  const bytesAtStart = wh.stats.bytesSent;
-  const loadedAt = new Date().toISOString();
+  const at = { statements: wh.stats.statements, bytes: wh.stats.bytesSent };
+  const loadId = req.resume?.loadId ?? req.loadId ?? randomUUID();
+  const loadedAt = req.resume?.loadedAt ?? new Date().toISOString();
   const label = `${table.catalog}.${table.schema}.${table.name}`;
+  const working = workingTableOf(table, loadId);
+  if (req.resume && req.resume.mode !== mode) throw new LoadError(`${label}: the checkpoint of load ${loadId} is for ${req.resume.mode} mode, not ${mode}`);
+  if (mode === 'copy' && !store.warehouseUrl) {
+    throw new LoadError(`${label}: loadMode "copy" needs staged files the warehouse can read (S3 under an external location); ${store.describe('')} is not. Use loadMode "merge"`);
+  }
 
   // Manifests first: a missing or foreign unit fails the load before any SQL runs.
   const manifests = new Map<string, UnitManifest>();
@@ -70,100 +187,229 @@ export async function loadTable(req: LoadTableRequest): Promise<LoadTableResult>
     manifests.set(unit.unitId, manifest);
   }
 
-  await wh.execute(createSchemaSql(table), {}, { deadline });
-  await wh.execute(createCurrentTableSql(entity, table), {}, { deadline });
-  await wh.execute(createHistoryTableSql(entity, table), {}, { deadline });
-  const added = (await ensureColumns(wh, entity, table, '', deadline)) + (await ensureColumns(wh, entity, table, HISTORY_SUFFIX, deadline));
-  if (added) log.info('schema drift: columns added', { table: label, columns: added });
-
-  // Stage every unit's records in ~1 MiB JSON batches.
-  await wh.execute(createStageSql(entity, table), {}, { deadline });
-  const insert = insertStageBatchSql(entity, table);
-  for (const unit of req.units) {
-    const manifest = manifests.get(unit.unitId)!;
-    let batch: string[] = [];
-    let bytes = 2;
-    const flush = async () => {
-      if (!batch.length) return;
-      await wh.execute(insert, { rows: `[${batch.join(',')}]`, loaded_at: loadedAt }, { deadline });
-      batch = [];
-      bytes = 2;
-    };
-    for await (const staged of readStagedRecords(store, unit.unitPrefix, manifest)) {
-      const json = JSON.stringify(encodeStagedRecord(entity, unit.unitId, staged));
-      const size = Buffer.byteLength(json) + 1;
-      if (bytes + size > MAX_BATCH_BYTES) await flush();
-      batch.push(json);
-      bytes += size;
-    }
-    await flush();
-  }
-
-  // Completeness: what reached the warehouse is exactly what the manifests promised.
-  const staged = new Map((await wh.execute(stageCountsSql(table), {}, { deadline })).map((r) => [String(r.unit), count(r.row_count)]));
-  for (const [unitId, manifest] of manifests) {
-    const rows = staged.get(unitId) ?? 0;
-    if (rows !== manifest.totalRecords) {
-      throw new LoadError(`${label}: unit ${unitId} staged ${rows} rows but its manifest lists ${manifest.totalRecords}; nothing was merged, rerun the load`);
-    }
-  }
-
-  // Vanished keys of complete snapshots: a unit in which too many keys would go at once is refused (left
-  // out, its scope unchanged) while the others load; when every unit is refused the load fails.
-  const snapshots = [...manifests].filter(([, m]) => m.strategy === 'snapshot');
-  const divisional = entity.scope === 'division';
-  const scopeParams = (unitId: string, m: UnitManifest) => ({
-    tenant: m.tenant, company: m.company, ...(divisional ? { division: m.division } : {}), stamp: m.runStartedAt, unit: unitId,
-  });
-  const tolerated = `tolerated: ${(maxVanishedShare * 100).toFixed(1)}%`;
-  const advice = 'Check the source (a wrong company or filter?) or raise the flow\'s vanished-keys share, then rerun';
-  const refused: (RefusedUnit & { scope: string })[] = [];
-  for (const [unitId, m] of snapshots) {
-    const [row] = await wh.execute(countVanishedSql(entity, table, divisional), scopeParams(unitId, m), { deadline });
-    const vanished = count(row?.vanished);
-    const active = count(row?.active);
-    if (vanished > 0 && vanished > maxVanishedShare * active) {
-      const scope = `company ${m.company}${m.division ? ` division ${m.division}` : ''}: ${vanished} of ${active} keys (${((100 * vanished) / active).toFixed(1)}%)`;
-      refused.push({
-        unitId, scope,
-        reason: `${label}: too many keys would be marked deleted at once (${scope}; ${tolerated}). Nothing of this unit was loaded. ${advice}`,
-      });
-    }
-  }
-  if (refused.length > 0 && refused.length === manifests.size) {
-    throw new VanishedKeysError(
-      `${label}: too many keys would be marked deleted at once (${refused.map((r) => r.scope).join('; ')}; ${tolerated}). Nothing was changed. ${advice}`,
-    );
-  }
-  for (const unit of refused) {
-    await wh.execute(dropStagedUnitSql(table), { unit: unit.unitId }, { deadline });
-    manifests.delete(unit.unitId);
-    log.warn('unit refused: too many keys would vanish', { table: label, unitId: unit.unitId, scope: unit.scope });
-  }
-
-  const [current] = await wh.execute(mergeCurrentSql(entity, table), { loaded_at: loadedAt }, { deadline });
-  const [history] = await wh.execute(mergeHistorySql(entity, table), { loaded_at: loadedAt }, { deadline });
-  let softDeleted = 0;
-  for (const [unitId, m] of snapshots.filter(([unitId]) => manifests.has(unitId))) {
-    const [row] = await wh.execute(softDeleteSql(entity, table, divisional), { ...scopeParams(unitId, m), loaded_at: loadedAt, run_id: m.runId }, { deadline });
-    softDeleted += count(row?.num_affected_rows);
-  }
-  await wh.execute(dropStageSql(table), {}, { deadline });
-
-  const units: UnitLoadResult[] = [...manifests].map(([unitId, m]) => ({
-    unitId, records: m.totalRecords, maxChangeStamp: m.maxChangeStamp, maxChangeDate: m.maxChangeDate,
-  }));
-  const result: LoadTableResult = {
-    table,
-    historyInserted: count(history?.num_inserted_rows),
-    currentInserted: count(current?.num_inserted_rows),
-    currentUpdated: count(current?.num_updated_rows),
-    currentSoftDeleted: softDeleted,
-    statements: wh.stats.statements - statementsAtStart,
-    bytesSent: wh.stats.bytesSent - bytesAtStart,
-    units,
-    refused: refused.map(({ unitId, reason }) => ({ unitId, reason })),
+  const checkpoint: LoadCheckpoint = {
+    formatVersion: 1, loadId, mode, loadedAt, invocations: (req.resume?.invocations ?? 0) + 1,
+    units: Object.fromEntries(req.units.map((u) => [u.unitId, { ...(req.resume?.units[u.unitId] ?? { files: 0, batches: 0 }) }])),
+    ...(req.resume?.merge ? { merge: structuredClone(req.resume.merge) } : {}),
+    stagingMs: req.resume?.stagingMs ?? 0,
   };
-  log.info('table loaded', { ...result, units: units.length, refused: refused.length });
-  return result;
+  /** A staging statement, timed: what staging takes predicts what a MERGE of the same rows takes. */
+  const staging = async (run: () => Promise<unknown>) => {
+    const started = Date.now();
+    await run();
+    checkpoint.stagingMs = (checkpoint.stagingMs ?? 0) + (Date.now() - started);
+  };
+  const heartbeat = new Date().toISOString();
+  let stagingStarted = false;
+  try {
+    if (!req.resume) {
+      const workingTables = await prepareTables(wh, entity, table, deadline, log);
+      await dropAbandonedWorkingTables(wh, table, workingTables, working.name, deadline, log);
+      // A first invocation starts from nothing, even if an attempt of the same load left its working table.
+      await wh.execute(dropTableSql(working), {}, { deadline });
+      await wh.execute(createWorkingTableSql(entity, working, { target: label, loadId, heartbeat }), {}, { deadline });
+    } else {
+      const exists = (await wh.execute(showTablesSql(table), {}, { deadline })).some((r) => String(r.tableName ?? '') === working.name);
+      if (exists) await wh.execute(heartbeatSql(working, heartbeat), {}, { deadline });
+      else {
+        // Dropped meanwhile (an hour without this load): stage again from the start.
+        log.warn('the working table of this load is gone: staging again from the start', { table: label, loadId });
+        for (const progress of Object.values(checkpoint.units)) Object.assign(progress, { files: 0, batches: 0 });
+        delete checkpoint.merge;
+        await wh.execute(createWorkingTableSql(entity, working, { target: label, loadId, heartbeat }), {}, { deadline });
+      }
+    }
+    stagingStarted = true;
+
+    const timeForAnotherStep = () => {
+      if (deadline.remainingMs() < STAGE_STEP_RESERVE_MS) throw new OutOfTime();
+    };
+    for (const unit of req.units) {
+      const manifest = manifests.get(unit.unitId)!;
+      const progress = checkpoint.units[unit.unitId]!;
+      if (mode === 'copy') await copyUnit(unit.unitId, unit.unitPrefix, manifest, progress, timeForAnotherStep);
+      else await insertUnit(unit.unitId, unit.unitPrefix, manifest, progress, timeForAnotherStep);
+    }
+    if (deadline.remainingMs() < MERGE_PHASE_RESERVE_MS) throw new OutOfTime();
+  } catch (error) {
+    if (error instanceof OutOfTime || (error instanceof DeadlineExceededError && stagingStarted)) {
+      log.info('load continues in the next invocation', { table: label, loadId, invocation: checkpoint.invocations });
+      return continuation(table, checkpoint, manifests, wh, at);
+    }
+    await dropOwnWorkingTable(error);
+    throw error;
+  }
+
+  try {
+    return await mergePhase();
+  } catch (error) {
+    if (error instanceof OutOfTime) {
+      log.info('load continues in the next invocation (merging)', { table: label, loadId, invocation: checkpoint.invocations, done: checkpoint.merge?.steps });
+      return continuation(table, checkpoint, manifests, wh, at);
+    }
+    await dropOwnWorkingTable(error);
+    throw error;
+  }
+
+  /** A failed load removes its working table (best effort: the next load of the table cleans up otherwise). */
+  async function dropOwnWorkingTable(error: unknown): Promise<void> {
+    if ((error as Error)?.name === 'LeaseLostError' || (error as Error)?.name === 'AbortError') return; // no statement may go out any more
+    await wh.execute(dropTableSql(working), {}, { deadline: Deadline.none() }).catch(() => undefined);
+  }
+
+  /** Batches of ~1 MiB per file, each with an id (`<unit>#<file>#<n>`) so that sending it twice adds nothing. */
+  async function insertUnit(unitId: string, unitPrefix: string, manifest: UnitManifest, progress: UnitProgress, timeForAnotherStep: () => void): Promise<void> {
+    const insert = insertBatchSql(entity, working);
+    for (let fileIndex = progress.files; fileIndex < manifest.files.length; fileIndex += 1) {
+      let batch: string[] = [];
+      let bytes = 2;
+      let batchIndex = 0;
+      const flush = async () => {
+        if (!batch.length) return;
+        if (batchIndex >= progress.batches) {
+          timeForAnotherStep();
+          await staging(() => wh.execute(insert, { rows: `[${batch.join(',')}]`, loaded_at: loadedAt, batch: `${unitId}#${fileIndex}#${batchIndex}` }, { deadline }));
+          progress.batches = batchIndex + 1;
+        }
+        batchIndex += 1;
+        batch = [];
+        bytes = 2;
+      };
+      for await (const staged of readStagedFile(store, unitPrefix, manifest.files[fileIndex]!)) {
+        const json = JSON.stringify(encodeStagedRecord(entity, unitId, staged));
+        const size = Buffer.byteLength(json) + 1;
+        if (bytes + size > MAX_BATCH_BYTES) await flush();
+        batch.push(json);
+        bytes += size;
+      }
+      await flush();
+      progress.files = fileIndex + 1;
+      progress.batches = 0;
+    }
+  }
+
+  /** COPY INTO from the unit's folder, up to COPY_FILES_PER_STATEMENT files a statement (loaded files are skipped by Delta). */
+  async function copyUnit(unitId: string, unitPrefix: string, manifest: UnitManifest, progress: UnitProgress, timeForAnotherStep: () => void): Promise<void> {
+    const unitUrl = store.warehouseUrl!(joinKey(unitPrefix) || '.').replace(/\/\.$/, '');
+    while (progress.files < manifest.files.length) {
+      timeForAnotherStep();
+      const files = manifest.files.slice(progress.files, progress.files + COPY_FILES_PER_STATEMENT).map((f) => f.name);
+      await staging(() => wh.execute(copyIntoSql(entity, working, { unitUrl, files, unitId, loadedAt }), {}, { deadline }));
+      progress.files += files.length;
+    }
+  }
+
+  /**
+   * Checks, MERGEs and soft deletes. Each step is idempotent and recorded in the checkpoint, and a step starts
+   * only if the invocation has time for it (at least the reserve, and what the previous MERGE took): a MERGE
+   * of a big first backfill may need an invocation of its own.
+   */
+  async function mergePhase(): Promise<LoadTableResult> {
+    const progress = (checkpoint.merge ??= {
+      checked: false, refused: [], steps: [], counts: { currentInserted: 0, currentUpdated: 0, historyInserted: 0, currentSoftDeleted: 0 },
+    });
+    const snapshots = [...manifests].filter(([, m]) => m.strategy === 'snapshot');
+    const divisional = entity.scope === 'division';
+    const scopeParams = (unitId: string, m: UnitManifest) => ({
+      tenant: m.tenant, company: m.company, ...(divisional ? { division: m.division } : {}), stamp: m.runStartedAt, unit: unitId,
+    });
+    if (!progress.checked) await checkStaged(snapshots, divisional, scopeParams, progress.refused);
+    for (const unit of progress.refused) manifests.delete(unit.unitId);
+    progress.checked = true;
+
+    // Before the first MERGE the best estimate is the staging time (capped, so that a fresh invocation always has it).
+    let lastStepMs = Math.min(checkpoint.stagingMs ?? 0, MAX_STEP_ESTIMATE_MS);
+    const step = async (name: 'current' | 'history' | 'softDeletes', run: () => Promise<void>) => {
+      if (progress.steps.includes(name)) return;
+      if (deadline.remainingMs() < Math.max(MERGE_PHASE_RESERVE_MS, Math.min(1.2 * lastStepMs, MAX_STEP_ESTIMATE_MS))) throw new OutOfTime();
+      const started = Date.now();
+      await run();
+      lastStepMs = Date.now() - started;
+      progress.steps.push(name);
+    };
+    await step('current', async () => {
+      const [current] = await wh.execute(mergeCurrentSql(entity, table, working), {}, { deadline });
+      progress.counts.currentInserted = count(current?.num_inserted_rows);
+      progress.counts.currentUpdated = count(current?.num_updated_rows);
+    });
+    await step('history', async () => {
+      const [history] = await wh.execute(mergeHistorySql(entity, table, working), {}, { deadline });
+      progress.counts.historyInserted = count(history?.num_inserted_rows);
+    });
+    await step('softDeletes', async () => {
+      let softDeleted = 0;
+      for (const [unitId, m] of snapshots.filter(([unitId]) => manifests.has(unitId))) {
+        const [row] = await wh.execute(softDeleteSql(table, working, divisional), { ...scopeParams(unitId, m), loaded_at: loadedAt, run_id: m.runId }, { deadline });
+        softDeleted += count(row?.num_affected_rows);
+      }
+      progress.counts.currentSoftDeleted = softDeleted;
+    });
+    await wh.execute(dropTableSql(working), {}, { deadline });
+
+    const units: UnitLoadResult[] = [...manifests].map(([unitId, m]) => ({
+      unitId, records: m.totalRecords, maxChangeStamp: m.maxChangeStamp, maxChangeDate: m.maxChangeDate,
+    }));
+    const result: LoadTableResult = {
+      status: 'loaded',
+      table,
+      ...progress.counts,
+      statements: wh.stats.statements - at.statements,
+      bytesSent: wh.stats.bytesSent - at.bytes,
+      units,
+      refused: progress.refused.map(({ unitId, reason }) => ({ unitId, reason })),
+    };
+    log.info('table loaded', { ...result, units: units.length, refused: progress.refused.length, mode, invocations: checkpoint.invocations });
+    return result;
+  }
+
+  /**
+   * Completeness (what reached the warehouse is exactly what the manifests promised), then the vanished keys of
+   * complete snapshots: a unit in which too many keys would go at once is refused (taken out of the working table,
+   * its scope unchanged) while the others load; when every unit is refused the load fails.
+   */
+  async function checkStaged(
+    snapshots: [string, UnitManifest][],
+    divisional: boolean,
+    scopeParams: (unitId: string, m: UnitManifest) => Record<string, string>,
+    refusedOut: RefusedUnit[],
+  ): Promise<void> {
+    const staged = new Map((await wh.execute(stageCountsSql(working), {}, { deadline })).map((r) => [String(r.unit), count(r.row_count)]));
+    for (const [unitId, manifest] of manifests) {
+      const rows = staged.get(unitId) ?? 0;
+      if (rows !== manifest.totalRecords) {
+        throw new LoadError(`${label}: unit ${unitId} staged ${rows} rows but its manifest lists ${manifest.totalRecords}; nothing was merged, rerun the load`);
+      }
+    }
+    const tolerated = `tolerated: ${(maxVanishedShare * 100).toFixed(1)}%`;
+    const advice = 'Check the source (a wrong company or filter?) or raise the flow\'s vanished-keys share, then rerun';
+    const refused: (RefusedUnit & { scope: string })[] = [];
+    for (const [unitId, m] of snapshots) {
+      const [row] = await wh.execute(countVanishedSql(table, working, divisional), scopeParams(unitId, m), { deadline });
+      const vanished = count(row?.vanished);
+      const active = count(row?.active);
+      if (vanished > 0 && vanished > maxVanishedShare * active) {
+        const scope = `company ${m.company}${m.division ? ` division ${m.division}` : ''}: ${vanished} of ${active} keys (${((100 * vanished) / active).toFixed(1)}%)`;
+        refused.push({
+          unitId, scope,
+          reason: `${label}: too many keys would be marked deleted at once (${scope}; ${tolerated}). Nothing of this unit was loaded. ${advice}`,
+        });
+      }
+    }
+    if (refused.length > 0 && refused.length === manifests.size) {
+      throw new VanishedKeysError(
+        `${label}: too many keys would be marked deleted at once (${refused.map((r) => r.scope).join('; ')}; ${tolerated}). Nothing was changed. ${advice}`,
+      );
+    }
+    for (const unit of refused) {
+      await wh.execute(dropStagedUnitSql(working), { unit: unit.unitId }, { deadline });
+      log.warn('unit refused: too many keys would vanish', { table: label, unitId: unit.unitId, scope: unit.scope });
+      refusedOut.push({ unitId: unit.unitId, reason: unit.reason });
+    }
+  }
+}
+
+/** For callers without a deadline (the CLI, benchmarks): a load that answers a checkpoint is a bug there. */
+export function expectLoaded(outcome: LoadOutcome): LoadTableResult {
+  if (outcome.status !== 'loaded') throw new LoadError(`${outcome.table.name}: the load stopped for its deadline, but this caller has none`);
+  return outcome;
 }

@@ -19,6 +19,9 @@ export interface StagedUnitRef {
   unitPrefix: string;
 }
 
+/** merge: batches bound as JSON parameters; copy: COPY INTO from the staged files (the warehouse must read the bucket). */
+export type LoadMode = 'merge' | 'copy';
+
 export interface LoadTableRequest {
   tenant: string;
   entity: EntityDefinition;
@@ -29,6 +32,15 @@ export interface LoadTableRequest {
   /** An open warehouse session (the real @databricks/sql driver behind a small port). */
   warehouse: WarehouseSession;
   deadline?: Deadline;
+  /** Default merge. Copy needs a store with warehouseUrl (S3 under an external location). */
+  mode?: LoadMode;
+  /**
+   * Names the load's working table; stable across its continuations (the pipeline passes execution and table).
+   * Default: a new random id, so two loads never share a working table.
+   */
+  loadId?: string;
+  /** The checkpoint of the previous invocation of this load: staging continues where it stopped. */
+  resume?: LoadCheckpoint;
   /**
    * Share of a snapshot unit's keys that may vanish at once before the unit is refused (default 0.05): a
    * refused unit is left out and reported, the other units load; when every unit is refused the load fails.
@@ -51,6 +63,7 @@ export interface RefusedUnit {
 }
 
 export interface LoadTableResult {
+  status: 'loaded';
   table: TargetTable;
   historyInserted: number;
   currentInserted: number;
@@ -63,6 +76,49 @@ export interface LoadTableResult {
   /** Snapshot units left out because too many of their keys would vanish at once. */
   refused: RefusedUnit[];
 }
+
+/** How far a load's staging got, per unit: files staged whole, and batches of the next file (merge mode). */
+export interface UnitProgress {
+  files: number;
+  batches: number;
+}
+
+/** What a load that ran out of time keeps for its next invocation (the warehouse holds the staged rows). */
+export interface LoadCheckpoint {
+  formatVersion: 1;
+  loadId: string;
+  mode: LoadMode;
+  /** The `_loaded_at` of every row of this load, whichever invocation staged it. */
+  loadedAt: string;
+  /** Invocations of this load so far. */
+  invocations: number;
+  units: Record<string, UnitProgress>;
+  /** Wall-clock ms spent in staging statements so far: a first estimate of what a MERGE of the rows takes. */
+  stagingMs?: number;
+  /** Once everything is staged: the steps after it that are done (each MERGE may need an invocation of its own). */
+  merge?: MergeProgress;
+}
+
+export interface MergeProgress {
+  /** Completeness and vanished keys checked; `refused` are out of the working table. */
+  checked: boolean;
+  refused: RefusedUnit[];
+  steps: ('current' | 'history' | 'softDeletes')[];
+  counts: { currentInserted: number; currentUpdated: number; historyInserted: number; currentSoftDeleted: number };
+}
+
+/** A load that stopped before its deadline: staged so far, nothing merged; continue with the checkpoint. */
+export interface LoadContinuation {
+  status: 'continue';
+  table: TargetTable;
+  checkpoint: LoadCheckpoint;
+  /** Records staged by all invocations so far. */
+  stagedRecords: number;
+  statements: number;
+  bytesSent: number;
+}
+
+export type LoadOutcome = LoadTableResult | LoadContinuation;
 
 /** The port to a SQL warehouse session: named parameters only, idempotent statements, retried inside. */
 export interface WarehouseSession {

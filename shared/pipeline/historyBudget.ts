@@ -29,9 +29,11 @@ const FIXED_EVENTS =
 /** A unit extracted in one invocation: iteration + Extract + its Choice + the closing Pass. */
 const EVENTS_PER_UNIT = EVENTS.mapIteration + EVENTS.lambdaTask + EVENTS.choice + EVENTS.pass;
 /** Each continuation of an extraction: another Extract and Choice. */
-const EVENTS_PER_CONTINUATION = EVENTS.lambdaTask + EVENTS.choice;
-/** A table: iteration + Load + Commit + the closing Pass. */
-const EVENTS_PER_TABLE = EVENTS.mapIteration + 2 * EVENTS.lambdaTask + EVENTS.pass;
+export const EVENTS_PER_CONTINUATION = EVENTS.lambdaTask + EVENTS.choice;
+/** A table: iteration + Load + its Choice + Commit + the closing Pass. */
+export const EVENTS_PER_TABLE = EVENTS.mapIteration + 2 * EVENTS.lambdaTask + EVENTS.choice + EVENTS.pass;
+/** Each continuation of a load: another Load and Choice. */
+export const EVENTS_PER_LOAD_CONTINUATION = EVENTS.lambdaTask + EVENTS.choice;
 /** A unit that fails (caught): RecordExtractFailure instead of the Choice. */
 const EVENTS_PER_FAILED_UNIT = EVENTS.mapIteration + EVENTS.lambdaTask + EVENTS.lambdaTask + EVENTS.pass;
 
@@ -40,9 +42,13 @@ export interface HistoryShape {
   tables: number;
   /** Extract invocations beyond the first, over all units. */
   continuations?: number;
+  /** Load invocations beyond the first, over all tables. */
+  loadContinuations?: number;
   retries?: number;
   /** Units whose extraction failed (caught, recorded): counted instead of as extracted units. */
   failedUnits?: number;
+  /** Tables whose Load failed (caught, recorded): no LoadFinished Choice. */
+  failedTables?: number;
   /** Ending in the Fail state writes one event less than ending in Succeed (no exit event). */
   endsFailed?: boolean;
 }
@@ -55,12 +61,14 @@ export function estimateHistoryEvents(shape: HistoryShape): number {
     (shape.units - failed) * EVENTS_PER_UNIT +
     failed * EVENTS_PER_FAILED_UNIT +
     (shape.continuations ?? 0) * EVENTS_PER_CONTINUATION +
-    shape.tables * EVENTS_PER_TABLE +
+    (shape.loadContinuations ?? 0) * EVENTS_PER_LOAD_CONTINUATION +
+    shape.tables * EVENTS_PER_TABLE -
+    (shape.failedTables ?? 0) * EVENTS.choice +
     (shape.retries ?? 0) * EVENTS.retriedAttempt
   );
 }
 
-/** The continuations (over all units) an execution of this shape can still afford under the hard limit. */
+/** The continuations (extract or load, 7 events each) an execution of this shape can still afford under the hard limit. */
 export function continuationsAllowed(shape: Omit<HistoryShape, 'continuations'>): number {
   return Math.max(0, Math.floor((HISTORY_EVENT_LIMIT - estimateHistoryEvents(shape)) / EVENTS_PER_CONTINUATION));
 }

@@ -1,18 +1,54 @@
 // Load: one target table with all of its staged units of this execution, under the table's lease (one
 // writer per table across Lambdas and local runs), through the loader (shared/load/loadTable.ts). It
 // answers with ids, counts and the change stamps the load committed, which Commit turns into watermarks.
+// A load that cannot finish before the invocation's deadline stores a checkpoint (what it staged, and the
+// lease it keeps holding) and answers 'continue': the state machine invokes Load again, as it does Extract.
+import { Readable } from 'node:stream';
+import { parseLoadCheckpoint } from '../load/loadCheckpoint.ts';
+import type { LoadCheckpoint, LoadOutcome, StagedUnitRef, WarehouseSession } from '../load/loadTypes.ts';
 import { VanishedKeysError } from '../load/loadErrors.ts';
-import type { StagedUnitRef, WarehouseSession } from '../load/loadTypes.ts';
+import { SyncError } from '../errors/syncError.ts';
 import { Deadline } from '../runtime/deadline.ts';
+import { joinKey } from '../staging/blobStore.ts';
 import { readManifest } from '../staging/stagedUnitReader.ts';
-import { withLease } from '../state/tableLease.ts';
+import { withLease, type Lease } from '../state/tableLease.ts';
 import { tableKey } from '../config/targetTable.ts';
 import type { PipelineDeps } from './pipelineDeps.ts';
 import { entityOf } from './runPlan.ts';
 
+/** One table may continue this many times: a load that needs more is stuck, or needs a narrower backfill. */
+export const MAX_LOAD_INVOCATIONS = 50;
+/** How long a continuing load keeps the table's lease between two invocations (wall-clock ms). */
+export const LEASE_HANDOVER_MS = 10 * 60_000;
+
 export interface LoadStepRequest {
   plan: string;
   table: string;
+  /** Staging key of the checkpoint to continue from (present on a continuation). */
+  checkpoint?: string;
+  /** Invocations of this load so far. */
+  invocation?: number;
+}
+
+/** Staged (nothing merged yet): the state machine invokes Load again with this checkpoint. */
+export interface LoadContinueResult {
+  plan: string;
+  table: string;
+  status: 'continue';
+  checkpoint: string;
+  invocation: number;
+  /** Records staged so far. */
+  records: number;
+}
+
+/** What a continuing load stores between invocations. */
+interface StoredLoadCheckpoint {
+  load: LoadCheckpoint;
+  lease: Lease;
+}
+
+export class LoadContinuationLimitError extends SyncError {
+  override name = 'LoadContinuationLimitError';
 }
 
 export interface LoadedUnit {
@@ -25,6 +61,7 @@ export interface LoadedUnit {
 export interface LoadStepResult {
   plan: string;
   table: string;
+  status: 'complete';
   units: LoadedUnit[];
   /** Units the vanished-keys guard refused: failed in the ledger, not committed. */
   refused: string[];
@@ -43,8 +80,15 @@ export type LoadDeps = Pick<PipelineDeps, 'plans' | 'ledger' | 'leases' | 'store
   leaseTtlMs?: number;
 };
 
-export async function loadPlannedTable(request: LoadStepRequest, deps: LoadDeps): Promise<LoadStepResult> {
+export async function loadPlannedTable(request: LoadStepRequest, deps: LoadDeps): Promise<LoadStepResult | LoadContinueResult> {
   const plan = await deps.plans.get(request.plan);
+  const invocation = (request.invocation ?? 0) + 1;
+  if (invocation > MAX_LOAD_INVOCATIONS) {
+    throw new LoadContinuationLimitError(
+      `${request.table}: the load is still not done after ${MAX_LOAD_INVOCATIONS} invocations; rerun its units with a narrower backfill window ` +
+        '("since"/"until"), or switch the warehouse to loadMode "copy"',
+    );
+  }
   deps.log.appendKeys({ runId: plan.runId });
   const statuses = new Map((await deps.ledger.listUnits(plan.unitsRunKey)).map((u) => [u.unitId, u.status]));
   const tableUnits = plan.units.filter((u) => tableKey(u.table) === request.table);
@@ -52,7 +96,7 @@ export async function loadPlannedTable(request: LoadStepRequest, deps: LoadDeps)
   // Loaded by an earlier attempt whose answer was lost: the manifest has the stamps that load committed.
   const alreadyLoaded = tableUnits.filter((u) => statuses.get(u.unitId) === 'loaded');
   const result: LoadStepResult = {
-    plan: request.plan, table: request.table, units: [], refused: [], records: 0,
+    plan: request.plan, table: request.table, status: 'complete', units: [], refused: [], records: 0,
     historyInserted: 0, currentInserted: 0, currentUpdated: 0, currentSoftDeleted: 0,
   };
   for (const unit of alreadyLoaded) {
@@ -68,12 +112,15 @@ export async function loadPlannedTable(request: LoadStepRequest, deps: LoadDeps)
   }
   const units: StagedUnitRef[] = toLoad.map((u) => ({ unitId: u.unitId, unitPrefix: u.unitPrefix }));
   const deadline = deps.deadline ?? Deadline.none();
-  const loaded = await withLease(
+  const stored = request.checkpoint ? await readStoredCheckpoint(deps, request.checkpoint, plan.executionName, request.table) : undefined;
+  let held: Lease | undefined;
+  const outcome: LoadOutcome = await withLease(
     deps.leases,
     request.table,
     plan.executionName,
     deps.leaseTtlMs ?? 120_000,
-    async (_lease, leaseLost) => {
+    async (lease, leaseLost) => {
+      held = lease;
       const warehouse = whileLeaseHeld(await deps.openWarehouse(plan.warehouseSecretName), leaseLost);
       try {
         return await deps.loadTable({
@@ -85,6 +132,10 @@ export async function loadPlannedTable(request: LoadStepRequest, deps: LoadDeps)
           store: deps.store,
           warehouse,
           deadline,
+          mode: plan.loadMode,
+          // One working table per execution and table, the same in every invocation of this load.
+          loadId: `${plan.executionName}|${request.table}`,
+          ...(stored ? { resume: stored.load } : {}),
           // Flows sharing a table may differ: the strictest guard wins.
           maxVanishedShare: Math.min(...toLoad.map((u) => u.maxVanishedShare)),
           log: deps.log,
@@ -93,8 +144,21 @@ export async function loadPlannedTable(request: LoadStepRequest, deps: LoadDeps)
         await warehouse.close();
       }
     },
-    { waitMs: deps.leaseWaitMs ?? 600_000, deadline, log: deps.log },
+    {
+      waitMs: deps.leaseWaitMs ?? 600_000, deadline, log: deps.log,
+      ...(stored ? { resume: stored.lease } : {}),
+      handOver: (o) => (o.status === 'continue' ? LEASE_HANDOVER_MS : undefined),
+    },
   );
+
+  if (outcome.status === 'continue') {
+    const key = joinKey('runs', first.tenant, plan.runId, '_checkpoints', 'load', encodeURIComponent(request.table), `${invocation}.json`);
+    const checkpoint: StoredLoadCheckpoint = { load: outcome.checkpoint, lease: held! };
+    await deps.store.put(key, Readable.from([JSON.stringify(checkpoint)]));
+    deps.log.info('table load continues', { table: request.table, invocation, staged: outcome.stagedRecords, statements: outcome.statements });
+    return { plan: request.plan, table: request.table, status: 'continue', checkpoint: key, invocation, records: outcome.stagedRecords };
+  }
+  const loaded = outcome;
 
   for (const unit of loaded.units) {
     await deps.ledger.transitionUnit(plan.unitsRunKey, unit.unitId, ['loading'], 'loaded', { recordsLoaded: unit.records });
@@ -130,6 +194,16 @@ function whileLeaseHeld(warehouse: WarehouseSession, leaseLost: AbortSignal): Wa
     },
     close: () => warehouse.close(),
   };
+}
+
+async function readStoredCheckpoint(deps: LoadDeps, key: string, executionName: string, table: string): Promise<StoredLoadCheckpoint> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of await deps.store.get(key)) chunks.push(chunk as Buffer);
+  const value = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { load?: unknown; lease?: Lease };
+  const where = deps.store.describe(key);
+  const load = parseLoadCheckpoint(value.load, `${executionName}|${table}`, where);
+  if (!value.lease || value.lease.tableName !== table || value.lease.holder !== executionName) throw new Error(`${where} holds no lease of ${executionName} on ${table}`);
+  return { load, lease: value.lease };
 }
 
 function withTotals(result: LoadStepResult): LoadStepResult {

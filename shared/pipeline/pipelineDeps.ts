@@ -2,7 +2,7 @@
 // the local sync wires the same adapters to dynalite and s3rver, or the state folder's adapters when a real
 // system is in the run (infra/local/localState.ts), tests wire fakes where they need to. Each step takes only the part it uses (Pick<PipelineDeps, ...>).
 import type { MiExecutor } from '../extract/miExecutor.ts';
-import type { LoadTableRequest, LoadTableResult, WarehouseSession } from '../load/loadTypes.ts';
+import type { LoadTableRequest, LoadOutcome, WarehouseSession } from '../load/loadTypes.ts';
 import type { Log } from '../observability/logger.ts';
 import type { BlobStore } from '../staging/blobStore.ts';
 import type { RunLedger } from '../state/runLedger.ts';
@@ -11,7 +11,7 @@ import type { WatermarkStore } from '../state/watermarkStore.ts';
 import type { PipelineMetrics } from './pipelineMetrics.ts';
 import type { PlanStore } from './runPlan.ts';
 
-export type TableLoader = (request: LoadTableRequest) => Promise<LoadTableResult>;
+export type TableLoader = (request: LoadTableRequest) => Promise<LoadOutcome>;
 
 export interface PipelineDeps {
   ledger: RunLedger;

@@ -134,6 +134,7 @@ async function planFlows(request: PlanRunRequest, input: FlowsInput, deps: PlanD
     startedAt: runStartedAt(request, deps),
     flows: flows.map((f) => f.id),
     warehouseSecretName: config.warehouse.secretName,
+    loadMode: config.warehouse.loadMode,
     tenants: Object.fromEntries([...new Set(flows.map((f) => f.tenant))].map((t) => [t, config.tenants[t]!])),
     entities,
     units,

@@ -45,6 +45,8 @@ export const runPlanSchema = z.object({
   startedAt: z.string(),
   flows: z.array(z.string()),
   warehouseSecretName: z.string(),
+  /** How Load stages rows (shared/load/loadTypes.ts LoadMode); plans written before it existed load by merge. */
+  loadMode: z.enum(['merge', 'copy']).default('merge'),
   tenants: z.record(z.string(), z.object({ secretName: z.string(), timeZone: z.string() })),
   entities: z.record(z.string(), entityDefinitionSchema),
   units: z.array(plannedUnitSchema),

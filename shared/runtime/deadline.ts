@@ -21,27 +21,32 @@ export class DeadlineExceededError extends SyncError {
 }
 
 export class Deadline {
-  private constructor(private readonly atMs: number) {}
+  private constructor(private readonly remaining: () => number) {}
 
   static none(): Deadline {
-    return new Deadline(Number.POSITIVE_INFINITY);
+    return new Deadline(() => Number.POSITIVE_INFINITY);
   }
 
   static in(ms: number): Deadline {
-    return new Deadline(Date.now() + ms);
+    return Deadline.at(Date.now() + ms);
   }
 
   static at(epochMs: number): Deadline {
-    return new Deadline(epochMs);
+    return new Deadline(() => epochMs - Date.now());
   }
 
   /** From a Lambda context: the remaining time minus a margin for checkpointing. */
   static fromRemaining(remainingMs: number, marginMs = 0): Deadline {
-    return new Deadline(Date.now() + remainingMs - marginMs);
+    return Deadline.at(Date.now() + remainingMs - marginMs);
+  }
+
+  /** A deadline measured by something other than the clock (e.g. a local run's budget of statements per invocation). */
+  static measuredBy(remainingMs: () => number): Deadline {
+    return new Deadline(remainingMs);
   }
 
   remainingMs(): number {
-    return this.atMs - Date.now();
+    return this.remaining();
   }
 
   isPast(): boolean {

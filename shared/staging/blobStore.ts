@@ -11,6 +11,11 @@ export interface BlobStore {
   list(prefix: string): Promise<string[]>;
   /** A human-readable location for messages, e.g. s3://bucket/key or a file path. */
   describe(key: string): string;
+  /**
+   * The URL a warehouse reads the object (or folder) at, e.g. s3://bucket/key; absent where no warehouse can
+   * read the store (a local folder). Copy-mode loads need it.
+   */
+  warehouseUrl?(key: string): string;
 }
 
 export class BlobNotFoundError extends SyncError {

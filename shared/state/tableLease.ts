@@ -59,7 +59,7 @@ export class LeaseLostError extends SyncError {
   }
 }
 
-export interface WithLeaseOptions {
+export interface WithLeaseOptions<T = unknown> {
   /** How long to wait for the lease (nominal ms, scaled by the time scale like every wait). */
   waitMs: number;
   /** The caller's deadline; a wait that would pass it throws DeadlineExceededError instead of sleeping. */
@@ -71,6 +71,16 @@ export interface WithLeaseOptions {
   maxDelayMs?: number;
   random?: () => number;
   log?: Log;
+  /**
+   * A lease handed over by the previous invocation of the same work (a load that continues): renewed, not
+   * acquired again. If it was lost meanwhile, the lease is waited for like any other.
+   */
+  resume?: Lease;
+  /**
+   * Decides after fn whether to keep the lease for a continuation: the ttl (wall-clock ms) to hold it for until the
+   * next invocation renews it, or undefined to release it as usual.
+   */
+  handOver?: (result: T) => number | undefined;
 }
 
 /**
@@ -85,7 +95,7 @@ export async function withLease<T>(
   holder: string,
   ttlMs: number,
   fn: (lease: Lease, signal: AbortSignal) => Promise<T>,
-  options: WithLeaseOptions,
+  options: WithLeaseOptions<T>,
 ): Promise<T> {
   const deadline = options.deadline ?? Deadline.none();
   const baseDelayMs = options.baseDelayMs ?? 500;
@@ -95,7 +105,16 @@ export async function withLease<T>(
   const budgetMs = scaledMs(options.waitMs);
 
   let lease: Lease | undefined;
-  for (let attempt = 1; ; attempt++) {
+  if (options.resume && options.resume.tableName === tableName && options.resume.holder === holder) {
+    lease = await leases.renew(options.resume, ttlMs).catch((error: unknown) => {
+      if (error instanceof LeaseLostError) {
+        options.log?.warn('the lease handed over by the previous invocation was lost; waiting for the table again', { tableName, holder });
+        return undefined;
+      }
+      throw error;
+    });
+  }
+  for (let attempt = 1; lease === undefined; attempt++) {
     lease = await leases.acquire(tableName, holder, ttlMs);
     if (lease !== undefined) break;
     const leftMs = budgetMs - (Date.now() - startedAt);
@@ -110,16 +129,23 @@ export async function withLease<T>(
   }
 
   const held = new LeaseKeeper(leases, lease, ttlMs, options.renewEveryMs ?? Math.max(1, Math.floor(ttlMs / 3)));
+  let keepFor: number | undefined;
   try {
-    return await fn(lease, held.signal);
+    const result = await fn(lease, held.signal);
+    keepFor = options.handOver?.(result);
+    return result;
   } finally {
     await held.stop();
-    const released = await leases.release(held.lease).catch((error: unknown) => {
-      // Not fatal: the lease expires by itself after ttlMs.
-      options.log?.warn('could not release the table lease', { tableName, holder, error: (error as Error).message });
-      return true;
-    });
-    if (!released) options.log?.warn('the table lease was lost before it was released', { tableName, holder });
+    // Held on for the next invocation (which renews it), so that nobody else loads the table in between.
+    const kept = keepFor !== undefined && !held.signal.aborted && (await leases.renew(held.lease, keepFor).then(() => true, () => false));
+    if (!kept) {
+      const released = await leases.release(held.lease).catch((error: unknown) => {
+        // Not fatal: the lease expires by itself after ttlMs.
+        options.log?.warn('could not release the table lease', { tableName, holder, error: (error as Error).message });
+        return true;
+      });
+      if (!released) options.log?.warn('the table lease was lost before it was released', { tableName, holder });
+    }
   }
 }
 

@@ -98,6 +98,7 @@ export const silentLog: Log = (() => {
 export function chaosConfig(plan: ScenarioPlan): FlowsConfigInput {
   const config = structuredClone(defaultConfig) as FlowsConfigInput;
   config.maxConcurrency = plan.maxConcurrency;
+  config.warehouse = { ...config.warehouse, loadMode: plan.loadMode ?? 'merge' };
   config.flows = config.flows.map((flow) => ({
     ...flow,
     companies: [...plan.companies],
@@ -148,6 +149,7 @@ export class ScenarioRun {
    */
   readonly loader: TableLoader = async (request) => {
     const result = await loadTable(request);
+    if (result.status !== 'loaded') return result;
     for (const unit of result.units) {
       const [, company = '', division = ''] = unit.unitId.split('/');
       const key = loadEvidenceKey(request.entity.id, company, division, request.runId);
@@ -170,6 +172,7 @@ export class ScenarioRun {
       {
         emulator: { seed: this.plan.seed, volume: this.plan.volume },
         ...(this.plan.miCallsPerExtract ? { miCallsPerExtract: this.plan.miCallsPerExtract } : {}),
+        ...(this.plan.loadStatementsPerInvocation ? { loadStatementsPerInvocation: this.plan.loadStatementsPerInvocation } : {}),
         loadTable: this.loader,
       },
     );

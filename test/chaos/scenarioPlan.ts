@@ -10,7 +10,7 @@ import { LAMBDA_ERRORS, TASK_STATES, type TaskFaultSpec } from './taskFaults.ts'
 /** A warehouse emulator fault, with matchSql as text so the plan stays JSON. */
 export interface WarehouseFaultSpec {
   rpc: 'OpenSession' | 'ExecuteStatement' | 'GetOperationStatus';
-  kind: 'http503' | 'http429' | 'http500' | 'error-state';
+  kind: 'http503' | 'http429' | 'http500' | 'error-state' | 'lost-answer';
   count: number;
   errorClass?: string;
   sqlState?: string;
@@ -73,6 +73,10 @@ export interface ScenarioPlan {
   pageSize: number;
   /** Extract invocations run out of time after this many MI calls (continuations with checkpoints). */
   miCallsPerExtract?: number;
+  /** How Load stages rows (copy: COPY INTO from the local S3). */
+  loadMode: 'merge' | 'copy';
+  /** Load invocations run out of time after this many statements (load continuations with checkpoints). */
+  loadStatementsPerInvocation?: number;
   days: DayPlan[];
   /** Before the final clean run: rerunOf every execution still failed, after the faults stopped. */
   rerunFailedAtEnd: boolean;
@@ -116,6 +120,9 @@ const AWS_COMMANDS: Record<'s3' | 'dynamodb', { command: string; calls: number }
 
 /** Where a warehouse fault lands: any statement, or one step of a load. */
 const LOAD_STEPS = [undefined, '^INSERT INTO', '^MERGE INTO', '_history', '^UPDATE', '^CREATE OR REPLACE TABLE', '^DROP TABLE', '^SELECT'];
+
+/** Statements whose answer a lost-answer fault drops after they ran (each must be idempotent). */
+const LOST_ANSWER_STEPS = ['^INSERT INTO', '^MERGE INTO', '_history` AS h', '^ALTER TABLE', '^UPDATE', '^COPY INTO', '^DELETE', '^CREATE TABLE', '^DROP TABLE'];
 
 /** Invocations of each state in a day's run, roughly (for choosing `nth`). */
 const TASK_INVOCATIONS: Record<(typeof TASK_STATES)[number], number> = {
@@ -243,6 +250,28 @@ export const FAULT_CATALOGUE: Record<string, { family: Family; make: (rng: Rng) 
       warehouse: { rpc: 'ExecuteStatement', kind: 'error-state', errorClass: 'DELTA_CONCURRENT_APPEND', sqlState: '2D521', count: rng.between(1, 4), matchSql: '^MERGE INTO' },
     }),
   },
+  // The statement runs and commits, then the connection drops: the loader sends it again.
+  'warehouse-lost-answer': {
+    family: 'warehouse',
+    make: (rng) => ({
+      label: 'warehouse-lost-answer',
+      where: 'warehouse',
+      warehouse: { rpc: 'ExecuteStatement', kind: 'lost-answer', count: rng.between(1, 3), matchSql: rng.pick(LOST_ANSWER_STEPS) },
+    }),
+  },
+  // Conflicts background OPTIMIZE or predictive optimization cause besides concurrent appends: retried.
+  'warehouse-delta-conflict': {
+    family: 'warehouse',
+    make: (rng) => ({
+      label: 'warehouse-delta-conflict',
+      where: 'warehouse',
+      warehouse: {
+        rpc: 'ExecuteStatement', kind: 'error-state', count: rng.between(1, 3), sqlState: '2D521',
+        errorClass: rng.pick(['DELTA_CONCURRENT_DELETE_READ', 'DELTA_CONCURRENT_DELETE_DELETE', 'DELTA_METADATA_CHANGED', 'DELTA_CONCURRENT_TRANSACTION'] as const),
+        matchSql: rng.pick(['^MERGE INTO', '^UPDATE', '^COPY INTO', '^INSERT INTO', '^ALTER TABLE']),
+      },
+    }),
+  },
   'warehouse-internal-error': {
     family: 'warehouse',
     make: (rng) => ({ label: 'warehouse-internal-error', where: 'warehouse', warehouse: { rpc: 'ExecuteStatement', kind: 'error-state', count: 1, ...at(rng) } }),
@@ -251,7 +280,16 @@ export const FAULT_CATALOGUE: Record<string, { family: Family; make: (rng: Rng) 
   'lambda-killed-before': { family: 'lambda', make: lambda('kill-before') },
 };
 
-const LABELS_BY_FAMILY = Object.groupBy(Object.keys(FAULT_CATALOGUE), (label) => FAULT_CATALOGUE[label]!.family);
+/**
+ * Catalogue faults added after the scenarios' draws were settled (the warehouse faults of idempotent loads): drawn
+ * from streams of their own, so every seed's other draws (and what they were shown to exercise) stay as they were.
+ */
+const ADDED_LATER = ['warehouse-lost-answer', 'warehouse-delta-conflict'];
+
+const LABELS_BY_FAMILY = Object.groupBy(
+  Object.keys(FAULT_CATALOGUE).filter((label) => !ADDED_LATER.includes(label)),
+  (label) => FAULT_CATALOGUE[label]!.family,
+);
 /** How often each family is drawn for a fault (then a label of it, uniformly). */
 const FAMILY_WEIGHTS: [Family, number][] = [['gateway', 3], ['aws', 2], ['warehouse', 2], ['lambda', 3]];
 
@@ -330,6 +368,10 @@ function execution(rng: Rng, kind: ExecutionPlan['kind'], shape: ScenarioShape, 
 }
 
 export function planScenario(seed: number, shape: ScenarioShape = DEFAULT_SHAPE): ScenarioPlan {
+  return withLaterFaults(planScenarioDraws(seed, shape));
+}
+
+function planScenarioDraws(seed: number, shape: ScenarioShape): ScenarioPlan {
   const rng = Rng.for(seed, 'chaos-scenario');
   const scale = (n: number) => Math.max(1, Math.round(n * shape.volumeScale));
   const days: DayPlan[] = [];
@@ -371,7 +413,23 @@ export function planScenario(seed: number, shape: ScenarioShape = DEFAULT_SHAPE)
     ...(rng.chance(0.4) ? { miCallsPerExtract: rng.between(10, 16) } : {}),
     days,
     rerunFailedAtEnd: rng.chance(0.6),
+    // From a stream of its own, so adding it left every other draw of a seed as it was.
+    ...warehouseShape(seed),
   };
+}
+
+/** Adds the faults of ADDED_LATER to some executions of a plan, from their own stream. */
+function withLaterFaults(plan: ScenarioPlan): ScenarioPlan {
+  const rng = Rng.for(plan.seed, 'chaos-later-faults');
+  for (const execution of plan.days.flatMap((d) => d.executions)) {
+    if (rng.chance(0.3)) execution.faults.push(FAULT_CATALOGUE[rng.pick(ADDED_LATER)]!.make(rng));
+  }
+  return plan;
+}
+
+function warehouseShape(seed: number): Pick<ScenarioPlan, 'loadMode' | 'loadStatementsPerInvocation'> {
+  const rng = Rng.for(seed, 'chaos-warehouse');
+  return { loadMode: rng.chance(0.5) ? 'copy' : 'merge', ...(rng.chance(0.4) ? { loadStatementsPerInvocation: rng.between(12, 20) } : {}) };
 }
 
 /**
@@ -380,15 +438,21 @@ export function planScenario(seed: number, shape: ScenarioShape = DEFAULT_SHAPE)
  * whole catalogue is exercised on every change, next to a few purely random seeds.
  */
 export function planCatalogueScenario(seed: number, shape: ScenarioShape = DEFAULT_SHAPE): ScenarioPlan {
-  const base = planScenario(seed, shape);
+  const base = planScenarioDraws(seed, shape);
   const rng = Rng.for(seed, 'chaos-catalogue');
-  const labels = Object.keys(FAULT_CATALOGUE);
+  // Faults added to the catalogue later draw from a stream of their own, so the scenario's other draws (and what
+  // they have been shown to exercise) stay as they were.
+  const later = Rng.for(seed, 'chaos-catalogue-later');
+  const labels = Object.keys(FAULT_CATALOGUE).filter((label) => !ADDED_LATER.includes(label));
   for (let i = labels.length - 1; i > 0; i--) {
     const j = rng.int(i + 1);
     [labels[i], labels[j]] = [labels[j]!, labels[i]!];
   }
   const slots = 7;
-  const faultsOf = (slot: number) => labels.filter((_, i) => i % slots === slot).map((label) => FAULT_CATALOGUE[label]!.make(rng));
+  const faultsOf = (slot: number) => [
+    ...labels.filter((_, i) => i % slots === slot).map((label) => FAULT_CATALOGUE[label]!.make(rng)),
+    ...ADDED_LATER.filter((_, i) => i % slots === slot).map((label) => FAULT_CATALOGUE[label]!.make(later)),
+  ];
   const mid = (action: MidRunEvent['action']): MidRunEvent => {
     const afterCalls = rng.between(3, 40);
     switch (action) {
@@ -420,5 +484,6 @@ export function planCatalogueScenario(seed: number, shape: ScenarioShape = DEFAU
       { ...run('operator', 6), input: operatorInput(rng, shape.companies) },
     ] },
   ];
-  return { ...base, days, rerunFailedAtEnd: true };
+  // Copy mode with load continuations, so COPY INTO's lost answers and Load's checkpoints are armed too.
+  return { ...base, days, rerunFailedAtEnd: true, loadMode: 'copy', loadStatementsPerInvocation: 16 };
 }

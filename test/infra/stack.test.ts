@@ -62,7 +62,9 @@ describe('the CloudSuite sync stack', () => {
 
     const tables = asl.States.LoadTables as Record<string, any>;
     expect(tables).toMatchObject({ Type: 'Map', ItemsPath: '$.tables', ItemSelector: { 'plan.$': '$.plan', 'table.$': '$$.Map.Item.Value' }, ResultPath: null, Next: 'FinishRun' });
-    expect(tables.ItemProcessor.States.Load).toMatchObject({ Next: 'Commit', Catch: [{ Next: 'RecordTableFailure', ResultPath: '$.error' }] });
+    expect(tables.ItemProcessor.States.Load).toMatchObject({ Next: 'LoadFinished', Catch: [{ Next: 'RecordTableFailure', ResultPath: '$.error' }] });
+    // A load that reached its deadline answers 'continue' and is invoked again, as Extract is.
+    expect(tables.ItemProcessor.States.LoadFinished).toMatchObject({ Choices: [{ Variable: '$.status', StringEquals: 'continue', Next: 'Load' }], Default: 'Commit' });
     expect(tables.ItemProcessor.States.Commit).toMatchObject({ Next: 'TableCommitted', Catch: [{ Next: 'RecordTableFailure' }] });
     expect(asl.States.RunOutcome).toMatchObject({ Choices: [{ Variable: '$.status', StringEquals: 'failed', Next: 'RunFailed' }], Default: 'RunSucceeded' });
     expect(asl.States.RunFailed).toEqual({ Type: 'Fail', Error: 'UnitsFailed', CausePath: '$.cause' });

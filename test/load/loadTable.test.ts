@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3BlobStore } from '#shared/aws/s3BlobStore.ts';
 import { EntityCatalog } from '#shared/catalog/entityCatalog.ts';
 import type { EntityDefinition } from '#shared/catalog/entityDefinition.ts';
-import { loadTable } from '#shared/load/loadTable.ts';
+import { expectLoaded, loadTable } from '#shared/load/loadTable.ts';
 import type { TargetTable } from '#shared/load/loadTypes.ts';
 import { DynamoTableLease } from '#shared/state/dynamoTableLease.ts';
 import { withLease } from '#shared/state/tableLease.ts';
@@ -49,7 +49,7 @@ function supplier(suno: string, name = `Supplier ${suno}`): MiRecord {
 }
 
 async function load(entity: EntityDefinition, table: TargetTable, units: { unitId: string; unitPrefix: string }[], extra: Partial<Parameters<typeof loadTable>[0]> = {}) {
-  return loadTable({ tenant: 'ACME_PRD', entity, table, units, runId: 'load', store, warehouse: wh.session, ...extra });
+  return expectLoaded(await loadTable({ tenant: 'ACME_PRD', entity, table, units, runId: 'load', store, warehouse: wh.session, ...extra }));
 }
 
 const name = (t: TargetTable, suffix = '') => `${t.catalog}.${t.schema}.${t.name}${suffix}`;
@@ -141,12 +141,12 @@ describe('loading into current and history tables', () => {
     const key = { tenant: 'ACME_PRD', entity: invoices.id, company: '100', division: '' };
     await watermarks.advance(key, { changeDate: '20261101', changeStamp: '2026110100001000000000000000001', runId: 'earlier' });
     const { manifest } = await stageRecords(store, 'wm/inv', invoices, [invoice('1', { LMDT: '20261105' })], { runId: 'wm', runStartedAt: '2026-11-20T00:00:00.000Z' });
-    wh.warehouse.injectFault({ rpc: 'ExecuteStatement', kind: 'error-state', errorClass: 'DELTA_CONCURRENT_WRITE', sqlState: '2D521', matchSql: /^MERGE INTO `main`\.`finance_\d+`\.`invoices` AS t/ });
+    wh.warehouse.injectFault({ rpc: 'ExecuteStatement', kind: 'error-state', errorClass: 'DELTA_MERGE_MATERIALIZE_SOURCE_FAILED_REPEATEDLY', sqlState: 'XXKST', matchSql: /^MERGE INTO `main`\.`finance_\d+`\.`invoices` AS t/ });
     const loadThenCommit = async () => {
       await load(invoices, table, [{ unitId: 'wm', unitPrefix: 'wm/inv' }]);
       await watermarks.advance(key, { changeDate: manifest.maxChangeDate!, changeStamp: manifest.maxChangeStamp!, runId: 'wm' });
     };
-    await expect(loadThenCommit()).rejects.toThrow(/DELTA_CONCURRENT_WRITE/);
+    await expect(loadThenCommit()).rejects.toThrow(/DELTA_MERGE_MATERIALIZE_SOURCE_FAILED_REPEATEDLY/);
     expect((await watermarks.get(key))?.changeDate).toBe('20261101');
   });
 });

@@ -8,6 +8,8 @@ import { runLocalSync, type LocalSyncOptions, type TaskHandler } from '../../inf
 import { startWarehouseEmulator } from '#emulators/databricks/index.ts';
 import type { CloudSuiteEmulator } from '#emulators/cloudsuite/index.ts';
 import { defaultCatalog } from '#shared/catalog/defaultCatalog.ts';
+import { estimateHistoryEvents } from '#shared/pipeline/historyBudget.ts';
+import defaultConfig from '../../infra/flows.config.ts';
 import { capturingLog } from '../support/cloudSuite.ts';
 
 const quiet = { progress: () => undefined, log: capturingLog() } satisfies Partial<LocalSyncOptions>;
@@ -72,7 +74,7 @@ describe('the local sync with the real loader', () => {
     expect(rerun.status).toBe('succeeded');
     expect(rerun.units.map((u) => [u.unitId, u.status])).toEqual([['purchase-orders/200', 'committed']]);
     for (const entity of Object.keys(M3_TABLE)) await expectWarehouseHasCloudSuite(dbFile, emulator!, entity);
-  });
+  }, 180_000); // three full syncs: about 25 s alone, much longer on a shared machine
 
   it('fails only the snapshot unit in which too many keys vanished; the table\'s other companies commit', async () => {
     const stateDir = await mkdtemp(path.join(tmpdir(), 'local-sync-vanish-'));
@@ -107,4 +109,28 @@ describe('the local sync with the real loader', () => {
     const of200 = (state: typeof before) => [...state.current.entries()].filter(([key]) => JSON.parse(key)[0] === '200');
     expect(of200(after)).toEqual(of200(before));
   });
+
+  it('loads in copy mode through the real state machine, each Load continuing past its deadline and committing once', async () => {
+    const stateDir = await mkdtemp(path.join(tmpdir(), 'local-sync-copy-'));
+    const dbFile = path.join(stateDir, 'databricks', 'warehouse.duckdb');
+    let emulator: CloudSuiteEmulator | undefined;
+    const config = { ...defaultConfig, warehouse: { ...defaultConfig.warehouse, loadMode: 'copy' as const } };
+    const input = { flows: ['suppliers', 'purchase-orders', 'supplier-invoices', 'gl-transactions'] };
+    // Each Load invocation runs out of time after 12 statements (a nominal minute each): every table continues.
+    const result = await runLocalSync({ ...quiet, stateDir, config, input }, { loadStatementsPerInvocation: 12, onCloudSuite: (e) => void (emulator = e) });
+    expect(result.status).toBe('succeeded');
+    const loads = result.invocations.filter((i) => i.state === 'Load');
+    const tables = result.tables.length;
+    expect(loads.length).toBeGreaterThan(tables);
+    expect(result.units.every((u) => u.status === 'committed' && (u.recordsLoaded ?? 0) === u.recordsExtracted)).toBe(true);
+    expect(result.awsHistoryEvents).toBe(estimateHistoryEvents({ units: result.units.length, tables, loadContinuations: loads.length - tables }));
+    for (const entity of Object.keys(M3_TABLE)) await expectWarehouseHasCloudSuite(dbFile, emulator!, entity);
+    // COPY INTO read the staged files: no rows were bound as parameters, and no working table is left.
+    const warehouse = await startWarehouseEmulator({ dbFile });
+    try {
+      expect((await warehouse.query('SHOW TABLES IN main.cloudsuite')).map((r) => String(r.tableName)).filter((n) => n.includes('__ld'))).toEqual([]);
+    } finally {
+      await warehouse.close();
+    }
+  }, 180_000);
 });

@@ -238,7 +238,7 @@ describe('a failing unit', () => {
     expect(before100).toBeDefined();
     expect(before200).toBeUndefined();
     expect(failed.awsHistoryEvents).toBe(
-      estimateHistoryEvents({ units: 33, failedUnits: 1, tables: 9, endsFailed: true }),
+      estimateHistoryEvents({ units: 33, failedUnits: 1, tables: 9, failedTables: 1, endsFailed: true }),
     );
 
     const calls = loader.calls.length;

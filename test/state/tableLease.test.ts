@@ -121,4 +121,34 @@ describe.each(stateBackends())('the table lease on $name', (backend) => {
     expect(reason).toBeInstanceOf(LeaseLostError);
     expect(await leases.current(TABLE)).toMatchObject({ holder: 'exec-b' });
   });
+
+  describe('handed over between invocations of one load', () => {
+  it('is kept (not released) when the work continues, renewed by the next invocation, and released at the end', async () => {
+    const { leases } = await newLeases();
+    let handed: import('#shared/state/tableLease.ts').Lease | undefined;
+    await withLease(leases, TABLE, 'exec-a', 60_000, async (lease) => ((handed = lease), 'continue'), {
+      waitMs: 1_000, handOver: (r) => (r === 'continue' ? 600_000 : undefined),
+    });
+    expect(await leases.current(TABLE)).toMatchObject({ holder: 'exec-a' });
+    expect(await leases.acquire(TABLE, 'exec-b', 60_000)).toBeUndefined(); // nobody loads the table in between
+    let renewedToken: string | undefined;
+    await withLease(leases, TABLE, 'exec-a', 60_000, async (lease) => ((renewedToken = lease.token), 'done'), { waitMs: 1_000, resume: handed!, handOver: () => undefined });
+    expect(renewedToken).toBe(handed!.token);
+    expect(await leases.current(TABLE)).toBeUndefined();
+  });
+
+  it('is waited for again when it was lost between invocations', async () => {
+    const t = { now: Date.parse('2024-05-01T02:00:00Z') };
+    const { leases } = await newLeases(() => t.now);
+    let handed: import('#shared/state/tableLease.ts').Lease | undefined;
+    await withLease(leases, TABLE, 'exec-a', 60_000, async (lease) => ((handed = lease), 1), { waitMs: 1_000, handOver: () => 1_000 });
+    t.now += 5_000; // the handover expired and another load took the table, then finished
+    const other = await leases.acquire(TABLE, 'exec-b', 60_000);
+    await leases.release(other!);
+    let token: string | undefined;
+    await withLease(leases, TABLE, 'exec-a', 60_000, async (lease) => ((token = lease.token), 2), { waitMs: 1_000, resume: handed! });
+    expect(token).toBeDefined();
+    expect(token).not.toBe(handed!.token);
+  });
+});
 });

@@ -2,7 +2,7 @@
 // the bundled emulator (`--warehouse local[:FILE]`) or a real Databricks SQL warehouse.
 import path from 'node:path';
 import { EntityCatalog } from '../../../shared/catalog/entityCatalog.ts';
-import { loadTable } from '../../../shared/load/loadTable.ts';
+import { expectLoaded, loadTable } from '../../../shared/load/loadTable.ts';
 import { LocalFolderBlobStore } from '../../../shared/staging/localFolderBlobStore.ts';
 import { readManifest } from '../../../shared/staging/stagedUnitReader.ts';
 import { progress, result, UsageError } from '../output.ts';
@@ -32,11 +32,11 @@ export async function loadCommand(options: LoadOptions): Promise<number> {
   const warehouse = await openWarehouse(options);
   try {
     progress(`loading ${entity.id} company ${first!.company} (${prefixes.length} unit(s)) into ${warehouse.where}`);
-    const loaded = await loadTable({
+    const loaded = expectLoaded(await loadTable({
       tenant: first!.tenant, entity, runId: first!.runId, store, warehouse: warehouse.session,
       table: { catalog: options.catalog, schema: options.schema, name: options.table ?? entity.id },
       units: prefixes.map((p, i) => ({ unitId: `${first!.runId}/${p || manifests[i]!.company}`, unitPrefix: p })),
-    });
+    }));
     progress(`query it: ${warehouse.howToQuery(`${loaded.table.catalog}.${loaded.table.schema}.${loaded.table.name}`)}`);
     result(
       JSON.stringify({

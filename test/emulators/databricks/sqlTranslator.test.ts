@@ -100,7 +100,7 @@ describe('DDL', () => {
       `CREATE TABLE IF NOT EXISTS main.sales.invoices (
          id BIGINT NOT NULL COMMENT 'invoice number', amount DECIMAL(17,2), supplier STRING, due DATE, booked TIMESTAMP,
          CONSTRAINT invoices_pk PRIMARY KEY (id))
-       USING DELTA CLUSTER BY (id) PARTITIONED BY (due) COMMENT 'AP invoices'
+       USING DELTA CLUSTER BY (id) COMMENT 'AP invoices'
        TBLPROPERTIES ('delta.enableChangeDataFeed' = 'true', 'delta.feature.allowColumnDefaults' = 'supported')`,
     );
     expect(await run('DESCRIBE TABLE main.sales.invoices')).toEqual([
@@ -109,7 +109,16 @@ describe('DDL', () => {
       { col_name: 'supplier', data_type: 'string', comment: null },
       { col_name: 'due', data_type: 'date', comment: null },
       { col_name: 'booked', data_type: 'timestamp', comment: null },
+      { col_name: '# Clustering Information', data_type: '', comment: '' },
+      { col_name: '# col_name', data_type: 'data_type', comment: 'comment' },
+      { col_name: 'id', data_type: 'bigint', comment: null },
     ]);
+    expect(await run('SHOW TBLPROPERTIES main.sales.invoices')).toEqual([
+      { key: 'delta.enableChangeDataFeed', value: 'true' },
+      { key: 'delta.feature.allowColumnDefaults', value: 'supported' },
+    ]);
+    const both = await failure('CREATE TABLE main.sales.p (id BIGINT, due DATE) USING DELTA CLUSTER BY (id) PARTITIONED BY (due)');
+    expect(both.errorClass).toBe('DELTA_CLUSTER_BY_WITH_PARTITIONED_BY');
     await run('CREATE TABLE IF NOT EXISTS main.sales.invoices (id BIGINT) USING DELTA');
     expect((await failure('CREATE TABLE main.sales.invoices (id BIGINT)')).errorClass).toBe('TABLE_OR_VIEW_ALREADY_EXISTS');
   });
@@ -229,6 +238,27 @@ describe('expressions', () => {
       { id: '1', amount: '123456789012345.67', note: 'it\'s "quoted"' },
       { id: '2', amount: '0.10', note: null },
     ]);
+  });
+
+  it('calls inline and explode as table references, the form Databricks recommends (inline in the SELECT list is deprecated)', async () => {
+    const rows = JSON.stringify([{ id: '1', amount: '12.50' }, { id: '2', amount: '-0.05' }]);
+    expect(
+      await run("SELECT r.id, r.amount FROM inline(from_json(:rows, 'ARRAY<STRUCT<id: STRING, amount: DECIMAL(15,2)>>')) AS r ORDER BY r.id", {
+        rows: ['STRING', rows],
+      }),
+    ).toEqual([{ id: '1', amount: '12.50' }, { id: '2', amount: '-0.05' }]);
+    expect(await run('SELECT e.col FROM explode(array(3, 4)) AS e')).toEqual([{ col: 3 }, { col: 4 }]);
+  });
+
+  it('reads JSON text with get_json_object (NULL for text that is not JSON), matches with regexp_like, fails with raise_error', async () => {
+    expect(
+      await run(`SELECT get_json_object(:j, '$.record.CUAM') AS amount, get_json_object(:j, '$.call') AS call, get_json_object('not json', '$.a') AS bad,
+        regexp_like('-12.', '^-?([0-9]+([.][0-9]*)?|[.][0-9]+)$') AS number, regexp_extract(:j, ',"record":(.*)}$', 1) AS record`, {
+        j: ['STRING', '{"call":{"program":"X","table":"T"},"record":{"CUAM":"12.50","TX":"å \\"q\\""}}'],
+      }),
+    ).toEqual([{ amount: '12.50', call: '{"program":"X","table":"T"}', bad: null, number: true, record: '{"CUAM":"12.50","TX":"å \\"q\\""}' }]);
+    const raised = await failure("SELECT CASE WHEN x > 1 THEN raise_error(concat('row ', CAST(x AS STRING), ' is bad')) ELSE x END FROM range(0, 3) t(x)");
+    expect([raised.errorClass, raised.sqlState, raised.detail]).toEqual(['USER_RAISED_EXCEPTION', 'P0001', 'row 2 is bad']);
   });
 
   it('expands with explode and r.*, and accepts DDL-style schemas', async () => {
@@ -362,7 +392,11 @@ describe('MERGE', () => {
 
 describe('outside the subset', () => {
   it('fails clearly instead of guessing', async () => {
-    expect((await failure("COPY INTO t FROM 's3://bucket/x' FILEFORMAT = JSON")).errorClass).toBe('EMULATOR_UNSUPPORTED_STATEMENT');
+    await run('CREATE TABLE t (id INT)');
+    // COPY INTO reads only what an external location covers (none here); other sources are not emulated.
+    expect((await failure("COPY INTO t FROM 's3://bucket/x' FILEFORMAT = JSON")).errorClass).toBe('INSUFFICIENT_PERMISSIONS');
+    expect((await failure("COPY INTO t FROM 'abfss://c@a.dfs.core.windows.net/x' FILEFORMAT = JSON")).errorClass).toBe('EMULATOR_UNSUPPORTED_STATEMENT');
+    expect((await failure("COPY INTO t FROM 's3://bucket/x' FILEFORMAT = CSV VALIDATE ALL")).errorClass).toBe('EMULATOR_UNSUPPORTED_STATEMENT');
     expect((await failure('MERGE WITH SCHEMA EVOLUTION INTO t USING s ON t.id = s.id WHEN MATCHED THEN UPDATE SET *')).errorClass).toBe(
       'EMULATOR_UNSUPPORTED_STATEMENT',
     );

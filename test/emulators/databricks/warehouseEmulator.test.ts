@@ -161,6 +161,17 @@ describe('the emulator through the real driver', () => {
     expect(error.message).toMatch(/^\[DELTA_CONCURRENT_APPEND\]/);
   });
 
+  it('runs a statement and then loses its answer: the client sees a dropped connection, the row is there', async () => {
+    await execute(session, 'CREATE TABLE main.default.lost (id INT)');
+    emulator.injectFault({ rpc: 'ExecuteStatement', kind: 'lost-answer', matchSql: /^INSERT/ });
+    const error = await failureOf(execute(session, 'INSERT INTO main.default.lost VALUES (1)'));
+    expect(`${(error as { code?: string }).code ?? ''} ${error.message}`).toMatch(/ECONNRESET|socket hang up/);
+    expect(await emulator.query('SELECT count(*) AS n FROM main.default.lost')).toEqual([{ n: 1n }]);
+    // Once: the retry is answered (and here inserts again: making it idempotent is the loader's job).
+    await execute(session, 'INSERT INTO main.default.lost VALUES (1)');
+    expect(await emulator.query('SELECT count(*) AS n FROM main.default.lost')).toEqual([{ n: 2n }]);
+  });
+
   it('rejects 257 parameters with HTTP 400 (Databricks allows 256)', async () => {
     const names = Array.from({ length: 257 }, (_, i) => `p${i}`);
     const sql = `SELECT concat(${names.map((n) => `:${n}`).join(', ')}) AS joined`;
@@ -227,6 +238,10 @@ describe('the emulator through the real driver', () => {
       { col_name: 'changed_at', data_type: 'timestamp', comment: null },
       { col_name: 'supplier', data_type: 'string', comment: null },
       { col_name: 'tax', data_type: 'decimal(15,2)', comment: null },
+      // DBR prints the clustering keys in a section after the columns.
+      { col_name: '# Clustering Information', data_type: '', comment: '' },
+      { col_name: '# col_name', data_type: 'data_type', comment: 'comment' },
+      { col_name: 'po_id', data_type: 'string', comment: null },
     ]);
   });
 

@@ -167,13 +167,29 @@ describe('check --round-trip', () => {
     const file = path.join(dir, 'round-trip', 'warehouse.duckdb');
     const run = await runCli(['check', '--warehouse', `local:${file}`, '--schema', 'finance', '--round-trip']);
     expect(run.code, run.stdout + run.stderr).toBe(0);
-    expect(run.stdout).toMatch(/ok\s+load round trip: 5 invoices .* read back exactly; a second load changed nothing/);
+    expect(run.stdout).toMatch(/ok\s+load round trip: 5 invoices .* read back exactly in merge mode; a second load changed nothing .*; a bulk of 1500 invoices \([\d.]+ MiB sent in \d+ statements\) loaded in [\d.]+ s with an exact total/);
+    // Every statement with its time; the bulk's largest batch is a full one (~0.9 MiB of bound JSON).
+    expect(run.stdout).toMatch(/statements of the round trip/);
+    const batches = [...run.stdout.matchAll(/^\s+\d+ ms\s+(\d+) KiB\s+INSERT INTO/gm)].map((m) => Number(m[1]));
+    expect(Math.max(...batches)).toBeGreaterThan(800);
     const tables = await runCli(['query', '--warehouse', `local:${file}`, "SELECT table_name FROM information_schema.tables WHERE table_name LIKE '%probe%'"]);
     expect(tables.code, tables.stderr).toBe(0);
     expect(tables.stdout).not.toMatch(/probe/);
     const noWarehouse = await runCli(['check', '--ionapi', ionapi, '--round-trip']);
     expect(noWarehouse.code).toBe(1);
     expect(noWarehouse.stderr).toMatch(/--round-trip loads into a warehouse: give --databricks-host\/--databricks-path or --warehouse local/);
+  });
+
+  it('proves copy mode end to end: COPY INTO of a multi-MiB part file from (local) S3, with the same exact read-back', async () => {
+    const file = path.join(dir, 'round-trip-copy', 'warehouse.duckdb');
+    const run = await runCli(['check', '--warehouse', `local:${file}`, '--schema', 'finance', '--round-trip', '--load-mode', 'copy']);
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/read back exactly in copy mode; .*a bulk of 40000 invoices \(one COPY INTO, \d+ statements\) loaded in [\d.]+ s with an exact total/);
+    expect(run.stdout).toMatch(/^\s+\d+ ms\s+COPY INTO/m);
+    expect(run.stdout).not.toMatch(/^\s+\d+ ms\s+\d+ KiB\s+INSERT INTO/m);
+    const realWithoutStaging = await runCli(['check', '--databricks-host', 'adb-1.azuredatabricks.net', '--databricks-path', '/sql/1.0/warehouses/x', '--round-trip', '--load-mode', 'copy']);
+    expect(realWithoutStaging.code).toBe(1);
+    expect(realWithoutStaging.stderr).toMatch(/--load-mode copy with a real warehouse needs --staging-url/);
   });
 
   it('names the first value a warehouse bent', async () => {

@@ -46,6 +46,7 @@ export function recordingLoader(): RecordingLoader {
         units.push({ unitId: unit.unitId, records, maxChangeStamp: manifest.maxChangeStamp, maxChangeDate: manifest.maxChangeDate });
       }
       return {
+        status: 'loaded',
         table: request.table,
         historyInserted,
         currentInserted: 0,

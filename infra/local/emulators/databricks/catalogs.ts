@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { databricksErrors } from './errors.ts';
 import { catalogAlias, isValidCatalogName, quoteIdent, quoteLiteral } from './identifiers.ts';
+import { ensureMetadataSchema } from './tableMetadata.ts';
 
 export const DEFAULT_CATALOG = 'main';
 export const DEFAULT_SCHEMA = 'default';
@@ -81,6 +82,7 @@ export class CatalogStore {
     const alias = quoteIdent(catalogAlias(catalog));
     await this.admin.run(`ATTACH ${quoteLiteral(file)} AS ${alias}`);
     await this.admin.run(`CREATE SCHEMA IF NOT EXISTS ${alias}.${quoteIdent(DEFAULT_SCHEMA)}`);
+    await ensureMetadataSchema(this.admin, catalog);
     this.catalogs.add(catalog);
   }
 }

@@ -6,7 +6,9 @@ import { resultToObjects } from './results.ts';
 import { startHttpServer } from './server.ts';
 import type { StatementLogEntry } from './statementLog.ts';
 import { ThriftHandler } from './thriftHandler.ts';
-import { Warehouse } from './warehouse.ts';
+import { Warehouse, defaultWarehouseSettings, type WarehouseSettings } from './warehouse.ts';
+import type { StorageAccess } from './copyInto.ts';
+import { PUBLIC_WAREHOUSE_LATENCY, type LatencyModel } from './latencyModel.ts';
 
 export interface WarehouseEmulatorOptions {
   /** Default 0 (a free port); the emulator listens on 127.0.0.1 only. */
@@ -21,6 +23,12 @@ export interface WarehouseEmulatorOptions {
   maxStatementBytes?: number;
   /** For this long after start, ExecuteStatement answers HTTP 503 like a cold warehouse. Default 0. */
   startingPhaseMs?: number;
+  /** What COPY INTO may read: an object store (e.g. `s3ObjectStorage(client)` over s3rver) and the external locations over it. */
+  storage?: StorageAccess;
+  /** false: the principal lacks CREATE SCHEMA (even CREATE SCHEMA IF NOT EXISTS of an existing schema fails). Default true. */
+  createSchemaPrivilege?: boolean;
+  /** Model a real warehouse's latency: 'public-warehouse' (the defaults, logged only) or a model of your own. Default off. */
+  latency?: 'public-warehouse' | LatencyModel;
 }
 
 export interface WarehouseEmulator {
@@ -31,6 +39,8 @@ export interface WarehouseEmulator {
   readonly token: string;
   /** Every statement that reached execution, in completion order. */
   readonly statements: StatementLogEntry[];
+  /** Knobs that may change while it runs (privileges, storage). */
+  readonly settings: WarehouseSettings;
   injectFault(fault: WarehouseFault): void;
   clearFaults(): void;
   /** Runs one Databricks statement directly (translated like any other) and returns exact, readable rows. */
@@ -49,7 +59,10 @@ export async function startWarehouseEmulator(options: WarehouseEmulatorOptions =
   if (dbFile !== ':memory:') await mkdir(path.dirname(path.resolve(dbFile)), { recursive: true });
   const token = options.token ?? DEFAULT_TOKEN;
   const httpPath = options.httpPath ?? DEFAULT_HTTP_PATH;
-  const warehouse = await Warehouse.open(dbFile);
+  const settings = defaultWarehouseSettings();
+  if (options.storage) settings.storage = options.storage;
+  if (options.createSchemaPrivilege === false) settings.privileges.createSchema = false;
+  const warehouse = await Warehouse.open(dbFile, settings);
   const faults = new FaultRegistry();
   const statements: StatementLogEntry[] = [];
   const handler = new ThriftHandler({
@@ -57,6 +70,7 @@ export async function startWarehouseEmulator(options: WarehouseEmulatorOptions =
     faults,
     log: statements,
     maxStatementBytes: options.maxStatementBytes ?? DEFAULT_MAX_STATEMENT_BYTES,
+    ...(options.latency ? { latency: options.latency === 'public-warehouse' ? { ...PUBLIC_WAREHOUSE_LATENCY, mode: 'record' as const } : options.latency } : {}),
   });
   let server;
   try {
@@ -82,6 +96,7 @@ export async function startWarehouseEmulator(options: WarehouseEmulatorOptions =
     path: httpPath,
     token,
     statements,
+    settings,
     injectFault: (fault) => faults.inject(fault),
     clearFaults: () => faults.clear(),
     query: async (sql) => resultToObjects(await warehouse.query(sql)),

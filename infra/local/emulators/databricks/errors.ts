@@ -104,6 +104,10 @@ interface DuckDbErrorRule {
 // Ordered: the first matching rule wins. Patterns match DuckDB 1.5 messages.
 const duckDbErrorRules: readonly DuckDbErrorRule[] = [
   {
+    pattern: /\[raise_error\] ([\s\S]*)$/,
+    toError: (m) => new WarehouseError('USER_RAISED_EXCEPTION', 'P0001', (m[1] ?? '').trim()),
+  },
+  {
     pattern: /Parser Error: syntax error at or near "([^"]*)"/,
     toError: (m) => databricksErrors.parseSyntax(`'${m[1]}'`),
   },

@@ -5,7 +5,12 @@ export type FaultedRpc = 'OpenSession' | 'ExecuteStatement' | 'FetchResults' | '
 
 export interface WarehouseFault {
   rpc: FaultedRpc;
-  kind: 'http503' | 'http429' | 'http500' | 'error-state';
+  /**
+   * http503/429/500: the RPC is answered with that status before anything runs. error-state: it fails the way the
+   * warehouse reports errors. lost-answer (ExecuteStatement only): the statement runs to completion, then the
+   * connection is dropped without an answer, as when a network path fails after the warehouse committed.
+   */
+  kind: 'http503' | 'http429' | 'http500' | 'error-state' | 'lost-answer';
   /** How many matching calls fail (default 1; Infinity until cleared). */
   count?: number;
   /** For error-state faults (defaults: INTERNAL_ERROR / XX000). */
@@ -34,12 +39,12 @@ export class FaultRegistry {
   }
 
   /** Consumes the first fault of one of `kinds` that applies to this call, if any. */
-  take(rpc: FaultedRpc, kinds: 'http' | 'error-state', sql?: string): WarehouseFault | undefined {
+  take(rpc: FaultedRpc, kinds: 'http' | 'error-state' | 'lost-answer', sql?: string): WarehouseFault | undefined {
     const index = this.active.findIndex(
       ({ fault, remaining }) =>
         remaining > 0 &&
         fault.rpc === rpc &&
-        (kinds === 'http' ? fault.kind !== 'error-state' : fault.kind === 'error-state') &&
+        (kinds === 'http' ? fault.kind in HTTP_STATUS_OF_FAULT : fault.kind === kinds) &&
         (fault.matchSql === undefined || (sql !== undefined && fault.matchSql.test(sql))),
     );
     if (index === -1) return undefined;

@@ -15,6 +15,9 @@ export {
 export { runWarehouseEmulatorCli } from './cli.ts';
 export { PlainHttpDBSQLClient, emulatorConnectOptions, type ConnectionOptions } from './client.ts';
 export { WarehouseError } from './errors.ts';
+export { s3ObjectStorage, type ObjectStorage, type StorageAccess } from './copyInto.ts';
+export { PUBLIC_WAREHOUSE_LATENCY, modeledMs, type LatencyModel } from './latencyModel.ts';
+export type { WarehouseSettings } from './warehouse.ts';
 export type { WarehouseFault } from './faults.ts';
 export type { StatementLogEntry } from './statementLog.ts';
 

@@ -34,6 +34,9 @@ interface PeekedRequest {
   readonly parameterCount?: number;
 }
 
+/** The answer to a statement that ran is dropped: the connection closes without a response. */
+class LostAnswer extends Error {}
+
 class HttpRejection extends Error {
   constructor(
     readonly statusCode: number,
@@ -56,6 +59,10 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
         response.end(body);
       })
       .catch((error: unknown) => {
+        if (error instanceof LostAnswer) {
+          request.socket.destroy();
+          return;
+        }
         const rejection =
           error instanceof HttpRejection ? error : new HttpRejection(500, 'INTERNAL_ERROR', error instanceof Error ? error.message : String(error));
         const body = JSON.stringify({ error_code: rejection.errorCode, message: rejection.message });
@@ -75,13 +82,21 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     const body = await readBody(request);
     const peeked = peekRequest(body, options.handler);
     rejectAtHttpLevel(peeked);
-    return processThrift(processor, body);
+    const lost = peeked.rpc === 'ExecuteStatement' ? options.faults.take('ExecuteStatement', 'lost-answer', peeked.sql) : undefined;
+    const reply = await processThrift(processor, body);
+    if (lost) {
+      // Let the statement finish (and commit) first: the client must not learn whether it ran.
+      const guid = operationGuidOfReply(reply);
+      if (guid) await options.handler.operationDone(guid);
+      throw new LostAnswer();
+    }
+    return reply;
   }
 
   function rejectAtHttpLevel({ rpc, sql, parameterCount }: PeekedRequest): void {
     const fault = options.faults.take(rpc as FaultedRpc, 'http', sql);
-    if (fault && fault.kind !== 'error-state') {
-      const status = HTTP_STATUS_OF_FAULT[fault.kind];
+    if (fault && fault.kind in HTTP_STATUS_OF_FAULT) {
+      const status = HTTP_STATUS_OF_FAULT[fault.kind as keyof typeof HTTP_STATUS_OF_FAULT];
       throw new HttpRejection(status, status === 429 ? 'REQUEST_LIMIT_EXCEEDED' : 'TEMPORARILY_UNAVAILABLE', `Injected HTTP ${status} for ${rpc}.`, {
         'Retry-After': '1',
       });
@@ -159,6 +174,23 @@ function peekRequest(body: Buffer, handler: ThriftHandler): PeekedRequest {
   }, 0)(body);
   if (!peeked) throw new HttpRejection(400, 'MALFORMED_REQUEST', 'The request body is not a complete Thrift message.');
   return peeked;
+}
+
+/** The operation handle (hex guid) in a serialized ExecuteStatement reply, if it carries one. */
+function operationGuidOfReply(reply: Buffer): string | undefined {
+  let guid: string | undefined;
+  thriftLib.TBufferedTransport.receiver((transport) => {
+    const protocol = new thriftLib.TBinaryProtocol(transport);
+    protocol.readMessageBegin();
+    protocol.readStructBegin();
+    const field = protocol.readFieldBegin();
+    if (field.fid !== 0 || field.ftype !== thriftLib.Thrift.Type.STRUCT) return;
+    const response = new T.TExecuteStatementResp() as InstanceType<typeof T.TExecuteStatementResp> & { read(p: unknown): void };
+    response.read(protocol);
+    const id = response.operationHandle?.operationId?.guid;
+    if (id) guid = Buffer.from(id).toString('hex');
+  }, 0)(reply);
+  return guid;
 }
 
 /** Runs one message through the generated TCLIService processor and returns the serialized reply. */

@@ -5,6 +5,9 @@ import { CURRENT_CATALOG_SQL, quoteIdent, quoteLiteral } from './identifiers.ts'
 import { duckDbTypeSql, jsonStructure, jsonStructureNeedsCast, parseSparkTypeString } from './sparkTypes.ts';
 import { findTopLevelWord, identifierName, type Token } from './sqlLexer.ts';
 
+/** Prefix of the message DuckDB raises for raise_error(), mapped back to USER_RAISED_EXCEPTION. */
+export const RAISE_ERROR_MARKER = '[raise_error] ';
+
 /** What a rewrite needs from the translator: its arguments rendered (recursively translated) or read. */
 export interface ArgumentReader {
   /** The argument rendered as DuckDB SQL. */
@@ -69,6 +72,9 @@ const datetimeParse = (target: 'DATE' | 'TIMESTAMPTZ', tolerant: boolean) =>
     return `CAST(${tolerant ? 'try_strptime' : 'strptime'}(${value}, ${format}) AS ${target})`;
   };
 
+/** Generators Spark accepts as table references (`FROM inline(…) AS r`): rendered as a subquery. */
+export const TABLE_FUNCTIONS: ReadonlySet<string> = new Set(['inline', 'explode']);
+
 /**
  * Function rewrites, by lower-case name. Each receives the argument ranges and returns DuckDB SQL.
  * Unlisted functions pass through unchanged (DuckDB shares most scalar functions with Spark).
@@ -81,6 +87,14 @@ export const FUNCTION_REWRITES: Readonly<Record<string, (input: CallRewriteInput
     return jsonStructureNeedsCast(type) ? `TRY_CAST(${transformed} AS ${duckDbTypeSql(type)})` : transformed;
   },
   inline: ({ translator, args, name }) => `unnest(${translator.arg(args[0], name)}, recursive := true)`,
+  // Spark answers NULL for text that is not JSON, or a path that is not there; DuckDB would fail on the former.
+  get_json_object: ({ translator, args, name }) => {
+    const json = translator.arg(args[0], name);
+    return `CASE WHEN json_valid(${json}) THEN json_extract_string(${json}, ${quoteLiteral(translator.literalArg(args[1], name))}) END`;
+  },
+  regexp_like: ({ translator, args, name }) => `regexp_matches(${translator.arg(args[0], name)}, ${translator.arg(args[1], name)})`,
+  // The marker lets errors.ts report USER_RAISED_EXCEPTION (DuckDB raises an Invalid Input Error).
+  raise_error: ({ translator, args, name }) => `error(${quoteLiteral(RAISE_ERROR_MARKER)} || coalesce(CAST(${translator.arg(args[0], name)} AS VARCHAR), 'NULL'))`,
   explode: ({ translator, args, name }) => `unnest(${translator.arg(args[0], name)})`,
   to_date: datetimeParse('DATE', false),
   try_to_date: datetimeParse('DATE', true),

@@ -4,7 +4,7 @@ import { WarehouseError, databricksErrors } from './errors.ts';
 import { CURRENT_CATALOG_SQL, catalogAlias, quoteIdent, quoteLiteral } from './identifiers.ts';
 import type { StatementParameters } from './parameters.ts';
 import { duckDbTypeSql, parseTypeAt } from './sparkTypes.ts';
-import { FUNCTION_REWRITES, type ArgumentReader } from './sqlFunctions.ts';
+import { FUNCTION_REWRITES, TABLE_FUNCTIONS, type ArgumentReader } from './sqlFunctions.ts';
 import { findTopLevelWord, identifierName, isOp, isWord, lex, matchingClose, splitTopLevel, type Token } from './sqlLexer.ts';
 
 /** A table or schema name as written, lower-cased; missing parts resolve against the session at run time. */
@@ -45,6 +45,9 @@ export interface MergePlan {
   readonly clauses: readonly MergeClause[];
 }
 
+/** A CLUSTER BY clause: keys, AUTO (Databricks picks them) or NONE. */
+export type ClusterSpec = { readonly kind: 'columns'; readonly columns: readonly string[] } | { readonly kind: 'auto' } | { readonly kind: 'none' };
+
 export type Plan =
   /** Run as is; the result depends on DuckDB's statement type (rows, DML counts, or nothing). */
   | { kind: 'sql'; sql: string; usesCatalogViews: boolean }
@@ -52,6 +55,30 @@ export type Plan =
   | { kind: 'script'; statements: readonly string[] }
   | { kind: 'merge'; merge: MergePlan; usesCatalogViews: boolean }
   | { kind: 'addColumns'; table: ObjectName; tableSql: string; columns: readonly ColumnDefinition[] }
+  /** CREATE TABLE: DuckDB DDL plus what Delta keeps beside it (properties, clustering), checked before it runs. */
+  | {
+      kind: 'createTable';
+      table: ObjectName;
+      tableSql: string;
+      ifNotExists: boolean;
+      orReplace: boolean;
+      /** Empty for CREATE TABLE … AS query (known once the query ran). */
+      columns: readonly ColumnDefinition[];
+      clusterBy?: ClusterSpec;
+      properties: ReadonlyMap<string, string>;
+      statements: readonly string[];
+    }
+  | { kind: 'createSchema'; catalog?: string; schema: string; statements: readonly string[] }
+  | { kind: 'dropTable'; table: ObjectName; ifExists: boolean }
+  | {
+      kind: 'alterTableMetadata';
+      table: ObjectName;
+      setProperties?: ReadonlyMap<string, string>;
+      unsetProperties?: { keys: readonly string[]; ifExists: boolean };
+      clusterBy?: ClusterSpec;
+    }
+  | { kind: 'showTblProperties'; table: ObjectName; key?: string }
+  | CopyIntoPlan
   | { kind: 'createCatalog'; name: string; ifNotExists: boolean }
   | { kind: 'use'; catalog?: string; schema?: string }
   | { kind: 'describeTable'; table: ObjectName; tableSql: string }
@@ -61,6 +88,24 @@ export type Plan =
   | { kind: 'showCatalogs'; pattern?: string }
   /** Accepted and ignored (table maintenance, session settings). */
   | { kind: 'noop' };
+
+/** COPY INTO: where the files are, which ones, how to read them, and the SELECT over them (DuckDB SQL). */
+export interface CopyIntoPlan {
+  readonly kind: 'copyInto';
+  readonly target: ObjectName;
+  /** Target columns `(a, b)` to fill by position, or undefined: by name. */
+  readonly columns?: readonly string[];
+  readonly byPosition: boolean;
+  /** The source location as written (`s3://bucket/prefix`). */
+  readonly url: string;
+  /** The SELECT list over the source's columns, translated; undefined for `FROM 'path'`. */
+  readonly selectSql?: string;
+  readonly format: string;
+  readonly files?: readonly string[];
+  readonly pattern?: string;
+  readonly formatOptions: ReadonlyMap<string, string>;
+  readonly copyOptions: ReadonlyMap<string, string>;
+}
 
 /** Temp tables the executor fills before running a plan that reads information_schema. */
 export const CATALOG_VIEW_TABLES = {
@@ -163,7 +208,7 @@ class Translator implements ArgumentReader {
       case 'MERGE':
         return this.mergeInto();
       case 'COPY':
-        throw databricksErrors.unsupported('COPY INTO (stage rows as a JSON parameter and expand them with from_json instead)');
+        return this.copyInto();
       case 'INSERT':
         if (this.word(1) === 'OVERWRITE' || this.tokens.some((t, i) => isWord(t, 'REPLACE') && isWord(this.tokens[i + 1], 'WHERE'))) {
           throw databricksErrors.unsupported('INSERT OVERWRITE / INSERT ... REPLACE WHERE');
@@ -205,12 +250,18 @@ class Translator implements ArgumentReader {
     const { parts, end } = this.readName(nameStart);
     const schema = this.schemaName(parts);
     this.expectOnly(end, ['COMMENT', 'LOCATION', 'MANAGED', 'WITH', 'DEFAULT']);
-    return { kind: 'script', statements: [`CREATE SCHEMA ${ifNotExists ? 'IF NOT EXISTS ' : ''}${schemaSql(schema)}`] };
+    return { kind: 'createSchema', ...schema, statements: [`CREATE SCHEMA ${ifNotExists ? 'IF NOT EXISTS ' : ''}${schemaSql(schema)}`] };
   }
 
   private drop(): Plan {
     const object = this.word(1);
     if (object === 'CATALOG') throw databricksErrors.unsupported('DROP CATALOG');
+    if (object === 'TABLE') {
+      const ifExists = this.word(2) === 'IF';
+      const { parts, end } = this.readName(ifExists ? 4 : 2);
+      this.expectOnly(end, ['PURGE']);
+      return { kind: 'dropTable', table: this.tableName(parts), ifExists };
+    }
     if (object !== 'SCHEMA' && object !== 'DATABASE') return this.sqlPlan();
     const ifExists = this.word(2) === 'IF';
     const { parts, end } = this.readName(ifExists ? 4 : 2);
@@ -239,13 +290,23 @@ class Translator implements ArgumentReader {
 
     let tableComment: string | undefined;
     let asQuery: string | undefined;
+    let clusterBy: ClusterSpec | undefined;
+    let partitioned = false;
+    let properties = new Map<string, string>();
     while (i < this.end) {
       const clause = this.word(i);
       if (clause === 'USING') i += 2;
-      else if (clause === 'CLUSTER' || clause === 'PARTITIONED') {
-        i += 2; // CLUSTER BY / PARTITIONED BY
-        i = isOp(this.tokens[i], '(') ? matchingClose(this.tokens, i) + 1 : i + 1; // (cols) | AUTO | NONE
-      } else if (clause === 'TBLPROPERTIES' || clause === 'OPTIONS') i = matchingClose(this.tokens, i + 1) + 1;
+      else if (clause === 'CLUSTER') {
+        ({ spec: clusterBy, end: i } = this.clusterSpec(i + 2));
+      } else if (clause === 'PARTITIONED') {
+        partitioned = true;
+        i += 2;
+        i = isOp(this.tokens[i], '(') ? matchingClose(this.tokens, i) + 1 : i + 1;
+      } else if (clause === 'TBLPROPERTIES') {
+        const close = matchingClose(this.tokens, i + 1);
+        properties = this.propertyList(i + 2, close);
+        i = close + 1;
+      } else if (clause === 'OPTIONS') i = matchingClose(this.tokens, i + 1) + 1;
       else if (clause === 'LOCATION') i += 2;
       else if (clause === 'COMMENT') {
         tableComment = this.tokens[i + 1]?.value;
@@ -256,6 +317,9 @@ class Translator implements ArgumentReader {
       } else throw databricksErrors.parseSyntax(`'${this.tokens[i]?.text}'`, ' in CREATE TABLE');
     }
 
+    if (partitioned && clusterBy !== undefined && clusterBy.kind !== 'none') {
+      throw new WarehouseError('DELTA_CLUSTER_BY_WITH_PARTITIONED_BY', '42613', 'Clustering and partitioning cannot both be specified.');
+    }
     const head = `CREATE ${orReplace ? 'OR REPLACE ' : ''}TABLE ${ifNotExists ? 'IF NOT EXISTS ' : ''}${tableSql}`;
     const statements: string[] = [];
     if (asQuery !== undefined) statements.push(`${head} AS${asQuery}`);
@@ -269,7 +333,43 @@ class Translator implements ArgumentReader {
         statements.push(`COMMENT ON COLUMN ${tableSql}.${quoteIdent(column.name)} IS ${quoteLiteral(column.comment)}`);
       }
     }
-    return { kind: 'script', statements };
+    return { kind: 'createTable', table, tableSql, ifNotExists, orReplace, columns, properties, statements, ...(clusterBy ? { clusterBy } : {}) };
+  }
+
+  /** `(a, b)` | `AUTO` | `NONE` after CLUSTER BY. */
+  private clusterSpec(at: number): { spec: ClusterSpec; end: number } {
+    if (isOp(this.tokens[at], '(')) {
+      const close = matchingClose(this.tokens, at);
+      const columns = splitTopLevel(this.tokens, at + 1, close).map(([a, b]) => {
+        const name = identifierName(this.tokens[a]);
+        if (name === undefined || b !== a + 1) throw databricksErrors.parseSyntax(`'${this.tokens[a]?.text}'`, ': expected a clustering column');
+        return name.toLowerCase();
+      });
+      return { spec: { kind: 'columns', columns }, end: close + 1 };
+    }
+    const word = this.word(at);
+    if (word === 'AUTO' || word === 'NONE') return { spec: { kind: word === 'AUTO' ? 'auto' : 'none' }, end: at + 1 };
+    throw databricksErrors.parseSyntax(`'${this.tokens[at]?.text ?? 'end of input'}'`, ': expected (columns), AUTO or NONE');
+  }
+
+  /** `'key' = 'value', delta.key = true, …` between parentheses: keys as written (`a.b` or a string), values as text. */
+  private propertyList(from: number, to: number, valuesRequired = true): Map<string, string> {
+    const properties = new Map<string, string>();
+    if (from === to) return properties;
+    for (const [a, b] of splitTopLevel(this.tokens, from, to)) {
+      let i = a;
+      let key = '';
+      if (this.tokens[i]?.kind === 'string') key = this.tokens[i++]!.value;
+      else {
+        while (i < b && !isOp(this.tokens[i], '=')) key += this.tokens[i++]!.value;
+      }
+      if (key === '') throw databricksErrors.parseSyntax(`'${this.tokens[a]?.text}'`, ': expected a property key');
+      if (isOp(this.tokens[i], '=')) i += 1;
+      const value = i < b ? this.tokens.slice(i, b).map((t) => t.value).join('') : undefined;
+      if (value === undefined && valuesRequired) throw databricksErrors.parseSyntax(`'${this.tokens[b]?.text ?? ')'}'`, `: property '${key}' needs a value`);
+      properties.set(key, value ?? '');
+    }
+    return properties;
   }
 
   /** Column definitions in ( ... ); table constraints are informational in Unity Catalog and dropped. */
@@ -316,11 +416,104 @@ class Translator implements ArgumentReader {
         : splitTopLevel(this.tokens, start, this.end, true).map(([a, b]) => this.columnDefinition(a, b));
       return { kind: 'addColumns', table, tableSql: objectSql(table), columns };
     }
-    // Table properties, tags and clustering have no effect on what the emulator stores.
-    if (['SET', 'UNSET', 'CLUSTER'].includes(action) && ['TBLPROPERTIES', 'BY', 'TAGS'].includes(this.word(end + 1))) {
-      return { kind: 'noop' };
+    // Properties and clustering are kept (and checked as Delta checks them); tags have no effect here.
+    if (action === 'SET' && this.word(end + 1) === 'TBLPROPERTIES') {
+      const open = end + 2;
+      return { kind: 'alterTableMetadata', table, setProperties: this.propertyList(open + 1, matchingClose(this.tokens, open)) };
     }
+    if (action === 'UNSET' && this.word(end + 1) === 'TBLPROPERTIES') {
+      const ifExists = this.word(end + 2) === 'IF';
+      const open = ifExists ? end + 4 : end + 2;
+      const keys = [...this.propertyList(open + 1, matchingClose(this.tokens, open), false).keys()];
+      return { kind: 'alterTableMetadata', table, unsetProperties: { keys, ifExists } };
+    }
+    if (action === 'CLUSTER' && this.word(end + 1) === 'BY') {
+      return { kind: 'alterTableMetadata', table, clusterBy: this.clusterSpec(end + 2).spec };
+    }
+    if (['SET', 'UNSET'].includes(action) && this.word(end + 1) === 'TAGS') return { kind: 'noop' };
     return this.sqlPlan();
+  }
+
+  // ---- COPY INTO ------------------------------------------------------------------------------------
+
+  private copyInto(): Plan {
+    if (this.word(1) !== 'INTO') throw databricksErrors.parseSyntax(`'${this.tokens[1]?.text}'`, ': expected COPY INTO');
+    const { parts, end } = this.readName(2);
+    const target = this.tableName(parts);
+    let i = end;
+    let byPosition = false;
+    let columns: string[] | undefined;
+    if (this.word(i) === 'BY' && this.word(i + 1) === 'POSITION') {
+      byPosition = true;
+      i += 2;
+    } else if (isOp(this.tokens[i], '(')) {
+      const close = matchingClose(this.tokens, i);
+      columns = splitTopLevel(this.tokens, i + 1, close).map(([a]) => (identifierName(this.tokens[a]) ?? '').toLowerCase());
+      i = close + 1;
+    }
+    if (this.word(i) !== 'FROM') throw databricksErrors.parseSyntax(`'${this.tokens[i]?.text ?? 'end of input'}'`, ': expected FROM');
+    i += 1;
+    let url: string;
+    let selectSql: string | undefined;
+    if (this.tokens[i]?.kind === 'string') {
+      url = this.tokens[i]!.value;
+      i += 1;
+    } else if (isOp(this.tokens[i], '(') && this.word(i + 1) === 'SELECT') {
+      const close = matchingClose(this.tokens, i);
+      const fromAt = findTopLevelWord(this.tokens, [i + 2, close], 'FROM');
+      const path = fromAt === undefined ? undefined : this.tokens[fromAt + 1];
+      if (fromAt === undefined || path?.kind !== 'string' || fromAt + 2 !== close) {
+        throw databricksErrors.unsupported("COPY INTO … FROM (SELECT … FROM <anything but one 'path'>)");
+      }
+      selectSql = this.render(i + 2, fromAt).trim();
+      url = path.value;
+      i = close + 1;
+    } else throw databricksErrors.parseSyntax(`'${this.tokens[i]?.text ?? 'end of input'}'`, ": expected 'path' or (SELECT … FROM 'path')");
+    if (this.word(i) === 'WITH') throw databricksErrors.unsupported('COPY INTO … WITH (CREDENTIAL …): use an external location');
+
+    let format: string | undefined;
+    let files: string[] | undefined;
+    let pattern: string | undefined;
+    let formatOptions = new Map<string, string>();
+    let copyOptions = new Map<string, string>();
+    const afterEquals = (at: number) => (isOp(this.tokens[at + 1], '=') ? at + 2 : at + 1);
+    while (i < this.end) {
+      const clause = this.word(i);
+      if (clause === 'FILEFORMAT') {
+        const at = afterEquals(i);
+        format = this.word(at);
+        i = at + 1;
+      } else if (clause === 'FILES') {
+        const open = afterEquals(i);
+        const close = matchingClose(this.tokens, open);
+        files = splitTopLevel(this.tokens, open + 1, close).map(([a, b]) => {
+          if (this.tokens[a]?.kind !== 'string' || b !== a + 1) throw databricksErrors.parseSyntax(`'${this.tokens[a]?.text}'`, ': FILES lists string literals');
+          return this.tokens[a]!.value;
+        });
+        i = close + 1;
+      } else if (clause === 'PATTERN') {
+        const at = afterEquals(i);
+        pattern = this.tokens[at]?.value;
+        i = at + 1;
+      } else if (clause === 'FORMAT_OPTIONS' || clause === 'COPY_OPTIONS') {
+        const open = afterEquals(i);
+        const close = matchingClose(this.tokens, open);
+        const options = new Map([...this.propertyList(open + 1, close)].map(([k, v]) => [k.toLowerCase(), v]));
+        if (clause === 'FORMAT_OPTIONS') formatOptions = options;
+        else copyOptions = options;
+        i = close + 1;
+      } else if (clause === 'VALIDATE') {
+        throw databricksErrors.unsupported('COPY INTO … VALIDATE');
+      } else throw databricksErrors.parseSyntax(`'${this.tokens[i]?.text}'`, ' in COPY INTO');
+    }
+    if (format === undefined) throw databricksErrors.parseSyntax("'end of input'", ': COPY INTO needs FILEFORMAT = …');
+    if (files !== undefined && pattern !== undefined) {
+      throw databricksErrors.parseSyntax("'PATTERN'", ': FILES and PATTERN cannot both be given');
+    }
+    return {
+      kind: 'copyInto', target, byPosition, url, format, formatOptions, copyOptions,
+      ...optional('columns', columns), ...optional('selectSql', selectSql), ...optional('files', files), ...optional('pattern', pattern),
+    };
   }
 
   // ---- Session and metadata -------------------------------------------------------------------------
@@ -365,6 +558,11 @@ class Translator implements ArgumentReader {
       return { kind: 'showSchemas', ...optional('catalog', parts[0]), ...optional('pattern', pattern(end)) };
     }
     if (what === 'CATALOGS') return { kind: 'showCatalogs', ...optional('pattern', pattern(2)) };
+    if (what === 'TBLPROPERTIES') {
+      const { parts, end } = this.readName(2);
+      const key = isOp(this.tokens[end], '(') ? [...this.propertyList(end + 1, matchingClose(this.tokens, end), false).keys()][0] : undefined;
+      return { kind: 'showTblProperties', table: this.tableName(parts), ...optional('key', key) };
+    }
     if (what === 'COLUMNS') {
       const { parts, end } = inName(2);
       const { parts: schemaParts } = inName(end);
@@ -578,7 +776,7 @@ class Translator implements ArgumentReader {
         const isCall = isOp(this.tokens[chainEnd], '(') && chainEnd < to;
         if (isCall && !(inTablePosition && ['INTO', 'TABLE', 'EXISTS', 'VIEW', 'UPDATE'].includes(previousWord))) {
           const close = matchingClose(this.tokens, chainEnd);
-          out += t.leading + this.renderCall(i, chainEnd, close);
+          out += t.leading + this.renderCall(i, chainEnd, close, inTablePosition);
           i = close + 1;
           previousWord = '';
           tableNext = false;
@@ -697,11 +895,15 @@ class Translator implements ArgumentReader {
 
   // ---- Function calls -------------------------------------------------------------------------------
 
-  private renderCall(nameStart: number, open: number, close: number): string {
+  private renderCall(nameStart: number, open: number, close: number, asTable = false): string {
     const nameParts = this.chainParts(nameStart, open);
     const name = nameParts.length === 1 ? nameParts[0]!.name.toLowerCase() : '';
     const argRanges = open + 1 === close ? [] : splitTopLevel(this.tokens, open + 1, close);
     const rewrite = FUNCTION_REWRITES[name];
+    // A generator as a table reference (`FROM inline(…) AS r`, the form Databricks recommends): a subquery.
+    if (asTable && rewrite && TABLE_FUNCTIONS.has(name)) {
+      return `(SELECT ${rewrite({ translator: this, args: argRanges, tokens: this.tokens, name })}${name === 'explode' ? ' AS col' : ''})`;
+    }
     if (rewrite) return rewrite({ translator: this, args: argRanges, tokens: this.tokens, name });
     const args = argRanges.map(([a, b]) => this.render(a, b)).join(',');
     return `${nameParts.map((p) => p.sql).join('.')}(${args}${this.tokens[close]!.leading})`;

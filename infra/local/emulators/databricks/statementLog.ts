@@ -15,6 +15,10 @@ export interface StatementLogEntry {
   bytes: number;
   startedAt: number;
   ms: number;
+  /** Bytes the statement wrote, as the latency model counts them (INSERT parameters, COPY INTO files, rows × width). */
+  writtenBytes?: number;
+  /** What the statement would take on a real warehouse under the emulator's latency model, when one is set. */
+  modeledMs?: number;
 }
 
 /** Size of a statement as the warehouse limit counts it. */

@@ -8,6 +8,9 @@ import type { FaultRegistry, FaultedRpc } from './faults.ts';
 import { StatementParameters } from './parameters.ts';
 import type { ResultSet } from './results.ts';
 import { statementBytes, type StatementLogEntry } from './statementLog.ts';
+import { modeledMs, writtenBytes, type LatencyModel } from './latencyModel.ts';
+import { scaledMs } from '../../../../shared/runtime/timeScale.ts';
+import { setTimeout as delay } from 'node:timers/promises';
 import { arrowRowSet, arrowSchemaBytes, columnBasedRowSet, thriftSchema, toInt64, type ArrowOptions } from './thriftRowSets.ts';
 import { StatementFailure, type Warehouse, type WarehouseSession } from './warehouse.ts';
 
@@ -46,6 +49,8 @@ export interface HandlerDependencies {
   readonly faults: FaultRegistry;
   readonly log: StatementLogEntry[];
   readonly maxStatementBytes: number;
+  /** Models a real warehouse's statement latency (logged, and slept when its mode is 'sleep'). */
+  readonly latency?: LatencyModel;
 }
 
 const success = (): Status => new T.TStatus({ statusCode: T.TStatusCode.SUCCESS_STATUS });
@@ -75,6 +80,11 @@ export class ThriftHandler {
   private readonly operations = new Map<string, Operation>();
 
   constructor(private readonly deps: HandlerDependencies) {}
+
+  /** Resolves once the operation's statement has finished (however it ended). */
+  async operationDone(operationGuidHex: string): Promise<void> {
+    await this.operations.get(operationGuidHex)?.done;
+  }
 
   /** The statement behind an operation handle (lets HTTP faults match FetchResults by SQL). */
   sqlOfOperation(operationGuidHex: string): string | undefined {
@@ -158,6 +168,7 @@ export class ThriftHandler {
     let parameters = StatementParameters.none;
     let translatedSql = '';
     let rows: number | undefined;
+    let bytesRead: number | undefined;
     let bytes = Buffer.byteLength(operation.sql, 'utf8');
     try {
       parameters = StatementParameters.fromWire(wireParameters);
@@ -169,9 +180,17 @@ export class ThriftHandler {
       operation.result = outcome.result;
       translatedSql = outcome.translatedSql;
       rows = outcome.rows;
+      bytesRead = outcome.bytesRead;
     } catch (error) {
       operation.error = toWarehouseError(error instanceof StatementFailure ? error.error : error);
       if (error instanceof StatementFailure) translatedSql = error.translatedSql;
+    }
+    const latency = this.deps.latency;
+    let modeled: { writtenBytes: number; modeledMs: number } | undefined;
+    if (latency) {
+      const written = operation.error ? 0 : writtenBytes(operation.sql, { parameterBytes: parameters.valueBytes, ...(bytesRead === undefined ? {} : { bytesRead }), ...(rows === undefined ? {} : { rowsWritten: rows }) }, latency);
+      modeled = { writtenBytes: written, modeledMs: modeledMs(latency, operation.sql, written) };
+      if (latency.mode === 'sleep') await delay(scaledMs(modeled.modeledMs));
     }
     operation.completedAt = Date.now();
     this.deps.log.push({
@@ -185,6 +204,7 @@ export class ThriftHandler {
       bytes,
       startedAt: operation.startedAt,
       ms: operation.completedAt - operation.startedAt,
+      ...(modeled ?? {}),
     });
   }
 

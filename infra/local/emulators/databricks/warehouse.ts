@@ -2,6 +2,7 @@
 // statements. Protocol-agnostic: the Thrift handler turns its results and errors into wire responses.
 import { DuckDBInstance, StatementType, type DuckDBConnection, type DuckDBPreparedStatement } from '@duckdb/node-api';
 import { CatalogStore, DEFAULT_CATALOG, DEFAULT_SCHEMA } from './catalogs.ts';
+import { readSourceLines, sourceFiles, sourceRelation, type StorageAccess } from './copyInto.ts';
 import { WarehouseError, databricksErrors, toWarehouseError } from './errors.ts';
 import { catalogAlias, catalogFromAlias, quoteIdent, quoteLiteral } from './identifiers.ts';
 import { renderMerge, renderMultipleMatchCheck } from './mergeStatement.ts';
@@ -9,21 +10,54 @@ import { StatementParameters } from './parameters.ts';
 import { EMPTY_RESULT, resultFromReader, resultFromRows, type CellValue, type ResultColumn, type ResultSet } from './results.ts';
 import { databricksTypeName, sparkTypeOfDuckDb, type SparkType } from './sparkTypes.ts';
 import {
+  checkClustering,
+  forgetTable,
+  loadedFiles,
+  METADATA_SCHEMA,
+  recordLoadedFiles,
+  readClustering,
+  readProperties,
+  setProperty,
+  unsetProperty,
+  writeMetadata,
+  type TableRef,
+} from './tableMetadata.ts';
+import {
   CATALOG_VIEW_TABLES,
   objectSql,
   showPatternMatches,
   translateStatement,
   type ColumnDefinition,
+  type CopyIntoPlan,
   type MergePlan,
   type ObjectName,
   type Plan,
 } from './sqlTranslator.ts';
+
+/**
+ * Knobs of the warehouse a test or the local sync may turn while it runs (settings, not faults): what the
+ * principal may do.
+ */
+export interface WarehouseSettings {
+  /** What COPY INTO can read (an S3 client and the external locations over it); without it COPY INTO is refused. */
+  storage?: StorageAccess;
+  privileges: {
+    /** false: the principal lacks CREATE SCHEMA on every catalog, so even CREATE SCHEMA IF NOT EXISTS of an existing schema fails. */
+    createSchema: boolean;
+  };
+}
+
+export function defaultWarehouseSettings(): WarehouseSettings {
+  return { privileges: { createSchema: true } };
+}
 
 export interface StatementOutcome {
   readonly result: ResultSet;
   readonly translatedSql: string;
   /** Rows written by DML and MERGE; rows returned otherwise. */
   readonly rows: number;
+  /** Uncompressed bytes COPY INTO read from its files. */
+  readonly bytesRead?: number;
 }
 
 const STRING: SparkType = { kind: 'primitive', name: 'string' };
@@ -69,9 +103,10 @@ export class Warehouse {
     private readonly instance: DuckDBInstance,
     private readonly admin: DuckDBConnection,
     readonly catalogs: CatalogStore,
+    readonly settings: WarehouseSettings,
   ) {}
 
-  static async open(dbFile: string): Promise<Warehouse> {
+  static async open(dbFile: string, settings: WarehouseSettings = defaultWarehouseSettings()): Promise<Warehouse> {
     // json and icu are linked into the binding; never download extensions (tests must not need a network).
     const instance = await DuckDBInstance.create(':memory:', { autoinstall_known_extensions: 'false', autoload_known_extensions: 'false' });
     const admin = await instance.connect();
@@ -79,7 +114,7 @@ export class Warehouse {
     await admin.run(`SET GLOBAL TimeZone = 'UTC'`);
     try {
       const catalogs = await CatalogStore.open(admin, dbFile);
-      return new Warehouse(instance, admin, catalogs);
+      return new Warehouse(instance, admin, catalogs, settings);
     } catch (error) {
       admin.closeSync();
       instance.closeSync();
@@ -92,7 +127,7 @@ export class Warehouse {
     const catalog = (namespace.catalog ?? DEFAULT_CATALOG).toLowerCase();
     const schema = (namespace.schema ?? DEFAULT_SCHEMA).toLowerCase();
     const connection = await this.instance.connect();
-    const session = new WarehouseSession(connection, this.catalogs, () => this.sessions.delete(session));
+    const session = new WarehouseSession(connection, this.catalogs, this.settings, () => this.sessions.delete(session));
     try {
       await session.use(catalog, schema);
     } catch (error) {
@@ -128,6 +163,7 @@ export class WarehouseSession {
   constructor(
     private readonly connection: DuckDBConnection,
     private readonly catalogs: CatalogStore,
+    private readonly settings: WarehouseSettings,
     private readonly onClose: () => void,
   ) {}
 
@@ -173,6 +209,27 @@ export class WarehouseSession {
         return this.merge(plan.merge, parameters, trace);
       case 'addColumns':
         return this.addColumns(plan.table, plan.tableSql, plan.columns, trace);
+      case 'createTable':
+        return this.createTable(plan, parameters, trace);
+      case 'createSchema': {
+        if (!this.settings.privileges.createSchema) {
+          const catalog = plan.catalog ?? (await this.currentNamespace()).catalog;
+          throw new WarehouseError('INSUFFICIENT_PERMISSIONS', '42501', `Insufficient privileges: User does not have CREATE SCHEMA on Catalog '${catalog}'.`);
+        }
+        trace.sql = plan.statements.join(';\n');
+        await this.transaction(async () => {
+          for (const statement of plan.statements) await this.runPrepared(statement, parameters);
+        });
+        return { result: EMPTY_RESULT, translatedSql: trace.sql, rows: 0 };
+      }
+      case 'dropTable':
+        return this.dropTable(plan.table, plan.ifExists, trace);
+      case 'alterTableMetadata':
+        return this.alterTableMetadata(plan);
+      case 'showTblProperties':
+        return this.showTblProperties(plan.table, plan.key);
+      case 'copyInto':
+        return this.copyInto(plan, trace);
       case 'createCatalog':
         await this.catalogs.create(plan.name, { ifNotExists: plan.ifNotExists });
         return { result: EMPTY_RESULT, translatedSql: `-- create catalog ${plan.name} (ATTACH ${quoteIdent(catalogAlias(plan.name))})`, rows: 0 };
@@ -184,8 +241,18 @@ export class WarehouseSession {
         return { result: EMPTY_RESULT, translatedSql, rows: 0 };
       }
       case 'describeTable': {
-        const columns = await this.tableColumns(plan.table);
+        const table = await this.resolveTable(plan.table);
+        const columns = await this.tableColumnsOf(table);
         const rows = columns.map((c): CellValue[] => [c.name, databricksTypeName(c.type), c.comment]);
+        // As DBR prints it: a section after the columns naming the clustering keys.
+        const clustering = await readClustering(this.connection, table);
+        if (clustering?.length) {
+          rows.push(['# Clustering Information', '', ''], ['# col_name', 'data_type', 'comment']);
+          for (const key of clustering) {
+            const c = columns.find((col) => col.name.toLowerCase() === key);
+            rows.push([c?.name ?? key, c ? databricksTypeName(c.type) : '', null]);
+          }
+        }
         const result = resultFromRows([column('col_name'), column('data_type'), column('comment')], rows);
         return { result, translatedSql: `-- describe ${plan.tableSql}`, rows: rows.length };
       }
@@ -329,6 +396,169 @@ export class WarehouseSession {
     return { result: EMPTY_RESULT, translatedSql: statements.join(';\n'), rows: 0 };
   }
 
+  // ---- Tables and what Delta keeps beside them -------------------------------------------------------
+
+  private async tableRefOf(name: ObjectName): Promise<TableRef> {
+    const current = await this.currentNamespace();
+    return { catalog: name.catalog ?? current.catalog, schema: name.schema ?? current.schema, name: name.name.toLowerCase() };
+  }
+
+  private async findTable(name: ObjectName): Promise<ResolvedTable | undefined> {
+    try {
+      return await this.resolveTable(name);
+    } catch (error) {
+      if (error instanceof WarehouseError && error.errorClass === 'TABLE_OR_VIEW_NOT_FOUND') return undefined;
+      throw error;
+    }
+  }
+
+  /**
+   * CREATE TABLE, checked as Delta checks it before anything is created: clustering keys exist, are at most 4
+   * and have statistics under the statement's properties. The check runs even when IF NOT EXISTS finds the
+   * table (stricter than needed: the statement would fail on a fresh warehouse).
+   */
+  private async createTable(plan: Extract<Plan, { kind: 'createTable' }>, parameters: StatementParameters, trace: Trace): Promise<StatementOutcome> {
+    const ref = await this.tableRefOf(plan.table);
+    this.catalogs.require(ref.catalog);
+    const properties = new Map<string, string>();
+    for (const [key, value] of plan.properties) setProperty(properties, key, value);
+    const clustering = plan.clusterBy?.kind === 'columns' ? plan.clusterBy.columns : undefined;
+    const label = `${ref.catalog}.${ref.schema}.${ref.name}`;
+    if (clustering && plan.columns.length > 0) checkClustering(label, plan.columns.map((c) => c.name), properties, clustering);
+    trace.sql = plan.statements.join(';\n');
+    if (plan.ifNotExists && (await this.findTable(plan.table))) return { result: EMPTY_RESULT, translatedSql: trace.sql, rows: 0 };
+    await this.transaction(async () => {
+      for (const statement of plan.statements) await this.runPrepared(statement, parameters);
+      if (clustering && plan.columns.length === 0) {
+        const created = await this.resolveTable(plan.table);
+        checkClustering(label, (await this.tableColumnsOf(created)).map((c) => c.name), properties, clustering);
+      }
+      await forgetTable(this.connection, ref);
+      await writeMetadata(this.connection, ref, { properties, clustering: clustering ?? null });
+    });
+    return { result: EMPTY_RESULT, translatedSql: trace.sql, rows: 0 };
+  }
+
+  private async dropTable(name: ObjectName, ifExists: boolean, trace: Trace): Promise<StatementOutcome> {
+    const table = await this.findTable(name);
+    if (!table) {
+      if (ifExists) return { result: EMPTY_RESULT, translatedSql: '-- drop table: not found', rows: 0 };
+      throw databricksErrors.tableNotFound([name.catalog, name.schema, name.name].filter((p): p is string => p !== undefined));
+    }
+    trace.sql = `DROP ${table.isView ? 'VIEW' : 'TABLE'} ${objectSql(table)}`;
+    await this.transaction(async () => {
+      await this.connection.run(trace.sql);
+      await forgetTable(this.connection, table);
+    });
+    return { result: EMPTY_RESULT, translatedSql: trace.sql, rows: 0 };
+  }
+
+  /** SET/UNSET TBLPROPERTIES and CLUSTER BY: the new state must still give every clustering key statistics. */
+  private async alterTableMetadata(plan: Extract<Plan, { kind: 'alterTableMetadata' }>): Promise<StatementOutcome> {
+    const table = await this.resolveTable(plan.table);
+    const label = `${table.catalog}.${table.schema}.${table.name}`;
+    const properties = await readProperties(this.connection, table);
+    for (const [key, value] of plan.setProperties ?? []) setProperty(properties, key, value);
+    for (const key of plan.unsetProperties?.keys ?? []) {
+      if (!unsetProperty(properties, key) && !plan.unsetProperties!.ifExists) {
+        throw new WarehouseError('UNSET_NONEXISTENT_PROPERTIES', '42K0J', `Attempted to unset non-existent properties [${key}] in table ${label}.`);
+      }
+    }
+    let clustering = (await readClustering(this.connection, table)) ?? [];
+    if (plan.clusterBy) clustering = plan.clusterBy.kind === 'columns' ? [...plan.clusterBy.columns] : [];
+    checkClustering(label, (await this.tableColumnsOf(table)).map((c) => c.name), properties, clustering);
+    await this.transaction(() => writeMetadata(this.connection, table, { properties, clustering }));
+    return { result: EMPTY_RESULT, translatedSql: `-- table metadata of ${label}`, rows: 0 };
+  }
+
+  /** Rows `key, value`; a missing key answers the sentence Databricks answers. */
+  private async showTblProperties(name: ObjectName, key?: string): Promise<StatementOutcome> {
+    const table = await this.resolveTable(name);
+    const properties = await readProperties(this.connection, table);
+    let rows: CellValue[][] = [...properties].map(([k, v]) => [k, v]);
+    if (key !== undefined) {
+      const value = [...properties].find(([k]) => k.toLowerCase() === key.toLowerCase())?.[1];
+      rows = [[key, value ?? `Table ${table.catalog}.${table.schema}.${table.name} does not have property: ${key}`]];
+    }
+    return { result: resultFromRows([column('key'), column('value')], rows), translatedSql: '-- show tblproperties', rows: rows.length };
+  }
+
+  // ---- COPY INTO ------------------------------------------------------------------------------------
+
+  private copySourceCounter = 0;
+
+  /**
+   * Loads the files not yet loaded into the target (all of them with force) in one transaction with the record
+   * of what was loaded. Result: `num_affected_rows, num_inserted_rows`; `bytes` (read, uncompressed) feeds the
+   * latency model.
+   */
+  private async copyInto(plan: CopyIntoPlan, trace: Trace): Promise<StatementOutcome> {
+    const table = await this.resolveTable(plan.target);
+    const mergeSchema = plan.copyOptions.get('mergeschema')?.toLowerCase() === 'true';
+    if (mergeSchema) throw databricksErrors.unsupported("COPY_OPTIONS ('mergeSchema' = 'true'): add the columns with ALTER TABLE first");
+    for (const key of plan.copyOptions.keys()) if (key !== 'force' && key !== 'mergeschema') throw databricksErrors.unsupported(`the COPY option '${key}'`);
+    const force = plan.copyOptions.get('force')?.toLowerCase() === 'true';
+    const storage = this.settings.storage;
+    const files = await sourceFiles(storage, plan.url, { ...(plan.files ? { files: plan.files } : {}), ...(plan.pattern !== undefined ? { pattern: plan.pattern } : {}) });
+    const already = force ? new Set<string>() : await loadedFiles(this.connection, table);
+    const pending = files.filter((f) => !already.has(f.url));
+    const counts = (n: number) => resultFromRows([column('num_affected_rows', BIGINT), column('num_inserted_rows', BIGINT)], [[BigInt(n), BigInt(n)]]);
+    if (pending.length === 0) return { result: counts(0), translatedSql: `-- COPY INTO: all ${files.length} file(s) already loaded`, rows: 0, bytesRead: 0 };
+
+    const lines: string[] = [];
+    let bytes = 0;
+    for (const file of pending) {
+      const read = await readSourceLines(storage!, file);
+      lines.push(...read.lines);
+      bytes += read.bytes;
+    }
+    const source = sourceRelation(plan.format, lines, plan.formatOptions);
+    const temp = `__copy_source_${++this.copySourceCounter}`;
+    await this.connection.run(`CREATE OR REPLACE TEMP TABLE ${quoteIdent(temp)} (value VARCHAR)`);
+    try {
+      const appender = await this.connection.createAppender(temp, 'main', 'temp');
+      for (const row of source.rows) {
+        if (row === null) appender.appendNull();
+        else appender.appendVarchar(row);
+        appender.endRow();
+      }
+      appender.flushSync();
+      appender.closeSync();
+      const query = `SELECT ${plan.selectSql ?? '*'} FROM (SELECT ${source.projection} FROM temp.main.${quoteIdent(temp)}) AS __copy_source`;
+      const targetColumns = (await this.tableColumnsOf(table)).map((c) => c.name);
+      let insertColumns: string[];
+      if (plan.columns) insertColumns = [...plan.columns];
+      else {
+        const probe = await this.connection.prepare(`SELECT * FROM (${query}) LIMIT 0`);
+        const names = Array.from({ length: probe.columnCount }, (_, i) => probe.columnName(i));
+        if (plan.byPosition) insertColumns = targetColumns.slice(0, names.length);
+        else {
+          insertColumns = names.map((n) => {
+            const match = targetColumns.find((c) => c.toLowerCase() === n.toLowerCase());
+            if (match === undefined) {
+              throw new WarehouseError(
+                'DELTA_METADATA_MISMATCH',
+                '42KDG',
+                `A schema mismatch detected when writing to the Delta table ${table.catalog}.${table.schema}.${table.name}: the source column ${n} is not in the table. ` +
+                  'Add it with ALTER TABLE, or select only the table\'s columns.',
+              );
+            }
+            return match;
+          });
+        }
+      }
+      trace.sql = `INSERT INTO ${objectSql(table)} (${insertColumns.map(quoteIdent).join(', ')}) ${query}`;
+      const inserted = await this.transaction(async () => {
+        const reader = await this.connection.runAndReadAll(trace.sql);
+        await recordLoadedFiles(this.connection, table, pending.map((f) => f.url));
+        return reader.rowsChanged;
+      });
+      return { result: counts(inserted), translatedSql: trace.sql, rows: inserted, bytesRead: bytes };
+    } finally {
+      await this.connection.run(`DROP TABLE IF EXISTS temp.main.${quoteIdent(temp)}`).catch(() => undefined);
+    }
+  }
+
   // ---- Namespaces and metadata ----------------------------------------------------------------------
 
   /** Switches the session's catalog and schema; both must exist. Returns the DuckDB statement. */
@@ -347,7 +577,8 @@ export class WarehouseSession {
 
   private async schemaExists(catalog: string, schema: string): Promise<boolean> {
     const reader = await this.connection.runAndReadAll(
-      `SELECT 1 FROM duckdb_schemas() WHERE database_name = ${quoteLiteral(catalogAlias(catalog))} AND schema_name = ${quoteLiteral(schema)}`,
+      `SELECT 1 FROM duckdb_schemas() WHERE database_name = ${quoteLiteral(catalogAlias(catalog))} AND schema_name = ${quoteLiteral(schema)} ` +
+        `AND schema_name <> ${quoteLiteral(METADATA_SCHEMA)}`,
     );
     return reader.currentRowCount > 0;
   }
@@ -420,14 +651,14 @@ export class WarehouseSession {
 
   private async schemasOf(catalog: string): Promise<string[]> {
     const reader = await this.connection.runAndReadAll(
-      `SELECT schema_name FROM duckdb_schemas() WHERE database_name = $db AND NOT internal ORDER BY schema_name`,
+      `SELECT schema_name FROM duckdb_schemas() WHERE database_name = $db AND NOT internal AND schema_name <> '${METADATA_SCHEMA}' ORDER BY schema_name`,
       { db: catalogAlias(catalog) },
     );
     return reader.getRowObjectsJson().map((r) => String(r.schema_name));
   }
 
   private async objectsIn(catalog: string, schema?: string): Promise<Array<{ schema: string; name: string; isView: boolean }>> {
-    const filter = schema === undefined ? '' : ' AND schema_name = $sch';
+    const filter = `${schema === undefined ? '' : ' AND schema_name = $sch'} AND schema_name <> '${METADATA_SCHEMA}'`;
     const reader = await this.connection.runAndReadAll(
       `SELECT schema_name, table_name AS name, false AS is_view FROM duckdb_tables() WHERE database_name = $db${filter}
        UNION ALL SELECT schema_name, view_name, true FROM duckdb_views() WHERE database_name = $db AND NOT internal${filter}
