@@ -4,6 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { inspect } from 'node:util';
 import * as z from 'zod';
+import { registerSecret } from '../observability/redaction.ts';
 import { IonApiFileError } from './errors.ts';
 
 const REDACTED = '[redacted]';
@@ -54,6 +55,11 @@ export class IonApiConfig {
       accessKey: fields.serviceAccountAccessKey,
       secretKey: fields.serviceAccountSecretKey,
     };
+    // Masked by value from now on, wherever text leaves the process (also as the HTTP Basic credentials).
+    registerSecret(fields.clientSecret);
+    registerSecret(fields.serviceAccountAccessKey);
+    registerSecret(fields.serviceAccountSecretKey);
+    registerSecret(Buffer.from(`${fields.clientId}:${fields.clientSecret}`, 'utf8').toString('base64'));
   }
 
   get clientSecret(): string {

@@ -7,6 +7,7 @@ import { discardBody, HttpAttempt } from '../http/httpAttempt.ts';
 import { DEFAULT_RETRY_POLICY, failureOfStatus, RetrySchedule, type RetryPolicy } from '../http/retryPolicy.ts';
 import { Deadline } from '../runtime/deadline.ts';
 import { logger, type Log } from '../observability/logger.ts';
+import { registerSecret } from '../observability/redaction.ts';
 import { IonAuthError, type IonAuthStep } from './errors.ts';
 import type { IonApiConfig } from './ionApiFile.ts';
 
@@ -164,6 +165,9 @@ export class OAuthClient {
       );
     }
     const { access_token, refresh_token, expires_in } = parsed.data;
+    // Masked by value before anything can echo them back (a gateway's NOK message, a log line).
+    registerSecret(access_token);
+    registerSecret(refresh_token);
     return {
       accessToken: access_token,
       ...(refresh_token === undefined ? {} : { refreshToken: refresh_token }),
