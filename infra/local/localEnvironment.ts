@@ -79,7 +79,7 @@ export async function openLocalEnvironment(options: LocalSyncOptions, hooks: Loc
     const state = hooks.wrapLeases ? { ...local.state, leases: hooks.wrapLeases(local.state.leases) } : local.state;
     const deps: PipelineDeps = {
       ...state,
-      connectTenant: async (secretName) => budgeted(await tenantConnections.connect(secretName), hooks.miCallsPerExtract),
+      connectTenant: async (secretName, tenant) => budgeted(await tenantConnections.connect(secretName, tenant), hooks.miCallsPerExtract),
       openWarehouse: warehouseOpener(secrets, warehouse.connect),
       loadTable: hooks.loadTable ?? loadTable,
       metrics,

@@ -60,7 +60,7 @@ export async function extractPlannedUnit(request: ExtractStepRequest, deps: Extr
   }
 
   const checkpoint = request.checkpoint ? await readCheckpoint(deps, request.checkpoint) : undefined;
-  const mi = await deps.connectTenant(tenant.secretName);
+  const mi = await deps.connectTenant(tenant.secretName, unit.tenant);
   const outcome = await extractUnit({
     tenant: unit.tenant,
     entity,
