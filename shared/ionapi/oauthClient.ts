@@ -36,6 +36,10 @@ const tokenResponseSchema = z.object({
   refresh_token: z.string().min(1).optional(),
 });
 
+/** A token answer is a few hundred bytes; a refusal's body is read only for its OAuth error code. */
+const TOKEN_ANSWER_LIMIT = { maxBytes: 1024 * 1024, advice: 'this is not an OAuth token answer: check "pu" and "ot" in the .ionapi file' };
+const REFUSAL_BODY_LIMIT = { maxBytes: 64 * 1024, advice: '' };
+
 const STEP_LABEL: Record<IonAuthStep, string> = {
   'password-grant': 'token request (password grant)',
   'refresh-grant': 'token refresh (refresh grant)',
@@ -119,11 +123,12 @@ export class OAuthClient {
           await discardBody(response);
           return schedule.afterFailure(failure);
         }
-        // Read within the attempt's bounds; a refusal whose body does not arrive is reported without its code.
-        const text = await response.text().catch(() => '');
+        // Read within the attempt's bounds and a size limit; a refusal whose body does not arrive is reported without its code.
+        const refused = await http.body(response, REFUSAL_BODY_LIMIT);
+        const text = refused.kind === 'body' ? new TextDecoder().decode(refused.bytes) : '';
         return { kind: 'give-up', error: this.refusal(step, response.status, text) };
       }
-      const read = await http.body(response);
+      const read = await http.body(response, TOKEN_ANSWER_LIMIT);
       if (read.kind !== 'body') return read;
       return { kind: 'answered', value: new TextDecoder().decode(read.bytes) };
     });
