@@ -69,6 +69,7 @@ export async function extractPlannedUnit(request: ExtractStepRequest, deps: Extr
     window: unit.window,
     runId: plan.runId,
     runStartedAt: plan.startedAt,
+    timeZone: tenant.timeZone,
     mi,
     store: deps.store,
     unitPrefix: unit.unitPrefix,
