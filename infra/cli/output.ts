@@ -2,7 +2,7 @@
 // progress and logs on stderr, and errors as one clear line with no stack trace and no secret.
 import { SyncError } from '../../shared/errors/syncError.ts';
 import { logger, routeLogsToStderr } from '../../shared/observability/logger.ts';
-import { safeText } from '../../shared/observability/redaction.ts';
+import { redact, safeText } from '../../shared/observability/redaction.ts';
 
 /** The command was called wrongly (an option, a file argument): its message says how to call it. */
 export class UsageError extends SyncError {
@@ -23,8 +23,9 @@ export function progress(line: string): void {
   process.stderr.write(`${safeText(line)}\n`);
 }
 
+/** Results (a catalog entry, query rows) are not cut short; a secret in them is still masked. */
 export function result(line: string): void {
-  process.stdout.write(`${safeText(line)}\n`);
+  process.stdout.write(`${redact(line)}\n`);
 }
 
 /**

@@ -4,10 +4,8 @@
 // value in clear, so anyone able to write the item could keep a revoked or expired token "fresh" (found by
 // the hardening review); now only the sealed copy counts, and the clear one serves the table's TTL only.
 import type { CachedToken } from '../ionapi/tokenCache.ts';
+import { TOKEN_SEAL_PURPOSE } from '../state/stateTable.ts';
 import { SealedValueError, type EncryptionContext, type Encryptor } from './encryptor.ts';
-
-/** The encryption context's purpose: the stack's KMS key policy allows the pipeline to use the key only with it. */
-export const TOKEN_SEAL_PURPOSE = 'cloudsuite-sync/ion-token';
 
 /** The encryption context of a tenant's token (KMS encryption context, GCM associated data). */
 export function tokenSealContext(tenant: string): EncryptionContext {
