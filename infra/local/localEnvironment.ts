@@ -24,6 +24,7 @@ import {
   type LocalWarehouse,
 } from './localSources.ts';
 import { openLocalState, type LocalState } from './localState.ts';
+import { ensureStateFolder } from './stateFolder.ts';
 import type { LocalSyncOptions, LocalSyncTestHooks } from './runLocalSync.ts';
 
 export interface LocalEnvironment {
@@ -51,6 +52,8 @@ export async function openLocalEnvironment(options: LocalSyncOptions, hooks: Loc
     for (const closer of closers.reverse()) await closer().catch(() => undefined);
   };
   try {
+    // The state folder: created here, after validation, and marked as the tool's (sync --reset may delete it).
+    await ensureStateFolder(stateDir);
     // dynalite and s3rver only when both sides are emulated; any real system runs on plain files.
     const local = await openLocalState(stateDir, tenant || realDatabricks ? 'files' : 'emulated-aws', log);
     closers.push(() => local.close());

@@ -22,7 +22,7 @@ import type { LocalEvent } from './historyEvents.ts';
 import { openLocalEnvironment, type LocalEnvironment } from './localEnvironment.ts';
 import { executeLocally } from './localExecution.ts';
 import type { DatabricksTarget } from './localSources.ts';
-import { ensureStateFolder, resetStateFolder } from './stateFolder.ts';
+import { resetStateFolder } from './stateFolder.ts';
 import { describeSources } from './syncProgress.ts';
 
 export { newExecutionName } from './localExecution.ts';
@@ -144,8 +144,8 @@ export async function startLocalSync(options: LocalSyncOptions = {}, hooks: Loca
   const stateDir = path.resolve(options.stateDir ?? '.cloudsuite-sync');
   const progress = options.progress ?? ((line: string) => process.stderr.write(`${line}\n`));
   const log = options.log ?? logger;
+  // The folder is created (and marked as the tool's) once the configuration and real systems are validated.
   if (options.reset) await resetStateFolder(stateDir);
-  await ensureStateFolder(stateDir);
 
   const env = await openLocalEnvironment(options, hooks, stateDir, log);
   try {

@@ -123,6 +123,30 @@ export class HttpAttempt {
   }
 }
 
+/**
+ * At most `maxBytes` of a body that is read only for a hint (a refusal's OAuth error code), as text; '' when
+ * it cannot be read. Unlike HttpAttempt.body, a failure here is no reason to retry and is not counted as one.
+ */
+export async function readAtMost(response: Response, maxBytes: number): Promise<string> {
+  const reader = response.body?.getReader();
+  if (!reader) return '';
+  const chunks: Uint8Array[] = [];
+  let received = 0;
+  try {
+    while (received < maxBytes) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      received += value.byteLength;
+    }
+  } catch {
+    return '';
+  } finally {
+    await reader.cancel().catch(() => undefined);
+  }
+  return new TextDecoder().decode(Buffer.concat(chunks).subarray(0, maxBytes));
+}
+
 /** Drops a response's body that will not be read, so its connection can be reused. */
 export async function discardBody(response: Response): Promise<void> {
   await response.body?.cancel().catch(() => undefined);

@@ -3,7 +3,7 @@
 // time; refusals become IonAuthError naming what to check. Nothing here logs or reports a secret or a token.
 import ky from 'ky';
 import * as z from 'zod';
-import { discardBody, HttpAttempt } from '../http/httpAttempt.ts';
+import { discardBody, HttpAttempt, readAtMost } from '../http/httpAttempt.ts';
 import { DEFAULT_RETRY_POLICY, failureOfStatus, RetrySchedule, type RetryPolicy } from '../http/retryPolicy.ts';
 import { Deadline } from '../runtime/deadline.ts';
 import { logger, type Log } from '../observability/logger.ts';
@@ -38,7 +38,7 @@ const tokenResponseSchema = z.object({
 
 /** A token answer is a few hundred bytes; a refusal's body is read only for its OAuth error code. */
 const TOKEN_ANSWER_LIMIT = { maxBytes: 1024 * 1024, advice: 'this is not an OAuth token answer: check "pu" and "ot" in the .ionapi file' };
-const REFUSAL_BODY_LIMIT = { maxBytes: 64 * 1024, advice: '' };
+const REFUSAL_BODY_BYTES = 64 * 1024;
 
 const STEP_LABEL: Record<IonAuthStep, string> = {
   'password-grant': 'token request (password grant)',
@@ -124,8 +124,7 @@ export class OAuthClient {
           return schedule.afterFailure(failure);
         }
         // Read within the attempt's bounds and a size limit; a refusal whose body does not arrive is reported without its code.
-        const refused = await http.body(response, REFUSAL_BODY_LIMIT);
-        const text = refused.kind === 'body' ? new TextDecoder().decode(refused.bytes) : '';
+        const text = await readAtMost(response, REFUSAL_BODY_BYTES);
         return { kind: 'give-up', error: this.refusal(step, response.status, text) };
       }
       const read = await http.body(response, TOKEN_ANSWER_LIMIT);

@@ -17,12 +17,14 @@ const MAX_REGISTERED = 500;
 export const MAX_MESSAGE_CHARS = 4_000;
 
 const secrets = new Set<string>();
+/** The registered values longest first (one secret may contain another), rebuilt only when one is added. */
+let longestFirst: string[] = [];
 
 function remember(value: string): void {
-  if (value.length < MIN_SECRET_LENGTH) return;
-  secrets.delete(value);
+  if (value.length < MIN_SECRET_LENGTH || secrets.has(value)) return;
   secrets.add(value);
   if (secrets.size > MAX_REGISTERED) secrets.delete(secrets.values().next().value as string);
+  longestFirst = [...secrets].sort((a, b) => b.length - a.length);
 }
 
 /**
@@ -36,11 +38,11 @@ export function registerSecret(value: string | undefined): void {
   remember(new URLSearchParams({ v: value }).toString().slice(2));
 }
 
-/** `text` with every registered secret replaced by [redacted], longest first (one secret may contain another). */
+/** `text` with every registered secret replaced by [redacted]. */
 export function redact(text: string): string {
-  if (secrets.size === 0 || text.length < MIN_SECRET_LENGTH) return text;
+  if (text.length < MIN_SECRET_LENGTH) return text;
   let result = text;
-  for (const secret of [...secrets].sort((a, b) => b.length - a.length)) {
+  for (const secret of longestFirst) {
     if (result.includes(secret)) result = result.split(secret).join(REDACTED);
   }
   return result;
