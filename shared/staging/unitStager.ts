@@ -23,7 +23,7 @@ export interface UnitIdentity {
   runStartedAt: string;
   /**
    * The IANA zone the tenant's M3 writes change dates in: no change date may lie after the run's date there
-   * (plus a day). Default UTC, which with that day of tolerance admits no date past any zone's today.
+   * (plus a day). Default UTC: with that day of tolerance, a date that is today in any zone still passes.
    */
   timeZone?: string;
 }
