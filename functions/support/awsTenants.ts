@@ -13,12 +13,12 @@ import { sdkKmsApi } from './kmsApi.ts';
 
 let tenants: ReturnType<typeof tenantConnector> | undefined;
 
-/** An MI client for the tenant whose .ionapi JSON is in this secret (one per warm container). */
-export function awsConnectTenant(secretName: string): Promise<MiExecutor> {
+/** An MI client for `tenant` from its .ionapi JSON in this secret (one per warm container); another tenant's file is refused. */
+export function awsConnectTenant(secretName: string, tenant: string): Promise<MiExecutor> {
   tenants ??= tenantConnector(
     new SecretsManagerSecretSource({ client: createSecretsManagerClient() }),
     new DynamoTokenCache({ ...awsStateTable(), encryptor: new KmsEnvelopeEncryptor(sdkKmsApi(), requiredEnv(ENV.tokenCacheKey)) }),
     logger,
   );
-  return tenants.connect(secretName);
+  return tenants.connect(secretName, tenant);
 }

@@ -14,7 +14,7 @@ program
   .command('sync')
   .description('the main job: runs the real state machine locally (bundled CloudSuite and warehouse emulators unless told otherwise)')
   .option('--state-dir <dir>', 'local state: DynamoDB and S3 data, the emulator clock, the warehouse file', '.cloudsuite-sync')
-  .option('--reset', 'start over: forget watermarks, staged runs and the local warehouse')
+  .option('--reset', 'start over: delete the state folder (only one this tool created, or an empty one): watermarks, staged runs, the local warehouse')
   .option('--flows <list>', 'flows to run, comma-separated (default: every enabled flow)')
   .option('--companies <list>', 'companies, comma-separated (default: each flow\'s own)')
   .option('--divisions <list>', 'divisions, comma-separated (division-scoped flows)')

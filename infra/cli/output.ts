@@ -2,6 +2,7 @@
 // progress and logs on stderr, and errors as one clear line with no stack trace and no secret.
 import { SyncError } from '../../shared/errors/syncError.ts';
 import { logger, routeLogsToStderr } from '../../shared/observability/logger.ts';
+import { redact, safeText } from '../../shared/observability/redaction.ts';
 
 /** The command was called wrongly (an option, a file argument): its message says how to call it. */
 export class UsageError extends SyncError {
@@ -19,11 +20,12 @@ export function setUpCliOutput(verbose: boolean): void {
 }
 
 export function progress(line: string): void {
-  process.stderr.write(`${line}\n`);
+  process.stderr.write(`${safeText(line)}\n`);
 }
 
+/** Results (a catalog entry, query rows) are not cut short; a secret in them is still masked. */
 export function result(line: string): void {
-  process.stdout.write(`${line}\n`);
+  process.stdout.write(`${redact(line)}\n`);
 }
 
 /**
@@ -37,11 +39,12 @@ export function action<A extends unknown[]>(fn: (...args: A) => Promise<number |
       process.exitCode = code ?? 0;
     } catch (error) {
       const e = error as Error;
+      // Ours are masked and bounded when built; a foreign error may carry anything a server sent.
       if (error instanceof SyncError) {
-        process.stderr.write(`error: ${e.message}\n`);
+        process.stderr.write(`error: ${safeText(e.message)}\n`);
       } else {
-        process.stderr.write(`unexpected error: ${e?.message ?? String(error)}\n`);
-        if (process.env.CLOUDSUITE_SYNC_DEBUG) process.stderr.write(`${e?.stack ?? ''}\n`);
+        process.stderr.write(`unexpected error: ${safeText(e?.message ?? String(error))}\n`);
+        if (process.env.CLOUDSUITE_SYNC_DEBUG) process.stderr.write(`${safeText(e?.stack ?? '', 20_000)}\n`);
       }
       process.exitCode = 1;
     }

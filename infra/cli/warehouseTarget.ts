@@ -6,6 +6,7 @@ import type { DBSQLClient } from '@databricks/sql';
 import { DatabricksSession } from '../../shared/load/databricksSession.ts';
 import { connectDatabricks } from '../../shared/load/warehouseConnection.ts';
 import { OAuthM2mAuth, PatAuth } from '../../shared/secrets/warehouseSecret.ts';
+import { ensureStateFolder } from '../local/stateFolder.ts';
 import { UsageError } from './output.ts';
 
 export interface WarehouseOptions {
@@ -51,9 +52,10 @@ export async function openWarehouse(options: WarehouseOptions): Promise<OpenWare
   }
   const spec = options.warehouse ?? 'local';
   if (!/^local(:.+)?$/.test(spec)) throw new UsageError(`--warehouse must be local or local:FILE, got "${spec}"`);
-  const file = path.resolve(
-    spec.startsWith('local:') ? spec.slice('local:'.length) : path.join(options.stateDir ?? '.cloudsuite-sync', 'databricks', 'warehouse.duckdb'),
-  );
+  const stateDir = path.resolve(options.stateDir ?? '.cloudsuite-sync');
+  const file = path.resolve(spec.startsWith('local:') ? spec.slice('local:'.length) : path.join(stateDir, 'databricks', 'warehouse.duckdb'));
+  // The default file lives in the state folder: created here, it is the tool's (sync --reset may delete it).
+  if (!spec.startsWith('local:')) await ensureStateFolder(stateDir);
   await mkdir(path.dirname(file), { recursive: true });
   const { startWarehouseEmulator, connectToEmulator } = await import('../local/emulators/databricks/index.ts');
   let warehouse;

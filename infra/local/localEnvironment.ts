@@ -24,6 +24,7 @@ import {
   type LocalWarehouse,
 } from './localSources.ts';
 import { openLocalState, STAGING_BUCKET, type LocalState } from './localState.ts';
+import { ensureStateFolder } from './stateFolder.ts';
 import type { LocalSyncOptions, LocalSyncTestHooks } from './runLocalSync.ts';
 
 export interface LocalEnvironment {
@@ -57,6 +58,8 @@ export async function openLocalEnvironment(options: LocalSyncOptions, hooks: Loc
     for (const closer of closers.reverse()) await closer().catch(() => undefined);
   };
   try {
+    // The state folder: created here, after validation, and marked as the tool's (sync --reset may delete it).
+    await ensureStateFolder(stateDir);
     // dynalite and s3rver only when both sides are emulated; any real system runs on plain files.
     const local = await openLocalState(stateDir, tenant || realDatabricks ? 'files' : 'emulated-aws', log);
     closers.push(() => local.close());
@@ -90,7 +93,7 @@ export async function openLocalEnvironment(options: LocalSyncOptions, hooks: Loc
     const state = hooks.wrapLeases ? { ...local.state, leases: hooks.wrapLeases(local.state.leases) } : local.state;
     const deps: PipelineDeps = {
       ...state,
-      connectTenant: async (secretName) => budgeted(await tenantConnections.connect(secretName), hooks.miCallsPerExtract),
+      connectTenant: async (secretName, tenant) => budgeted(await tenantConnections.connect(secretName, tenant), hooks.miCallsPerExtract),
       openWarehouse: warehouseOpener(secrets, warehouse.connect),
       loadTable: budgetedLoader(hooks.loadTable ?? loadTable, hooks.loadStatementsPerInvocation),
       metrics,

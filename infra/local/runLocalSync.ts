@@ -6,7 +6,6 @@
 // The parts: the services (localEnvironment.ts, with the state in localState.ts and the sources in
 // localSources.ts), one execution (localExecution.ts) and the progress text (syncProgress.ts). Tests reach
 // in through LocalSyncTestHooks only, passed apart from what a user chooses.
-import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Log } from '../../shared/observability/logger.ts';
 import { logger } from '../../shared/observability/logger.ts';
@@ -23,6 +22,7 @@ import type { LocalEvent } from './historyEvents.ts';
 import { openLocalEnvironment, type LocalEnvironment } from './localEnvironment.ts';
 import { executeLocally } from './localExecution.ts';
 import type { DatabricksTarget } from './localSources.ts';
+import { resetStateFolder } from './stateFolder.ts';
 import { describeSources } from './syncProgress.ts';
 
 export { newExecutionName } from './localExecution.ts';
@@ -34,7 +34,7 @@ export type TaskHandler = (input: unknown) => Promise<unknown>;
 export interface LocalSyncOptions {
   /** Default .cloudsuite-sync */
   stateDir?: string;
-  /** Delete the state folder first: the next run reads everything again. */
+  /** Delete the state folder first (only one this tool created, or an empty one): the next run reads everything again. */
   reset?: boolean;
   /** The flows configuration object (default: infra/flows.config.ts). */
   config?: unknown;
@@ -146,8 +146,8 @@ export async function startLocalSync(options: LocalSyncOptions = {}, hooks: Loca
   const stateDir = path.resolve(options.stateDir ?? '.cloudsuite-sync');
   const progress = options.progress ?? ((line: string) => process.stderr.write(`${line}\n`));
   const log = options.log ?? logger;
-  if (options.reset) await rm(stateDir, { recursive: true, force: true });
-  await mkdir(stateDir, { recursive: true });
+  // The folder is created (and marked as the tool's) once the configuration and real systems are validated.
+  if (options.reset) await resetStateFolder(stateDir);
 
   const env = await openLocalEnvironment(options, hooks, stateDir, log);
   try {

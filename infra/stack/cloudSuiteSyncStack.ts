@@ -41,6 +41,7 @@ export class CloudSuiteSyncStack extends Stack {
       config,
       table: this.state.table,
       bucket: this.storage.bucket,
+      bucketKey: this.storage.key,
       tokenKey: this.state.tokenKey,
       tenantSecrets: [...this.secrets.tenants.values()],
       warehouseSecret: this.secrets.warehouse,
@@ -48,12 +49,18 @@ export class CloudSuiteSyncStack extends Stack {
     });
     this.stateMachine = new PipelineStateMachine(this, 'Sync', { functions: this.pipeline.functions, maxConcurrency: config.maxConcurrency, stateMachineName });
     this.schedules = new FlowSchedules(this, 'Schedules', { config, stateMachine: this.stateMachine.stateMachine });
-    this.monitoring = new SyncMonitoring(this, 'Monitoring', { config, stateMachine: this.stateMachine.stateMachine });
-    if (config.warehouse.loadMode === 'copy') this.warehouseAccess = new WarehouseStagingAccess(this, 'WarehouseAccess', { bucket: this.storage.bucket });
+    this.monitoring = new SyncMonitoring(this, 'Monitoring', {
+      config,
+      stateMachine: this.stateMachine.stateMachine,
+      functions: this.pipeline.functions,
+      scheduleDeadLetters: this.schedules.deadLetterQueue,
+    });
+    if (config.warehouse.loadMode === 'copy') this.warehouseAccess = new WarehouseStagingAccess(this, 'WarehouseAccess', { bucket: this.storage.bucket, bucketKey: this.storage.key });
 
     new CfnOutput(this, 'StateMachineArn', { value: this.stateMachine.stateMachine.stateMachineArn, description: 'for `cloudsuite-sync rerun --state-machine`' });
     new CfnOutput(this, 'StagingBucketName', { value: this.storage.bucket.bucketName });
     new CfnOutput(this, 'StateTableName', { value: this.state.table.tableName });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.monitoring.topic.topicArn });
+    new CfnOutput(this, 'StagingKeyArn', { value: this.storage.key.keyArn, description: 'readers of staged files (a Databricks storage credential) need kms:Decrypt on it' });
   }
 }

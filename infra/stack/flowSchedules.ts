@@ -1,7 +1,11 @@
 // One EventBridge Scheduler schedule per (cron, time zone) group of enabled flows, each starting the state
 // machine with {trigger: "schedule", schedule, scheduledTime, flows}. Scheduler handles time zones and
-// daylight saving time; a redelivered start is recognised by Plan (same schedule + scheduledTime).
+// daylight saving time; a redelivered start is recognised by Plan (same schedule + scheduledTime). A start
+// that still fails after Scheduler's retries (throttled, the machine deleted, a permission removed) lands in
+// a dead-letter queue, which SyncMonitoring alarms on, instead of vanishing.
 import { Duration } from 'aws-cdk-lib';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { NagSuppressions } from 'cdk-nag';
 import { ContextAttribute, Schedule, ScheduleExpression, ScheduleTargetInput } from 'aws-cdk-lib/aws-scheduler';
 import { StepFunctionsStartExecution } from 'aws-cdk-lib/aws-scheduler-targets';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
@@ -48,9 +52,22 @@ function scheduleName(cron: string, zone: string): string {
 
 export class FlowSchedules extends Construct {
   readonly schedules: Schedule[] = [];
+  /** Starts Scheduler could not deliver, kept 14 days with their input (schedule name, scheduled time, flows). */
+  readonly deadLetterQueue: Queue;
 
   constructor(scope: Construct, id: string, props: { config: FlowsConfig; stateMachine: IStateMachine }) {
     super(scope, id);
+    this.deadLetterQueue = new Queue(this, 'DeadLetters', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    NagSuppressions.addResourceSuppressions(this.deadLetterQueue, [
+      {
+        id: 'AwsSolutions-SQS3',
+        reason: 'This queue is itself the dead-letter queue of the EventBridge Scheduler schedules (cdk-nag cannot see that use); a DLQ needs no DLQ.',
+      },
+    ]);
     for (const group of scheduleGroups(props.config)) {
       this.schedules.push(
         new Schedule(this, group.name, {
@@ -65,6 +82,7 @@ export class FlowSchedules extends Construct {
             }),
             retryAttempts: 3,
             maxEventAge: Duration.hours(2),
+            deadLetterQueue: this.deadLetterQueue,
           }),
         }),
       );

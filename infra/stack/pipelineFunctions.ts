@@ -1,6 +1,8 @@
 // The pipeline's Lambda functions (thin entry points in functions/), bundled locally by esbuild as ESM for
 // nodejs24.x, each with only the permissions it needs: state-table items are scoped by their leading key
-// (wm#, run#, lease#, token#), staging objects by prefix (plans/, runs/), logs to the function's own group.
+// (wm#, run#, lease#, and token#<tenant> per configured tenant), staging objects by prefix (plans/, runs/),
+// the staging bucket's key to S3's use of it for this bucket, the token key to the token-cache encryption
+// context of the configured tenants, logs to the function's own group. Every function is traced by X-Ray.
 // Each entry imports only the dependency factories its function uses (functions/support), so each bundle
 // holds only that; test/infra/functionBundles.test.ts bundles them with FUNCTION_BUNDLE_OPTIONS and checks.
 // Synth loads no Lambda runtime code: from functions/ only the environment names (environment.ts).
@@ -9,7 +11,7 @@ import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
-import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
@@ -21,6 +23,7 @@ import { ENV } from '../../functions/support/environment.ts';
 import { flowsConfigDefine } from '../../shared/config/loadFlowsConfig.ts';
 import type { FlowsConfig } from '../../shared/config/flowsConfig.ts';
 import { METRICS_NAMESPACE, METRICS_SERVICE } from '../../shared/pipeline/pipelineMetrics.ts';
+import { keyOf, TOKEN_SEAL_PURPOSE } from '../../shared/state/stateTable.ts';
 import type { PipelineFunctionName } from './stateNames.ts';
 
 export const PROJECT_ROOT = path.resolve(import.meta.dirname, '../..');
@@ -94,6 +97,8 @@ export interface PipelineFunctionsProps {
   config: FlowsConfig;
   table: ITable;
   bucket: IBucket;
+  /** The staging bucket's KMS key (SSE-KMS with S3 Bucket Keys). */
+  bucketKey: IKey;
   tokenKey: IKey;
   tenantSecrets: ISecret[];
   warehouseSecret: ISecret;
@@ -101,10 +106,12 @@ export interface PipelineFunctionsProps {
   stateMachineName: string;
 }
 
-type ItemPrefix = 'wm' | 'run' | 'lease' | 'token';
+type ItemPrefix = 'wm' | 'run' | 'lease';
 
 export class PipelineFunctions extends Construct {
   readonly functions: Record<PipelineFunctionName, NodejsFunction>;
+  /** The staging-key actions each function needs, from the object actions it was granted. */
+  private readonly stagingKeyActions = new Map<NodejsFunction, Set<string>>();
 
   constructor(scope: Construct, id: string, private readonly props: PipelineFunctionsProps) {
     super(scope, id);
@@ -142,6 +149,8 @@ export class PipelineFunctions extends Construct {
       timeout: spec.timeout,
       description: spec.description,
       logGroup,
+      // Active tracing: every invocation is a segment of the execution's X-Ray trace (the state machine traces too).
+      tracing: Tracing.ACTIVE,
       environment: {
         [ENV.stateTable]: this.props.table.tableName,
         [ENV.stagingBucket]: this.props.bucket.bucketName,
@@ -157,12 +166,16 @@ export class PipelineFunctions extends Construct {
 
   /** DynamoDB actions on items whose partition key starts with one of the prefixes. */
   private items(fn: NodejsFunction, prefixes: ItemPrefix[], actions: string[]): void {
+    this.itemsWithKeys(fn, prefixes.map((p) => `${p}#*`), actions);
+  }
+
+  private itemsWithKeys(fn: NodejsFunction, leadingKeys: string[], actions: string[]): void {
     fn.addToRolePolicy(
       new PolicyStatement({
         effect: Effect.ALLOW,
         actions: actions.map((a) => `dynamodb:${a}`),
         resources: [this.props.table.tableArn],
-        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': prefixes.map((p) => `${p}#*`) } },
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': leadingKeys } },
       }),
     );
   }
@@ -175,15 +188,56 @@ export class PipelineFunctions extends Construct {
         resources: [this.props.bucket.arnForObjects(`${prefix}/*`)],
       }),
     );
+    // SSE-KMS: reading decrypts the data key; writing asks for one (and multipart parts decrypt it again).
+    const kms = this.stagingKeyActions.get(fn) ?? new Set<string>();
+    kms.add('kms:Decrypt');
+    if (actions.includes('PutObject')) kms.add('kms:GenerateDataKey');
+    this.stagingKeyActions.set(fn, kms);
+  }
+
+  /**
+   * The staging key, only as S3 uses it for this bucket: through S3 in this region, and with the bucket's ARN
+   * as encryption context (what S3 Bucket Keys send).
+   */
+  private grantStagingKey(): void {
+    const { bucket, bucketKey } = this.props;
+    for (const [fn, actions] of this.stagingKeyActions) {
+      fn.addToRolePolicy(
+        new PolicyStatement({
+          effect: Effect.ALLOW,
+          actions: [...actions].sort(),
+          resources: [bucketKey.keyArn],
+          conditions: {
+            StringEquals: {
+              'kms:ViaService': `s3.${Stack.of(this).region}.amazonaws.com`,
+              'kms:EncryptionContext:aws:s3:arn': bucket.bucketArn,
+            },
+          },
+        }),
+      );
+    }
   }
 
   private grantLeastPrivilege(): void {
     const { plan, extract, recordFailure, groupByTable, load, commit, finishRun } = this.functions;
     const { tokenKey, tenantSecrets, warehouseSecret } = this.props;
+    const tenants = Object.keys(this.props.config.tenants).sort();
     const readPlans = (fn: NodejsFunction) => this.objects(fn, 'plans', ['GetObject']);
+    // The token cache of the configured tenants only: their items, and the key only under their encryption
+    // context (shared/aws/sealedToken.ts), so the role cannot decrypt anything else sealed with the key.
     const tokenCache = (fn: NodejsFunction) => {
-      this.items(fn, ['token'], ['GetItem', 'PutItem', 'DeleteItem']);
-      tokenKey.grant(fn, 'kms:GenerateDataKey', 'kms:Decrypt');
+      this.itemsWithKeys(fn, tenants.map((tenant) => keyOf('token', tenant)), ['GetItem', 'PutItem', 'DeleteItem']);
+      fn.addToRolePolicy(
+        new PolicyStatement({
+          effect: Effect.ALLOW,
+          actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+          resources: [tokenKey.keyArn],
+          conditions: {
+            StringEquals: { 'kms:EncryptionContext:purpose': TOKEN_SEAL_PURPOSE, 'kms:EncryptionContext:tenant': tenants },
+            'ForAllValues:StringEquals': { 'kms:EncryptionContextKeys': ['purpose', 'tenant'] },
+          },
+        }),
+      );
       for (const secret of tenantSecrets) secret.grantRead(fn);
     };
 
@@ -192,8 +246,16 @@ export class PipelineFunctions extends Construct {
     this.items(plan, ['run'], ['GetItem', 'PutItem', 'UpdateItem', 'Query']);
     this.objects(plan, 'plans', ['GetObject', 'PutObject']);
     // Without ListBucket, S3 answers a missing plan with 403 instead of 404: Plan must tell "no such
-    // execution" (a rerun of an unknown name, a first attempt) from a permission problem.
-    plan.addToRolePolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: ['s3:ListBucket'], resources: [this.props.bucket.bucketArn] }));
+    // execution" (a rerun of an unknown name, a first attempt) from a permission problem. Listing is limited
+    // to plans/; should S3 still answer 403 for a missing plan, the store lists the key to tell (s3BlobStore.ts).
+    plan.addToRolePolicy(
+      new PolicyStatement({
+        effect: Effect.ALLOW,
+        actions: ['s3:ListBucket'],
+        resources: [this.props.bucket.bucketArn],
+        conditions: { StringLike: { 's3:prefix': ['plans/*'] } },
+      }),
+    );
     tokenCache(plan);
     // A rerun of an execution whose run is still open asks whether that execution ended.
     NagSuppressions.addResourceSuppressions(
@@ -243,6 +305,7 @@ export class PipelineFunctions extends Construct {
 
     this.items(finishRun, ['run'], ['GetItem', 'UpdateItem', 'Query']);
     readPlans(finishRun);
+    this.grantStagingKey();
 
     const stack = Stack.of(this);
     for (const fn of Object.values(this.functions)) {
@@ -257,6 +320,11 @@ export class PipelineFunctions extends Construct {
             appliesTo: [
               { regex: `/^Resource::<${stack.getLogicalId(this.props.bucket.node.defaultChild as never)}\\.Arn>\\/(plans|runs)\\/\\*$/g` },
             ],
+          },
+          {
+            id: 'AwsSolutions-IAM5',
+            reason: 'Active X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords have no resource-level permissions, so their resource is "*".',
+            appliesTo: ['Resource::*'],
           },
         ],
         true,

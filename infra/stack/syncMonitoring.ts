@@ -1,7 +1,10 @@
-// Alarms and the dashboard: a failed (or timed out, or aborted) execution, and per flow "no successful
-// commit within its freshness interval" (missing data counts as breaching: a schedule that silently stops
-// running alarms too). Alarms notify an SNS topic encrypted with its own key.
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+// Alarms and the dashboard: a failed (or timed out, or aborted) execution, per flow "no successful commit
+// within its freshness interval" (missing data counts as breaching: a schedule that silently stops running
+// alarms too), per pipeline function any error or throttle, and a scheduled start Scheduler could not
+// deliver (its dead-letter queue). Alarms notify an SNS topic encrypted with its own key; CloudWatch may use
+// the key and publish to the topic only for this account's alarms of this stack (aws:SourceAccount and
+// aws:SourceArn), so no other account's alarm can borrow them (the confused-deputy guard).
+import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import {
   Alarm,
   AlarmStatusWidget,
@@ -14,35 +17,73 @@ import {
   TreatMissingData,
 } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
-import { ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Effect, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { FlowsConfig } from '../../shared/config/flowsConfig.ts';
 import { metricDimensions, MetricNames, METRICS_NAMESPACE, type MetricName } from '../../shared/pipeline/pipelineMetrics.ts';
+import type { PipelineFunctionName } from './stateNames.ts';
 
 export function flowMetric(name: MetricName, flow: string | undefined, statistic: string, period: Duration): Metric {
   return new Metric({ namespace: METRICS_NAMESPACE, metricName: name, dimensionsMap: metricDimensions(flow), statistic, period });
+}
+
+export interface SyncMonitoringProps {
+  config: FlowsConfig;
+  stateMachine: StateMachine;
+  functions: Record<PipelineFunctionName, IFunction>;
+  /** The schedules' dead-letter queue (FlowSchedules). */
+  scheduleDeadLetters: IQueue;
 }
 
 export class SyncMonitoring extends Construct {
   readonly topic: Topic;
   readonly executionFailedAlarm: Alarm;
   readonly freshnessAlarms = new Map<string, Alarm>();
+  /** Per pipeline function: any error, any throttle. */
+  readonly functionAlarms = new Map<PipelineFunctionName, { errors: Alarm; throttles: Alarm }>();
+  readonly scheduleDeadLettersAlarm: Alarm;
   readonly dashboard: Dashboard;
 
-  constructor(scope: Construct, id: string, props: { config: FlowsConfig; stateMachine: StateMachine }) {
+  constructor(scope: Construct, id: string, props: SyncMonitoringProps) {
     super(scope, id);
+    const stack = Stack.of(this);
+    // Every alarm of the stack is named <stack>-…, so one ARN pattern names them all (and only them).
+    const alarmName = (name: string) => `${stack.stackName}-${name}`;
+    const alarmArns = stack.formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: alarmName('*'), arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+    const fromOurAlarms = { StringEquals: { 'aws:SourceAccount': stack.account }, ArnLike: { 'aws:SourceArn': alarmArns } };
+    const cloudWatch = new ServicePrincipal('cloudwatch.amazonaws.com');
+
     const key = new Key(this, 'AlarmTopicKey', {
       description: 'Encrypts the CloudSuite sync alarm topic',
       enableKeyRotation: true,
       removalPolicy: RemovalPolicy.DESTROY,
     });
     // CloudWatch alarms publish to an encrypted topic only if they may use its key.
-    key.grant(new ServicePrincipal('cloudwatch.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey');
+    key.addToResourcePolicy(
+      new PolicyStatement({
+        effect: Effect.ALLOW,
+        principals: [cloudWatch],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        resources: ['*'],
+        conditions: fromOurAlarms,
+      }),
+    );
     this.topic = new Topic(this, 'AlarmTopic', { displayName: 'CloudSuite sync alarms', masterKey: key, enforceSSL: true });
+    this.topic.addToResourcePolicy(
+      new PolicyStatement({
+        effect: Effect.ALLOW,
+        principals: [cloudWatch],
+        actions: ['sns:Publish'],
+        resources: [this.topic.topicArn],
+        conditions: fromOurAlarms,
+      }),
+    );
     if (props.config.alarmEmail) this.topic.addSubscription(new EmailSubscription(props.config.alarmEmail));
     const notify = new SnsAction(this.topic);
 
@@ -59,6 +100,7 @@ export class SyncMonitoring extends Construct {
       period,
     });
     this.executionFailedAlarm = new Alarm(this, 'ExecutionFailed', {
+      alarmName: alarmName('execution-failed'),
       alarmDescription:
         'A sync execution failed, timed out or was aborted. Open the failed execution in the Step Functions console: its ' +
         'cause names the failed units; fix the cause, then start {"rerunOf": "<execution name>"} (infra/README.md).',
@@ -72,6 +114,7 @@ export class SyncMonitoring extends Construct {
 
     for (const flow of props.config.flows.filter((f) => f.enabled)) {
       const alarm = new Alarm(this, `Freshness-${flow.id}`, {
+        alarmName: alarmName(`freshness-${flow.id}`),
         alarmDescription:
           `No successful commit of flow "${flow.id}" in ${flow.freshnessHours} hours: its data in Databricks is getting stale. ` +
           'Check for failed executions, a disabled schedule, or CloudSuite/Databricks outages (infra/README.md).',
@@ -87,6 +130,51 @@ export class SyncMonitoring extends Construct {
       this.freshnessAlarms.set(flow.id, alarm);
     }
 
+    // Any error of a pipeline function, even one a retry then cured (a unit's failure is caught by the state
+    // machine and ends the execution Failed: that alarm names the units; this one names the function), and
+    // any throttle (the account's concurrency is exhausted: runs slow down or fail).
+    for (const [name, fn] of Object.entries(props.functions) as [PipelineFunctionName, IFunction][]) {
+      const errors = new Alarm(this, `FunctionErrors-${name}`, {
+        alarmName: alarmName(`function-errors-${name}`),
+        alarmDescription:
+          `The ${name} function failed (an uncaught error, a timeout or running out of memory). Open its log group, find the ` +
+          'error by its request id, then check the execution it belonged to (infra/README.md, "Alarms").',
+        metric: fn.metricErrors({ period, statistic: 'Sum' }),
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      });
+      const throttles = new Alarm(this, `FunctionThrottles-${name}`, {
+        alarmName: alarmName(`function-throttles-${name}`),
+        alarmDescription:
+          `Lambda throttled the ${name} function: the account's (or region's) concurrency is used up. Lower maxConcurrency in ` +
+          'infra/flows.config.ts or ask AWS for a higher concurrency quota (infra/README.md, "Alarms").',
+        metric: fn.metricThrottles({ period, statistic: 'Sum' }),
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      });
+      errors.addAlarmAction(notify);
+      throttles.addAlarmAction(notify);
+      this.functionAlarms.set(name, { errors, throttles });
+    }
+
+    this.scheduleDeadLettersAlarm = new Alarm(this, 'ScheduleDeadLetters', {
+      alarmName: alarmName('schedule-dead-letters'),
+      alarmDescription:
+        'A scheduled start could not be delivered to the state machine (after Scheduler\'s retries): that run did not happen. ' +
+        'Read the message in the schedules\' dead-letter queue for the schedule and time, fix the cause, start the run from the ' +
+        'console, then delete the message (infra/README.md, "Alarms").',
+      metric: props.scheduleDeadLetters.metricApproximateNumberOfMessagesVisible({ period, statistic: 'Maximum' }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+    this.scheduleDeadLettersAlarm.addAlarmAction(notify);
+
     const flows = props.config.flows.filter((f) => f.enabled).map((f) => f.id);
     const perFlow = (name: MetricName, statistic: string) => flows.map((f) => flowMetric(name, f, statistic, Duration.hours(1)).with({ label: f }));
     this.dashboard = new Dashboard(this, 'Dashboard', { defaultInterval: Duration.days(7) });
@@ -98,7 +186,17 @@ export class SyncMonitoring extends Construct {
       }),
     );
     this.dashboard.addWidgets(
-      new AlarmStatusWidget({ title: 'Alarms', alarms: [this.executionFailedAlarm, ...this.freshnessAlarms.values()], width: 24, height: 3 }),
+      new AlarmStatusWidget({
+        title: 'Alarms',
+        alarms: [
+          this.executionFailedAlarm,
+          ...this.freshnessAlarms.values(),
+          this.scheduleDeadLettersAlarm,
+          ...[...this.functionAlarms.values()].flatMap((a) => [a.errors, a.throttles]),
+        ],
+        width: 24,
+        height: 5,
+      }),
     );
     this.dashboard.addWidgets(
       new GraphWidget({

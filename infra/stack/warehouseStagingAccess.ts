@@ -5,6 +5,7 @@
 // The Databricks side (storage credential, external location, READ FILES) is set up by hand: infra/README.md.
 import { CfnCondition, CfnOutput, CfnParameter, Fn, Stack } from 'aws-cdk-lib';
 import { AccountRootPrincipal, ArnPrincipal, Effect, PolicyStatement, PrincipalWithConditions, Role } from 'aws-cdk-lib/aws-iam';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
@@ -19,7 +20,7 @@ export class WarehouseStagingAccess extends Construct {
   /** `s3://<bucket>/runs/`: the URL of the external location to create over it. */
   readonly stagingUrl: string;
 
-  constructor(scope: Construct, id: string, props: { bucket: IBucket }) {
+  constructor(scope: Construct, id: string, props: { bucket: IBucket; bucketKey: IKey }) {
     super(scope, id);
     const stack = Stack.of(this);
     const accountId = new CfnParameter(stack, 'DatabricksAccountId', {
@@ -62,6 +63,15 @@ export class WarehouseStagingAccess extends Construct {
       }),
     );
     this.role.addToPolicy(new PolicyStatement({ actions: ['s3:GetBucketLocation'], resources: [props.bucket.bucketArn] }));
+    // The staged objects are encrypted with the bucket's own key: reading them needs kms:Decrypt, through S3
+    // and for this bucket only (S3 Bucket Keys put the bucket's ARN in the encryption context).
+    this.role.addToPolicy(
+      new PolicyStatement({
+        actions: ['kms:Decrypt'],
+        resources: [props.bucketKey.keyArn],
+        conditions: { StringEquals: { 'kms:ViaService': `s3.${stack.region}.amazonaws.com`, 'kms:EncryptionContext:aws:s3:arn': props.bucket.bucketArn } },
+      }),
+    );
     NagSuppressions.addResourceSuppressions(
       this.role,
       [

@@ -2,7 +2,8 @@
 // sync), sealed by an Encryptor (KMS envelope in AWS) so the table never holds a readable token, and a
 // short conditional-write lock so only one process renews it at a time (Infor allows ~20 logins a minute).
 // Items (see shared/state/stateTable.ts for the table):
-//   pk = token#<tenant>, sk = token: kind 'token', sealed, expiresAtMs, obtainedAtMs, updatedAt, ttl (a day after expiry)
+//   pk = token#<tenant>, sk = token: kind 'token', sealed, expiresAtMs, obtainedAtMs, updatedAt, ttl (a day after expiry);
+//     the lifetime that counts is the one sealed with the tokens (sealedToken.ts); the clear copy is informative
 //   pk = token#<tenant>, sk = lock:  kind 'token-lock', holder, expiresAtMs, ttl (clean-up only)
 import { randomUUID } from 'node:crypto';
 import { DeleteCommand, GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -10,6 +11,7 @@ import type { CachedToken, TokenCache, TokenLock } from '../ionapi/tokenCache.ts
 import { logger, type Log } from '../observability/logger.ts';
 import { epochSeconds, isConditionalCheckFailed, keyOf } from '../state/stateTable.ts';
 import type { Encryptor } from './encryptor.ts';
+import { openToken, sealToken } from './sealedToken.ts';
 
 export interface DynamoTokenCacheOptions {
   documents: DynamoDBDocumentClient;
@@ -28,11 +30,6 @@ export function tokenCachePk(tenant: string): string {
   return keyOf('token', tenant);
 }
 
-interface SealedSecrets {
-  accessToken: string;
-  refreshToken?: string;
-}
-
 export class DynamoTokenCache implements TokenCache {
   private readonly documents: DynamoDBDocumentClient;
   private readonly tableName: string;
@@ -48,38 +45,23 @@ export class DynamoTokenCache implements TokenCache {
     this.log = options.log ?? logger;
   }
 
-  private context(tenant: string) {
-    return { purpose: 'cloudsuite-sync/ion-token', tenant };
-  }
-
   async read(tenant: string): Promise<CachedToken | undefined> {
     const { Item } = await this.documents.send(
       new GetCommand({ TableName: this.tableName, Key: { pk: tokenCachePk(tenant), sk: TOKEN_SK }, ConsistentRead: true }),
     );
     if (Item === undefined || typeof Item.sealed !== 'string') return undefined;
-    let secrets: SealedSecrets;
     try {
-      secrets = JSON.parse(await this.encryptor.open(Item.sealed, this.context(tenant))) as SealedSecrets;
+      return await openToken(this.encryptor, tenant, Item.sealed);
     } catch (error) {
-      // A token sealed under another key (e.g. a recreated key or state folder) is useless, not fatal:
-      // the provider obtains a new one and overwrites it.
+      // A token sealed under another key (e.g. a recreated key or state folder), tampered with or sealed by an
+      // earlier version is useless, not fatal: the provider obtains a new one and overwrites it.
       this.log.warn('the cached ION API token cannot be opened; a new one will be obtained', { tenant, error: (error as Error).name });
       return undefined;
     }
-    return {
-      accessToken: secrets.accessToken,
-      ...(secrets.refreshToken === undefined ? {} : { refreshToken: secrets.refreshToken }),
-      expiresAtMs: Item.expiresAtMs as number,
-      obtainedAtMs: Item.obtainedAtMs as number,
-    };
   }
 
   async write(tenant: string, token: CachedToken): Promise<void> {
-    const secrets: SealedSecrets = {
-      accessToken: token.accessToken,
-      ...(token.refreshToken === undefined ? {} : { refreshToken: token.refreshToken }),
-    };
-    const sealed = await this.encryptor.seal(JSON.stringify(secrets), this.context(tenant));
+    const sealed = await sealToken(this.encryptor, tenant, token);
     await this.documents.send(
       new PutCommand({
         TableName: this.tableName,

@@ -24,10 +24,17 @@ function contextBytes(context: EncryptionContext): Buffer {
   return Buffer.from(JSON.stringify(Object.keys(context).sort().map((k) => [k, context[k]])), 'utf8');
 }
 
+const IV_BYTES = 12;
+/**
+ * The full GCM tag, and only that: Node accepts shorter tags on decryption unless told the length (DEP0182),
+ * and a 4-byte tag can be forged by trying 2^32 values (a truncated tag opened before the hardening review).
+ */
+const TAG_BYTES = 16;
+
 /** AES-256-GCM with a 12-byte random IV; output `<prefix>.<iv>.<tag>.<ciphertext>` in base64url. */
 export function gcmSeal(key: Buffer, plaintext: string, context: EncryptionContext): string {
-  const iv = randomBytes(12);
-  const cipher = createCipheriv('aes-256-gcm', key, iv);
+  const iv = randomBytes(IV_BYTES);
+  const cipher = createCipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_BYTES });
   cipher.setAAD(contextBytes(context));
   const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
   return [iv, cipher.getAuthTag(), body].map((b) => b.toString('base64url')).join('.');
@@ -37,8 +44,11 @@ export function gcmOpen(key: Buffer, sealed: string, context: EncryptionContext)
   const parts = sealed.split('.');
   if (parts.length !== 3) throw new SealedValueError('sealed value has the wrong format');
   const [iv, tag, body] = parts.map((p) => Buffer.from(p, 'base64url')) as [Buffer, Buffer, Buffer];
+  if (iv.length !== IV_BYTES || tag.length !== TAG_BYTES) {
+    throw new SealedValueError(`sealed value has a ${iv.length}-byte IV and a ${tag.length}-byte tag; ${IV_BYTES} and ${TAG_BYTES} are required`);
+  }
   try {
-    const decipher = createDecipheriv('aes-256-gcm', key, iv);
+    const decipher = createDecipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_BYTES });
     decipher.setAAD(contextBytes(context));
     decipher.setAuthTag(tag);
     return Buffer.concat([decipher.update(body), decipher.final()]).toString('utf8');

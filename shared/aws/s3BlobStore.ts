@@ -2,7 +2,7 @@
 // parts with bounded memory; the object appears only when the upload completes, and a failed upload
 // is aborted so no partial object or orphaned parts remain. Integrity is checked by the staging layer
 // (sha256 in the manifest), not by S3 checksum headers, so the same code runs against the local emulator.
-import { GetObjectCommand, NoSuchKey, paginateListObjectsV2, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command, NoSuchKey, paginateListObjectsV2, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import type { Readable } from 'node:stream';
 import { BlobNotFoundError, joinKey, type BlobStore } from '../staging/blobStore.ts';
@@ -66,7 +66,25 @@ export class S3BlobStore implements BlobStore {
       if (error instanceof NoSuchKey || (error as { name?: string }).name === 'NoSuchKey') {
         throw new BlobNotFoundError(this.describe(key), { cause: error });
       }
+      if ((error as { name?: string }).name === 'AccessDenied' && !(await this.exists(key))) {
+        throw new BlobNotFoundError(this.describe(key), { cause: error });
+      }
       throw error;
+    }
+  }
+
+  /**
+   * S3 answers a missing key with 403 unless the caller may list the bucket, and a role's listing may be
+   * limited to a prefix (Plan may list only plans/): asking for exactly this key tells a missing object
+   * from a denied one. True when it exists or the listing is denied too (then the 403 stands).
+   */
+  private async exists(key: string): Promise<boolean> {
+    const fullKey = this.fullKey(key);
+    try {
+      const page = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: fullKey, MaxKeys: 1 }));
+      return (page.Contents ?? []).some((object) => object.Key === fullKey);
+    } catch {
+      return true;
     }
   }
 

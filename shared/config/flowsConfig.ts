@@ -17,7 +17,8 @@ const FLOW_ID = /^[a-z][a-z0-9_-]{0,47}$/;
 const TENANT_ID = /^[A-Za-z0-9_]{1,64}$/;
 const SECRET_NAME = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
 const COMPANY = /^[1-9]\d{0,2}$/;
-const DIVISION = /^[A-Za-z0-9]{1,3}$/;
+/** A division code (DIVI); divisions M3 lists are checked against it too (shared/extract/divisions.ts). */
+export const DIVISION = /^[A-Za-z0-9]{1,3}$/;
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 
 /** True for an IANA zone name such as Europe/Stockholm or UTC (not an offset like +01:00). */

@@ -3,6 +3,7 @@
 // Paging stops only when a page adds no new row: a short page proves nothing (servers may cap maxrecs).
 import type { EntityDefinition, MiListSource } from '../catalog/entityDefinition.ts';
 import type { MiRecord, MiRequest } from '../m3/miTypes.ts';
+import { assertCursorValuesFit } from './cursorValues.ts';
 import { CursorStuckError, ReadCapReachedError } from './extractErrors.ts';
 import type { Page, PagedReadRequest } from './pagedRead.ts';
 
@@ -72,6 +73,7 @@ export async function* pageMiList(req: PagedReadRequest): AsyncGenerator<Page> {
     const last = fresh.at(-1);
     if (!last) return;
     const nextKey = startKeyOf(source, last);
+    assertCursorValuesFit(`${label} (company ${req.company})`, entity.fields.filter((f) => f.name in source.startKeyInputs), nextKey);
     if (startKey && sameStartKey(nextKey, startKey)) {
       throw new CursorStuckError(`${label} did not move past start key ${JSON.stringify(startKey)} for company ${req.company}`);
     }

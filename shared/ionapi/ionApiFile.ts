@@ -4,6 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { inspect } from 'node:util';
 import * as z from 'zod';
+import { registerSecret } from '../observability/redaction.ts';
 import { IonApiFileError } from './errors.ts';
 
 const REDACTED = '[redacted]';
@@ -54,6 +55,11 @@ export class IonApiConfig {
       accessKey: fields.serviceAccountAccessKey,
       secretKey: fields.serviceAccountSecretKey,
     };
+    // Masked by value from now on, wherever text leaves the process (also as the HTTP Basic credentials).
+    registerSecret(fields.clientSecret);
+    registerSecret(fields.serviceAccountAccessKey);
+    registerSecret(fields.serviceAccountSecretKey);
+    registerSecret(Buffer.from(`${fields.clientId}:${fields.clientSecret}`, 'utf8').toString('base64'));
   }
 
   get clientSecret(): string {
@@ -94,8 +100,14 @@ const optionalString = z.string().optional();
 // Undocumented keys (type code, environment version, file version, scopes): accepted, not used.
 const ignoredScalar = z.union([z.string(), z.number()]).optional();
 
+/**
+ * The tenant id becomes a path segment of every API URL (iu/ti/M3/…) and a key part of the token cache:
+ * letters, digits, _ and - only, so no ti can reach another path or tenant (found by the hardening review).
+ */
+export const TENANT_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
 const ionApiFileSchema = z.object({
-  ti: requiredString,
+  ti: requiredString.regex(TENANT_ID_PATTERN),
   ci: requiredString,
   cs: requiredString,
   iu: requiredString,
@@ -124,6 +136,9 @@ function describeIssue(issue: z.core.$ZodIssue, raw: Record<string, unknown>): {
   const value = raw[field];
   if (value === undefined || value === null) return { field, problem: `field "${field}" is missing` };
   if (issue.code === 'too_small') return { field, problem: `field "${field}" is empty` };
+  if (field === 'ti' && typeof value === 'string') {
+    return { field, problem: `field "ti" must be a tenant id of letters, digits, _ and - (at most 64), got ${value.length} character(s) with others` };
+  }
   if (field === 'sc') return { field, problem: 'field "sc" must be a string or a list of strings' };
   const expected = issue.code === 'invalid_type' ? issue.expected : 'string';
   return { field, problem: `field "${field}" must be a ${expected === 'string' ? 'string' : expected}, got ${typeOf(value)}` };

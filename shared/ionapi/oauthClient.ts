@@ -3,10 +3,11 @@
 // time; refusals become IonAuthError naming what to check. Nothing here logs or reports a secret or a token.
 import ky from 'ky';
 import * as z from 'zod';
-import { discardBody, HttpAttempt } from '../http/httpAttempt.ts';
+import { discardBody, HttpAttempt, readAtMost } from '../http/httpAttempt.ts';
 import { DEFAULT_RETRY_POLICY, failureOfStatus, RetrySchedule, type RetryPolicy } from '../http/retryPolicy.ts';
 import { Deadline } from '../runtime/deadline.ts';
 import { logger, type Log } from '../observability/logger.ts';
+import { registerSecret } from '../observability/redaction.ts';
 import { IonAuthError, type IonAuthStep } from './errors.ts';
 import type { IonApiConfig } from './ionApiFile.ts';
 
@@ -34,6 +35,10 @@ const tokenResponseSchema = z.object({
   expires_in: z.coerce.number().positive().optional(),
   refresh_token: z.string().min(1).optional(),
 });
+
+/** A token answer is a few hundred bytes; a refusal's body is read only for its OAuth error code. */
+const TOKEN_ANSWER_LIMIT = { maxBytes: 1024 * 1024, advice: 'this is not an OAuth token answer: check "pu" and "ot" in the .ionapi file' };
+const REFUSAL_BODY_BYTES = 64 * 1024;
 
 const STEP_LABEL: Record<IonAuthStep, string> = {
   'password-grant': 'token request (password grant)',
@@ -118,11 +123,11 @@ export class OAuthClient {
           await discardBody(response);
           return schedule.afterFailure(failure);
         }
-        // Read within the attempt's bounds; a refusal whose body does not arrive is reported without its code.
-        const text = await response.text().catch(() => '');
+        // Read within the attempt's bounds and a size limit; a refusal whose body does not arrive is reported without its code.
+        const text = await readAtMost(response, REFUSAL_BODY_BYTES);
         return { kind: 'give-up', error: this.refusal(step, response.status, text) };
       }
-      const read = await http.body(response);
+      const read = await http.body(response, TOKEN_ANSWER_LIMIT);
       if (read.kind !== 'body') return read;
       return { kind: 'answered', value: new TextDecoder().decode(read.bytes) };
     });
@@ -164,6 +169,9 @@ export class OAuthClient {
       );
     }
     const { access_token, refresh_token, expires_in } = parsed.data;
+    // Masked by value before anything can echo them back (a gateway's NOK message, a log line).
+    registerSecret(access_token);
+    registerSecret(refresh_token);
     return {
       accessToken: access_token,
       ...(refresh_token === undefined ? {} : { refreshToken: refresh_token }),

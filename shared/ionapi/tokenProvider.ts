@@ -6,6 +6,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { Deadline } from '../runtime/deadline.ts';
 import { scaledMs } from '../runtime/timeScale.ts';
 import { logger, type Log } from '../observability/logger.ts';
+import { registerSecret } from '../observability/redaction.ts';
 import { IonAuthError } from './errors.ts';
 import type { IonApiConfig } from './ionApiFile.ts';
 import { OAuthClient, type TokenGrant } from './oauthClient.ts';
@@ -157,7 +158,10 @@ export class TokenProvider {
       }
       if (rejected === undefined) {
         const stillValid = [cached, this.current].find((token) => token !== undefined && this.isValid(token));
-        if (stillValid !== undefined) return stillValid;
+        if (stillValid !== undefined) {
+          registerSecret(stillValid.accessToken);
+          return stillValid;
+        }
       }
       if (!waiting) this.log.info('another process is renewing the ION API token; waiting for it', { tenant });
       waiting = true;
@@ -213,6 +217,9 @@ export class TokenProvider {
   }
 
   private adopt(token: CachedToken): CachedToken {
+    // A token another process obtained reaches this one through the cache: mask it here too.
+    registerSecret(token.accessToken);
+    registerSecret(token.refreshToken);
     this.current = token;
     return token;
   }

@@ -28,7 +28,16 @@ export interface MiClientOptions {
    * of paying a Retry-After wait each time it trips it. Default: unpaced.
    */
   maxRequestsPerSecond?: number;
+  /**
+   * The largest MI answer read (bytes, by Content-Length and while streaming). A page of records is a few
+   * MB at most; a larger answer is refused before it is parsed, so a hostile or broken server cannot exhaust
+   * a Lambda's memory or turn a huge value into the next page's start key. Default 32 MiB.
+   */
+  maxAnswerBytes?: number;
 }
+
+/** See MiClientOptions.maxAnswerBytes. */
+export const DEFAULT_MAX_ANSWER_BYTES = 32 * 1024 * 1024;
 
 export interface MiCallOptions {
   deadline?: Deadline;
@@ -107,6 +116,7 @@ export class MiClient {
   private readonly log: Log;
   private readonly policy: RetryPolicy;
   private readonly attemptTimeoutMs: number;
+  private readonly maxAnswerBytes: number;
   private readonly counters: MiClientStats = { calls: 0, retries: 0, rateLimited: 0 };
 
   constructor(options: MiClientOptions) {
@@ -115,6 +125,8 @@ export class MiClient {
     this.log = options.log ?? logger;
     this.policy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
     this.attemptTimeoutMs = options.attemptTimeoutMs ?? 45_000;
+    this.maxAnswerBytes = options.maxAnswerBytes ?? DEFAULT_MAX_ANSWER_BYTES;
+    if (!(this.maxAnswerBytes > 0)) throw new TypeError(`maxAnswerBytes must be positive, got ${options.maxAnswerBytes}`);
     if (options.maxRequestsPerSecond !== undefined) {
       if (!(options.maxRequestsPerSecond > 0)) throw new TypeError(`maxRequestsPerSecond must be positive, got ${options.maxRequestsPerSecond}`);
       // Spread evenly (strict): a burst of a second's worth of calls would trip spike arrest too.
@@ -131,7 +143,8 @@ export class MiClient {
   /**
    * Runs one MI transaction. Throws MiError (NOK), MiProtocolError (an answer M3 never sends),
    * MiHttpError (403/404/...), IonAuthError (token refused twice), TransientError (retries spent),
-   * DeadlineExceededError (the next wait or attempt would pass the deadline).
+   * DeadlineExceededError (the next wait or attempt would pass the deadline), RedirectRefusedError (a 3xx,
+   * never followed), ResponseTooLargeError (an answer above maxAnswerBytes).
    */
   async execute(request: MiRequest, options: MiCallOptions = {}): Promise<MiResponse> {
     const call: MiCall = { program: request.program, transaction: request.transaction };
@@ -188,7 +201,13 @@ export class MiClient {
       return failure ? schedule.afterFailure(failure) : { kind: 'give-up', error: new MiHttpError(call.program, call.transaction, response.status) };
     }
 
-    const read = await http.body(response);
+    const read = await http.body(response, {
+      maxBytes: this.maxAnswerBytes,
+      advice:
+        'An MI page this large is not M3 data (its fields have lengths of at most a few hundred characters): look for a proxy or ' +
+        'gateway altering answers, or a record that breaks its field lengths; lower the entity\'s pageSize only if pages are ' +
+        'legitimately this large',
+    });
     if (read.kind !== 'body') return read;
     try {
       return { kind: 'answered', value: parseMiResponse(call, response.status, decodeMiBody(call, read.bytes)) };

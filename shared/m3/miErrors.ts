@@ -2,6 +2,7 @@
 // MiError and MiHttpError are final (retrying will not help); MiProtocolError is retried by the MI client
 // when it looks like a transport fault; TransientError means "retry later" to the orchestrator.
 import { SyncError } from '../errors/syncError.ts';
+import { safeText } from '../observability/redaction.ts';
 
 export { TransientError } from '../http/transientError.ts';
 
@@ -30,6 +31,12 @@ function advice(details: MiErrorDetails): string {
   return 'check the inputs and the M3 configuration; retrying will not help';
 }
 
+/**
+ * M3's own messages are short (a line of a 5250 screen); a longer one is not M3's. Kept masked and bounded
+ * like the error's message: the message of a NOK is text a gateway or server chose, and may echo a token.
+ */
+const MAX_MI_MESSAGE_CHARS = 500;
+
 /** M3 answered NOK (an error code/message, a terminated transaction, or a failed transaction count). */
 export class MiError extends SyncError {
   override name = 'MiError';
@@ -41,7 +48,14 @@ export class MiError extends SyncError {
   readonly errorType: string | undefined;
   readonly status: number;
 
-  constructor(details: MiErrorDetails) {
+  constructor(received: MiErrorDetails) {
+    const details: MiErrorDetails = {
+      ...received,
+      miMessage: safeText(received.miMessage, MAX_MI_MESSAGE_CHARS),
+      ...(received.code === undefined ? {} : { code: safeText(received.code, 40) }),
+      ...(received.field === undefined ? {} : { field: safeText(received.field, 40) }),
+      ...(received.errorType === undefined ? {} : { errorType: safeText(received.errorType, 80) }),
+    };
     const where = details.field === undefined ? '' : ` on field ${details.field}`;
     const code = details.code === undefined ? '' : ` ${details.code}`;
     const said = details.miMessage === '' ? '' : `: "${details.miMessage}"`;

@@ -1,6 +1,7 @@
 // Commit: after a table loaded, advance the watermarks of its units to the change stamps the load
 // committed (forward only; backfills never move them), and mark the units committed. Idempotent: a
 // repeated Commit finds its units committed and the watermarks already there.
+import { assertChangeDate, latestChangeDate } from '../staging/changeDate.ts';
 import { LedgerTransitionError } from '../state/runLedger.ts';
 import type { PipelineDeps } from './pipelineDeps.ts';
 import type { LoadStepResult } from './loadPlannedTable.ts';
@@ -65,10 +66,12 @@ function markOf(
   loaded: LoadStepResult['units'][number],
 ): { changeDate: string; changeStamp: string } | undefined {
   const entity = entityOf(plan, unit.entity);
+  const timeZone = plan.tenants[unit.tenant]?.timeZone ?? 'UTC';
   if (entity.strategy === 'incremental') {
     if (!loaded.maxChangeDate || !loaded.maxChangeStamp) return undefined;
+    // Staging refuses such dates; a unit staged before it did must still never set a watermark in the future.
+    assertChangeDate(loaded.maxChangeDate, entity.changeFields.date ?? 'change date', latestChangeDate(plan.startedAt, timeZone), `${unit.unitId}: the largest staged change`);
     return { changeDate: loaded.maxChangeDate, changeStamp: loaded.maxChangeStamp };
   }
-  const timeZone = plan.tenants[unit.tenant]?.timeZone ?? 'UTC';
   return { changeDate: dateInZone(Date.parse(plan.startedAt), timeZone), changeStamp: plan.startedAt };
 }

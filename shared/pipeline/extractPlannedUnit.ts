@@ -60,7 +60,7 @@ export async function extractPlannedUnit(request: ExtractStepRequest, deps: Extr
   }
 
   const checkpoint = request.checkpoint ? await readCheckpoint(deps, request.checkpoint) : undefined;
-  const mi = await deps.connectTenant(tenant.secretName);
+  const mi = await deps.connectTenant(tenant.secretName, unit.tenant);
   const outcome = await extractUnit({
     tenant: unit.tenant,
     entity,
@@ -69,6 +69,7 @@ export async function extractPlannedUnit(request: ExtractStepRequest, deps: Extr
     window: unit.window,
     runId: plan.runId,
     runStartedAt: plan.startedAt,
+    timeZone: tenant.timeZone,
     mi,
     store: deps.store,
     unitPrefix: unit.unitPrefix,

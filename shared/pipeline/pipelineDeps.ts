@@ -20,8 +20,11 @@ export interface PipelineDeps {
   /** The staging bucket: plans/ and runs/. */
   store: BlobStore;
   plans: PlanStore;
-  /** An MI client for the tenant whose .ionapi JSON is in this secret (one per warm process). */
-  connectTenant(secretName: string): Promise<MiExecutor>;
+  /**
+   * An MI client for the tenant whose .ionapi JSON is in this secret (one per warm process); refuses the
+   * secret (TenantSecretMismatchError) unless its "ti" is `tenant`, the configured tenant id.
+   */
+  connectTenant(secretName: string, tenant: string): Promise<MiExecutor>;
   /** A new warehouse session from the connection secret; the caller closes it. */
   openWarehouse(secretName: string): Promise<WarehouseSession>;
   loadTable: TableLoader;

@@ -89,7 +89,7 @@ async function planFlows(request: PlanRunRequest, input: FlowsInput, deps: PlanD
     for (const company of flow.companies) {
       let divisions = [''];
       if (entity.scope === 'division') {
-        divisions = flow.divisions === 'all' ? await listDivisions(await deps.connectTenant(tenant.secretName), company, deadline) : flow.divisions;
+        divisions = flow.divisions === 'all' ? await listDivisions(await deps.connectTenant(tenant.secretName, flow.tenant), company, deadline) : flow.divisions;
         if (divisionFilter) divisions = divisions.filter((d) => divisionFilter.has(d));
       }
       for (const division of divisions) {

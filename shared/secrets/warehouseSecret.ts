@@ -8,6 +8,7 @@
 import { inspect } from 'node:util';
 import * as z from 'zod';
 import { ConfigError, configErrorFromZod } from '../config/configError.ts';
+import { registerSecret } from '../observability/redaction.ts';
 import type { SecretSource } from './secretSource.ts';
 
 const REDACTED = '[redacted]';
@@ -18,6 +19,7 @@ export class PatAuth {
 
   constructor(token: string) {
     this.#token = token;
+    registerSecret(token);
   }
 
   get token(): string {
@@ -42,6 +44,7 @@ export class OAuthM2mAuth {
     clientSecret: string,
   ) {
     this.#clientSecret = clientSecret;
+    registerSecret(clientSecret);
   }
 
   get clientSecret(): string {

@@ -29,7 +29,7 @@ export const unitManifestSchema = z.object({
   /** Largest _change_stamp staged (null when no record was read). */
   maxChangeStamp: z.string().nullable(),
   /** Largest change date (LMDT, yyyyMMdd) staged, for the watermark; null for snapshot entities or no records. */
-  maxChangeDate: z.string().nullable(),
+  maxChangeDate: z.string().regex(/^\d{8}$/, 'a yyyyMMdd date').nullable(),
 });
 
 /** The change-date window a unit was read with. */

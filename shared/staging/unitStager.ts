@@ -5,6 +5,7 @@ import type { EntityDefinition } from '../catalog/entityDefinition.ts';
 import { joinKey, type BlobStore } from './blobStore.ts';
 import { MANIFEST_NAME, partFileName, type ReadWindow, type StagedFile, type UnitManifest } from './manifest.ts';
 import { PartWriter } from './partWriter.ts';
+import { assertChangeDate, isNoDate, latestChangeDate } from './changeDate.ts';
 import { BlankKeyError, DuplicateKeyError } from './stagingErrors.ts';
 import { changeStamp, recordHash, recordKey, SOURCE_SYSTEM, type SourceCall, type SourceRecord, type StagedRecord } from './stagedRecord.ts';
 
@@ -20,6 +21,11 @@ export interface UnitIdentity {
   runId: string;
   /** ISO-8601 UTC start of the run: the change stamp of snapshot records. */
   runStartedAt: string;
+  /**
+   * The IANA zone the tenant's M3 writes change dates in: no change date may lie after the run's date there
+   * (plus a day). Default UTC: with that day of tolerance, a date that is today in any zone still passes.
+   */
+  timeZone?: string;
 }
 
 /** What survives between invocations: completed files and the running maxima (no records). */
@@ -35,6 +41,8 @@ export class UnitStager {
   private maxChangeStamp: string | null;
   private maxChangeDate: string | null;
   private readonly startedAt: string;
+  /** The latest change date this run may stage (yyyyMMdd). */
+  private readonly latestChangeDate: string;
   private part: PartWriter | undefined;
   /** Keys of the records since the last `forgetKeys()`: a repeat is a duplicate. */
   private readonly keys = new Set<string>();
@@ -51,6 +59,7 @@ export class UnitStager {
     this.maxChangeStamp = resume?.maxChangeStamp ?? null;
     this.maxChangeDate = resume?.maxChangeDate ?? null;
     this.startedAt = resume?.startedAt ?? new Date().toISOString();
+    this.latestChangeDate = latestChangeDate(unit.runStartedAt, unit.timeZone ?? 'UTC');
   }
 
   get records(): number {
@@ -82,12 +91,14 @@ export class UnitStager {
         );
       }
       this.keys.add(key);
+      // The date is checked before it becomes part of the change stamp or the watermark.
+      const date = dateField ? record[dateField] : undefined;
+      if (entity.strategy === 'incremental' && date !== undefined && !isNoDate(date)) {
+        assertChangeDate(date, dateField!, this.latestChangeDate, `${entity.id}, company ${company}${division ? ` division ${division}` : ''}: record ${key}`);
+        if (this.maxChangeDate === null || date > this.maxChangeDate) this.maxChangeDate = date;
+      }
       const stamp = changeStamp(entity, record, this.unit.runStartedAt);
       if (this.maxChangeStamp === null || stamp > this.maxChangeStamp) this.maxChangeStamp = stamp;
-      const date = dateField ? record[dateField] : undefined;
-      if (entity.strategy === 'incremental' && date && !/^0*$/.test(date) && (this.maxChangeDate === null || date > this.maxChangeDate)) {
-        this.maxChangeDate = date;
-      }
       const staged: StagedRecord = {
         _tenant: this.unit.tenant,
         _source_system: SOURCE_SYSTEM,

@@ -3,6 +3,7 @@
 // key file) so no file holds a readable token, and an expiring lock so one caller renews it at a time.
 import { randomUUID } from 'node:crypto';
 import type { Encryptor } from '../aws/encryptor.ts';
+import { openToken, sealToken } from '../aws/sealedToken.ts';
 import type { CachedToken, TokenCache, TokenLock } from '../ionapi/tokenCache.ts';
 import { logger, type Log } from '../observability/logger.ts';
 import type { FolderStateTable } from './folderStateTable.ts';
@@ -21,11 +22,6 @@ const CLEANUP_AFTER_S = 86_400;
 
 const pkOf = (tenant: string) => keyOf('token', tenant);
 
-interface SealedSecrets {
-  accessToken: string;
-  refreshToken?: string;
-}
-
 export class FolderTokenCache implements TokenCache {
   private readonly table: FolderStateTable;
   private readonly encryptor: Encryptor;
@@ -39,32 +35,21 @@ export class FolderTokenCache implements TokenCache {
     this.log = options.log ?? logger;
   }
 
-  private context(tenant: string) {
-    return { purpose: 'cloudsuite-sync/ion-token', tenant };
-  }
-
   async read(tenant: string): Promise<CachedToken | undefined> {
     const item = await this.table.get(pkOf(tenant), TOKEN_SK);
     if (item === undefined || typeof item.sealed !== 'string') return undefined;
-    let secrets: SealedSecrets;
     try {
-      secrets = JSON.parse(await this.encryptor.open(item.sealed, this.context(tenant))) as SealedSecrets;
+      // The lifetime that counts is the sealed one (sealedToken.ts).
+      return await openToken(this.encryptor, tenant, item.sealed);
     } catch (error) {
-      // Sealed under another key (a recreated key file): useless, not fatal; a new token replaces it.
+      // Sealed under another key (a recreated key file), tampered with or by an earlier version: useless, not fatal; a new token replaces it.
       this.log.warn('the cached ION API token cannot be opened; a new one will be obtained', { tenant, error: (error as Error).name });
       return undefined;
     }
-    return {
-      accessToken: secrets.accessToken,
-      ...(secrets.refreshToken === undefined ? {} : { refreshToken: secrets.refreshToken }),
-      expiresAtMs: item.expiresAtMs as number,
-      obtainedAtMs: item.obtainedAtMs as number,
-    };
   }
 
   async write(tenant: string, token: CachedToken): Promise<void> {
-    const secrets: SealedSecrets = { accessToken: token.accessToken, ...(token.refreshToken === undefined ? {} : { refreshToken: token.refreshToken }) };
-    const sealed = await this.encryptor.seal(JSON.stringify(secrets), this.context(tenant));
+    const sealed = await sealToken(this.encryptor, tenant, token);
     const pk = pkOf(tenant);
     await this.table.change(pk, (partition) =>
       partition.set(TOKEN_SK, {

@@ -2,6 +2,7 @@
 // recognised) and one per work unit, whose status moves only along the unit lifecycle. It is what a
 // rerun reads to replay exactly the failed units, and where counts and failures are kept for operators.
 import { SyncError } from '../errors/syncError.ts';
+import { bounded, redact } from '../observability/redaction.ts';
 
 export type RunTrigger = 'schedule' | 'console' | 'local';
 export type RunStatus = 'running' | 'succeeded' | 'failed';
@@ -187,15 +188,16 @@ const MAX_ERROR_MESSAGE = 1_000;
 
 /**
  * Reduces a failure to what the ledger may keep. Our errors never carry secrets, but a foreign one
- * might quote a header or a query string, so credentials-looking fragments are masked as well.
+ * might quote a header or a query string: the secrets this process holds are masked by value, and
+ * credentials-looking fragments by pattern as well.
  */
 export function errorSummary(error: unknown): ErrorSummary {
-  const name = error instanceof Error ? error.name : 'Error';
-  const raw = error instanceof Error ? error.message : String(error);
+  const name = bounded(error instanceof Error ? error.name : 'Error', 100);
+  const raw = redact(error instanceof Error ? error.message : String(error));
   const masked = raw
     .replace(/\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/gi, '$1 [redacted]')
     .replace(/\b(access_token|refresh_token|client_secret|password|token|secret)(["']?\s*[:=]\s*["']?)[^\s"'&,;}]+/gi, '$1$2[redacted]');
-  const message = masked.length > MAX_ERROR_MESSAGE ? `${masked.slice(0, MAX_ERROR_MESSAGE)}…` : masked;
+  const message = bounded(masked, MAX_ERROR_MESSAGE);
   return { name, message };
 }
 

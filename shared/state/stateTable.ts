@@ -14,6 +14,12 @@
 // days later), so every read treats an item whose ttl has passed as absent.
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 
+/**
+ * The purpose in the encryption context of the sealed token items (token#<tenant>, shared/aws/sealedToken.ts):
+ * the stack grants the token key only under it, so it lives here, where synth can read it.
+ */
+export const TOKEN_SEAL_PURPOSE = 'cloudsuite-sync/ion-token';
+
 /** The attribute DynamoDB's Time To Live reads (enable it on the table with this name). */
 export const TTL_ATTRIBUTE = 'ttl';
 

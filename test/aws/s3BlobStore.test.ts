@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3BlobStore } from '#shared/aws/s3BlobStore.ts';
+import { createS3Client, LOCAL_EMULATOR_CREDENTIALS } from '#shared/aws/clients.ts';
 import { BlobNotFoundError, joinKey } from '#shared/staging/blobStore.ts';
 import type { UnitManifest } from '#shared/staging/manifest.ts';
 import { MANIFEST_NAME, partFileName } from '#shared/staging/manifest.ts';
@@ -123,5 +124,24 @@ describe('S3BlobStore against s3rver', () => {
     await other.finish();
     const manifest = await readManifest(store, prefix);
     await expect(readAll(readStagedRecords(store, prefix, manifest))).rejects.toBeInstanceOf(StagedDataError);
+  });
+
+  it('tells a missing object from a denied one when S3 answers 403 (a role whose listing is limited to plans/)', async () => {
+    const bucket = await s3.createBucket();
+    // S3 answers GetObject of a missing key with 403 unless the caller may list the bucket without a prefix condition.
+    const client = createS3Client({ endpoint: s3.endpoint, region: 'eu-west-1', credentials: { ...LOCAL_EMULATOR_CREDENTIALS } });
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'GetObjectCommand') throw Object.assign(new Error('Access Denied'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } });
+        return next(args);
+      },
+      { step: 'initialize', name: 'denyGetObject' },
+    );
+    const store = new S3BlobStore({ client, bucket });
+    await new S3BlobStore({ client: s3.s3, bucket }).put('plans/there.json', Readable.from(['{}']));
+    await expect(store.get('plans/missing.json')).rejects.toBeInstanceOf(BlobNotFoundError);
+    await expect(store.get('plans/there.json')).rejects.toMatchObject({ name: 'AccessDenied' });
+    // A key that is a prefix of another is still missing.
+    await expect(store.get('plans/there')).rejects.toBeInstanceOf(BlobNotFoundError);
   });
 });

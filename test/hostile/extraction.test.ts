@@ -199,5 +199,24 @@ describe('MI answers damaged on the way', () => {
       expectCliError(results.latin1!, /^error: CRS620MI\/LstSuppliers: unexpected response from the M3 MI API: the body is not valid UTF-8/, secrets());
       expect(await filesUnder(out('latin1'))).toEqual([]);
     });
+
+    it('a listed division that is a path ("../../escaped"): refused before it names a folder; nothing is written anywhere', async () => {
+      const traversal = await proxy((call, body) =>
+        call.transaction === 'LstDivisions' ? withRecords(body, (records) => records.push({ ...records[0]!, DIVI: '../../escaped' })) : undefined,
+      );
+      const file = path.join(dir, 'traversal.ionapi');
+      const { writeFile } = await import('node:fs/promises');
+      await writeFile(file, JSON.stringify(traversal.ionapi));
+      const target = path.join(dir, 'nested', 'out');
+      const res = await runCli(['extract', '--ionapi', file, '--entity', 'gl_accounts', '--company', '100', '--out', target], { env: USER_ENV });
+      expectCliError(
+        res,
+        /^error: MNS100MI\/LstDivisions for company 100 listed the division "\.\.\/\.\.\/escaped", which is not a division code \(1-3 letters or digits\); nothing was planned or extracted for it/,
+        secrets(),
+      );
+      // Joined to the output folder, the value would have pointed two levels up, beside `nested`.
+      expect(await filesUnder(path.join(dir, 'escaped'))).toEqual([]);
+      expect(await filesUnder(path.join(dir, 'nested'))).toEqual([]);
+    }, 60_000);
   });
 });

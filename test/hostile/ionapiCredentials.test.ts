@@ -12,7 +12,17 @@ import { defaultCatalog } from '#shared/catalog/defaultCatalog.ts';
 import { extractUnit } from '#shared/extract/extractUnit.ts';
 import { IonApiFileError, IonAuthError } from '#shared/ionapi/errors.ts';
 import { InMemoryTokenCache } from '#shared/ionapi/tokenCache.ts';
-import { tenantConnector } from '#shared/pipeline/tenantConnections.ts';
+import { tenantConnector, TenantSecretMismatchError } from '#shared/pipeline/tenantConnections.ts';
+import { validateFlowsConfig } from '#shared/config/flowsConfig.ts';
+import { extractPlannedUnit } from '#shared/pipeline/extractPlannedUnit.ts';
+import { InProcessExecutions } from '#shared/pipeline/executionStatus.ts';
+import type { PipelineDeps } from '#shared/pipeline/pipelineDeps.ts';
+import { RecordingPipelineMetrics } from '#shared/pipeline/pipelineMetrics.ts';
+import { pipelineState } from '#shared/pipeline/pipelineState.ts';
+import { planRun } from '#shared/pipeline/planRun.ts';
+import { dynamoSyncState } from '#shared/state/dynamoSyncState.ts';
+import defaultConfig from '../../infra/flows.config.ts';
+import { startDynalite } from '../support/awsEmulators.ts';
 import { LocalFolderBlobStore } from '#shared/staging/localFolderBlobStore.ts';
 import { capturingLog } from '../support/cloudSuite.ts';
 import { runCli, type CliResult } from '../support/runCli.ts';
@@ -60,6 +70,8 @@ describe('the CLI (`extract`) with a hostile .ionapi file', () => {
       secretIsNumber: variant((f) => (f.cs = 12345)),
       plainHttp: variant((f) => (f.iu = 'http://mingle-ionapi.example.com')),
       loopbackLookalike: variant((f) => (f.pu = 'http://localhost.attacker.example/ACME_PRD/as/')),
+      // The tenant id is a path segment of every API URL: this one would call another tenant's path.
+      tenantIdWithPath: variant((f) => (f.ti = 'ACME_PRD/../ACME_TST')),
       wrongClientSecret: variant((f) => (f.cs = WRONG_SECRET)),
       wrongServiceAccount: variant((f) => (f.sask = WRONG_SASK)),
       // A hand-edited file: the closing quote before the secret is gone. JSON.parse would quote the text.
@@ -82,6 +94,7 @@ describe('the CLI (`extract`) with a hostile .ionapi file', () => {
     ['secretIsNumber', 'field "cs" must be a string, got a number'],
     ['plainHttp', 'field "iu" must be an https:// URL \\(http:// is accepted only for loopback hosts'],
     ['loopbackLookalike', 'field "pu" must be an https:// URL'],
+    ['tenantIdWithPath', 'field "ti" must be a tenant id of letters, digits, _ and - \\(at most 64\\)'],
     ['notJson', 'is not valid JSON(?: \\(syntax error at position \\d+\\))?;'],
   ])('%s: names the file and the field, says to download it again; stages nothing, asks CloudSuite nothing', async (name, problem) => {
     const line = expectCliError(results[name]!, new RegExp(`^error: ionapi file "${file(name)}": ${problem}`), secrets());
@@ -139,8 +152,8 @@ describe('an .ionapi file with keys this version does not know', () => {
     source.set(SECRET_NAME, JSON.stringify({ ...good, futureKey: 'value-not-to-log' }));
     const log = capturingLog();
     const connector = tenantConnector(source, new InMemoryTokenCache(), log);
-    await connector.connect(SECRET_NAME);
-    await connector.connect(SECRET_NAME);
+    await connector.connect(SECRET_NAME, 'ACME_PRD');
+    await connector.connect(SECRET_NAME, 'ACME_PRD');
     const warnings = log.warnings().map((w) => w.message);
     expect(warnings).toEqual([expect.stringContaining(`secret "${SECRET_NAME}": ignoring key(s) this version does not use: "futureKey"`)]);
     expect(log.text()).not.toContain('value-not-to-log');
@@ -154,7 +167,7 @@ describe('the pipeline\'s tenant secret (Extract reads the .ionapi JSON from Sec
     const cache = new InMemoryTokenCache();
     const log = capturingLog();
     const error = await tenantConnector(source, cache, log)
-      .connect(SECRET_NAME)
+      .connect(SECRET_NAME, 'ACME_PRD')
       .then(() => undefined, (e: unknown) => e as Error);
     return { error, cache, log };
   }
@@ -177,6 +190,8 @@ describe('the pipeline\'s tenant secret (Extract reads the .ionapi JSON from Sec
     ['a host hidden behind loopback credentials', (f: Record<string, unknown>) => (f.iu = 'http://127.0.0.1@attacker.example'), 'field "iu" must be an https:// URL'],
     ['a token path that leaves https', (f: Record<string, unknown>) => (f.pu = 'ftp://mingle-sso.example.com/ACME_PRD/as/'), 'field "pu" must be an https:// URL'],
     ['a null secret', (f: Record<string, unknown>) => (f.sask = null), 'field "sask" is missing'],
+    ['a tenant id with a query', (f: Record<string, unknown>) => (f.ti = 'ACME_PRD?x=1'), 'field "ti" must be a tenant id of letters, digits, _ and -'],
+    ['a tenant id with an encoded slash', (f: Record<string, unknown>) => (f.ti = 'ACME%2F..'), 'field "ti" must be a tenant id of letters, digits, _ and -'],
   ])('%s is refused before any request', async (_name, change, problem) => {
     const { error, cache } = await connectWith(variant(change));
     expect(error).toBeInstanceOf(IonApiFileError);
@@ -197,7 +212,7 @@ describe('the pipeline\'s tenant secret (Extract reads the .ionapi JSON from Sec
     const source = new InMemorySecretSource();
     source.set(SECRET_NAME, JSON.stringify({ ...good, cs: WRONG_SECRET }));
     const cache = new InMemoryTokenCache();
-    const mi = await tenantConnector(source, cache, capturingLog()).connect(SECRET_NAME);
+    const mi = await tenantConnector(source, cache, capturingLog()).connect(SECRET_NAME, 'ACME_PRD');
     const root = await mkdtemp(path.join(tmpdir(), 'hostile-stage-'));
     const failure = await extractUnit({
       tenant: 'ACME_PRD', entity: defaultCatalog.get('suppliers')!, company: '100', division: '', runId: 'r1', runStartedAt: new Date().toISOString(),
@@ -209,5 +224,73 @@ describe('the pipeline\'s tenant secret (Extract reads the .ionapi JSON from Sec
     expect(await filesUnder(root)).toEqual([]);
     expect(await cache.read('ACME_PRD')).toBeUndefined();
     expectCloudSuiteUntouched();
+  });
+});
+
+describe('a secret holding another tenant\'s .ionapi file (TST pasted into the PRD secret)', () => {
+  let tst: CloudSuiteEmulator;
+  beforeAll(async () => {
+    tst = await startCloudSuiteEmulator({ seed: 34, tenant: 'ACME_TST' });
+  });
+  afterAll(() => tst.close());
+
+  /** The deployed pipeline's steps over dynalite and a staging folder; the PRD secret holds TST's file. */
+  async function pipelineWithTstFile() {
+    const dynamo = await startDynalite();
+    const stateTableName = await dynamo.createStateTable();
+    const root = await mkdtemp(path.join(tmpdir(), 'hostile-tenant-'));
+    const source = new InMemorySecretSource();
+    source.set(SECRET_NAME, JSON.stringify(tst.ionapi));
+    const cache = new InMemoryTokenCache();
+    const connector = tenantConnector(source, cache, capturingLog());
+    const deps: PipelineDeps = {
+      ...pipelineState(dynamoSyncState({ documents: dynamo.documents, stateTableName }), new LocalFolderBlobStore(root)),
+      connectTenant: (secretName, tenant) => connector.connect(secretName, tenant),
+      openWarehouse: async () => {
+        throw new Error('no warehouse here');
+      },
+      loadTable: async () => {
+        throw new Error('no loader here');
+      },
+      metrics: new RecordingPipelineMetrics(),
+      log: capturingLog(),
+      now: Date.now,
+    };
+    const plan = (input: unknown, executionName: string) =>
+      planRun({ executionName, startedAt: new Date().toISOString(), input }, { ...deps, flows: validateFlowsConfig(defaultConfig), executions: new InProcessExecutions() });
+    return { deps, plan, root, cache, close: () => dynamo.close() };
+  }
+
+  const MISMATCH = new RegExp(
+    `^secret "${SECRET_NAME}" holds the \\.ionapi file of tenant "ACME_TST" \\(its "ti"\\), but the flows configuration reads tenant "ACME_PRD" with it; nothing was called`,
+  );
+
+  it('Extract refuses the unit naming the secret and both tenants, before any call: no token, no MI call, nothing staged', async () => {
+    const pipeline = await pipelineWithTstFile();
+    try {
+      const planned = await pipeline.plan({ flows: ['suppliers'], companies: ['100'] }, 'exec-tenant-1');
+      const failure = await extractPlannedUnit({ plan: planned.plan, unitId: 'suppliers/100' }, pipeline.deps).then(() => undefined, (e: unknown) => e as Error);
+      expect(failure).toBeInstanceOf(TenantSecretMismatchError);
+      expect(failure!.message).toMatch(MISMATCH);
+      expect(failure!.message).toMatch(/Paste the \.ionapi file of tenant ACME_PRD into the secret, or correct tenants\.ACME_PRD\.secretName$/);
+      expect([tst.counters.passwordGrants, tst.counters.miCalls]).toEqual([0, 0]);
+      expect((await filesUnder(pipeline.root)).filter((f) => f.startsWith('runs/'))).toEqual([]);
+      expect(await pipeline.cache.read('ACME_PRD')).toBeUndefined();
+      expect(await pipeline.cache.read('ACME_TST')).toBeUndefined();
+    } finally {
+      await pipeline.close();
+    }
+  });
+
+  it('Plan refuses to list the divisions of a division-scoped flow through it, before any call', async () => {
+    const pipeline = await pipelineWithTstFile();
+    try {
+      const failure = await pipeline.plan({ flows: ['gl-accounts'], companies: ['100'] }, 'exec-tenant-2').then(() => undefined, (e: unknown) => e as Error);
+      expect(failure).toBeInstanceOf(TenantSecretMismatchError);
+      expect(failure!.message).toMatch(MISMATCH);
+      expect([tst.counters.passwordGrants, tst.counters.miCalls]).toEqual([0, 0]);
+    } finally {
+      await pipeline.close();
+    }
   });
 });

@@ -65,7 +65,7 @@ describe('the local sync loads emulators only on the emulator path', () => {
     // The probe saw this run's modules: the driver it tried to connect with, the state folder's lock.
     expect([...real.packages]).toEqual(expect.arrayContaining(['@databricks/sql', 'proper-lockfile']));
     expect(EMULATOR_PACKAGES.filter((p) => real.packages.has(p))).toEqual([]);
-    expect((await readdir(real.stateDir)).sort()).toEqual(['staging', 'state', 'token-cache.key']);
+    expect((await readdir(real.stateDir)).sort()).toEqual(['.cloudsuite-sync-state', 'staging', 'state', 'token-cache.key']);
   });
 
   it('on the default path (bundled emulators): resolves all three', () => {

@@ -22,6 +22,6 @@ describe('cdk-nag AwsSolutions checks', () => {
       .flatMap(([id, r]) => (r.Metadata?.cdk_nag?.rules_to_suppress ?? []).map((s) => ({ resource: id, ...s })));
     expect(suppressions.length).toBeGreaterThan(0);
     for (const s of suppressions) expect(s.reason.length, `${s.resource} ${s.id}`).toBeGreaterThan(40);
-    expect([...new Set(suppressions.map((s) => s.id))].sort()).toEqual(['AwsSolutions-IAM5', 'AwsSolutions-S1', 'AwsSolutions-SMG4']);
+    expect([...new Set(suppressions.map((s) => s.id))].sort()).toEqual(['AwsSolutions-IAM5', 'AwsSolutions-S1', 'AwsSolutions-SMG4', 'AwsSolutions-SQS3']);
   });
 });

@@ -130,7 +130,8 @@ describe('the CloudSuite sync stack', () => {
       statementsOf(name)
         .filter((s) => actionsOf(s).includes('secretsmanager:GetSecretValue'))
         .map((s) => resourceText(s.Resource).match(/Secrets(Tenant|Warehouse)/)?.[1]);
-    const kms = (name: string) => statementsOf(name).some((s) => actionsOf(s).some((a) => a.startsWith('kms:')));
+    // The token cache's key (every function also reads staged objects through the staging bucket's key).
+    const kms = (name: string) => statementsOf(name).some((s) => actionsOf(s).some((a) => a.startsWith('kms:')) && resourceText(s.Resource).includes('TokenCacheKey'));
 
     // Every state-table statement is scoped by leading key; nobody scans or deletes the ledger.
     for (const name of FUNCTIONS) {
@@ -142,7 +143,7 @@ describe('the CloudSuite sync stack', () => {
     expect(dynamo('plan')).toEqual([
       { actions: ['dynamodb:GetItem', 'dynamodb:Query'], keys: ['wm#*'] },
       { actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'], keys: ['run#*'] },
-      { actions: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem'], keys: ['token#*'] },
+      { actions: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem'], keys: ['token#ACME_PRD'] },
     ]);
     expect(s3('plan')).toEqual(['s3:GetObject,s3:PutObject /plans/*', 's3:ListBucket undefined']);
     expect(s3('extract')).toEqual(['s3:GetObject /plans/*', 's3:AbortMultipartUpload,s3:GetObject,s3:PutObject /runs/*']);
@@ -166,10 +167,17 @@ describe('the CloudSuite sync stack', () => {
     expect(dynamo('groupByTable')).toEqual([{ actions: ['dynamodb:Query'], keys: ['run#*'] }]);
   });
 
-  it('stages in an encrypted, private, TLS-only bucket with access logs and expiring runs', () => {
+  it('stages in a private, TLS-only bucket encrypted with its own KMS key, with access logs and expiring runs', () => {
     const { template } = stackTemplate();
     template.hasResourceProperties('AWS::S3::Bucket', {
-      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [
+          {
+            BucketKeyEnabled: true,
+            ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: { 'Fn::GetAtt': [Match.stringLikeRegexp('^StorageStagingKey'), 'Arn'] } },
+          },
+        ],
+      },
       PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
       LoggingConfiguration: { DestinationBucketName: { Ref: Match.stringLikeRegexp('^StorageAccessLogs') }, LogFilePrefix: 'staging/' },
       LifecycleConfiguration: {

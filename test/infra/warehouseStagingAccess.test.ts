@@ -46,7 +46,11 @@ describe('the storage-credential role (loadMode copy)', () => {
     );
     const statements = policies.flatMap((p) => p.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown; Condition?: unknown }[]);
     const actions = statements.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action])).sort();
-    expect(actions).toEqual(['s3:GetBucketLocation', 's3:GetObject', 's3:ListBucket', 'sts:AssumeRole']);
+    expect(actions).toEqual(['kms:Decrypt', 's3:GetBucketLocation', 's3:GetObject', 's3:ListBucket', 'sts:AssumeRole']);
+    // The staged objects are under the bucket's own key: decrypting is allowed through S3, for this bucket only.
+    const decrypt = statements.find((s) => s.Action === 'kms:Decrypt')!;
+    expect(JSON.stringify(decrypt.Resource)).toMatch(/StagingKey/);
+    expect(decrypt.Condition).toMatchObject({ StringEquals: { 'kms:ViaService': expect.anything(), 'kms:EncryptionContext:aws:s3:arn': expect.anything() } });
     expect(JSON.stringify(statements.find((s) => s.Action === 's3:GetObject')!.Resource)).toMatch(/\/runs\/\*/);
     expect(statements.find((s) => s.Action === 's3:ListBucket')!.Condition).toEqual({ StringLike: { 's3:prefix': ['runs/*', 'runs'] } });
     template.hasOutput('DatabricksStagingUrl', { Value: { 'Fn::Join': ['', ['s3://', { Ref: Match.stringLikeRegexp('StorageStaging') }, '/runs/']] } });

@@ -23,11 +23,11 @@ afterAll(async () => {
   await dynamo?.close();
 });
 
-/** M3 as far as Plan sees it: MNS100MI/LstDivisions per company. */
+/** M3 as far as Plan sees it: MNS100MI/LstDivisions per company (division codes are at most 3 characters). */
 const divisionsMi: MiExecutor = {
   async execute(request) {
     const company = request.inputs?.CONO ?? '';
-    return { records: ['A01', 'B10'].map((d) => ({ CONO: company, DIVI: `${company.slice(0, 1)}${d}` })) } as never;
+    return { records: ['A1', 'B9'].map((d) => ({ CONO: company, DIVI: `${company.slice(0, 1)}${d}` })) } as never;
   },
 };
 
@@ -62,14 +62,14 @@ describe('Plan', () => {
     const result = await plan('exec-1', {});
     expect(result).toMatchObject({ duplicate: false, plan: 'plans/exec-1.json', runKey: 'exec-1' });
     expect(result.units).toHaveLength(8 * 3 + 3 * 2);
-    expect(result.units).toContain('gl-accounts/200/2A01');
+    expect(result.units).toContain('gl-accounts/200/2A1');
     const doc = await deps.plans.get(result.plan);
     const unit = (id: string) => doc.units.find((u) => u.unitId === id)!;
     expect(unit('purchase-orders/100')).toMatchObject({ window: { since: '20261108', until: null }, advancesWatermark: true, table: { catalog: 'main', schema: 'cloudsuite', name: 'purchase_orders' } });
     expect(unit('purchase-orders/200').window).toEqual({ since: null, until: null });
     expect(unit('purchase-order-lines/300').window).toEqual({ since: '20240101', until: null });
     expect(unit('suppliers/100').window).toEqual({ since: null, until: null });
-    expect(unit('gl-accounts/100/1A01').unitPrefix).toBe(`runs/ACME_PRD/${doc.runId}/gl-accounts/100/1A01`);
+    expect(unit('gl-accounts/100/1A1').unitPrefix).toBe(`runs/ACME_PRD/${doc.runId}/gl-accounts/100/1A1`);
     expect(Object.keys(doc.entities).sort()).toHaveLength(9);
     expect(doc.tenants).toEqual({ ACME_PRD: { secretName: 'cloudsuite-sync/tenants/ACME_PRD', timeZone: 'Europe/Stockholm' } });
     const units = await deps.ledger.listUnits('exec-1');
@@ -79,8 +79,8 @@ describe('Plan', () => {
 
   it('plans a per-company backfill from the console input: its window, and no watermark moves', async () => {
     const { deps, plan } = await setUp();
-    const result = await plan('backfill-1', { flows: ['purchase-orders', 'gl-accounts'], companies: '200', divisions: ['2B10'], since: '2025-01-01', until: '2025-03-31' });
-    expect(result.units).toEqual(['purchase-orders/200', 'gl-accounts/200/2B10']);
+    const result = await plan('backfill-1', { flows: ['purchase-orders', 'gl-accounts'], companies: '200', divisions: ['2B9'], since: '2025-01-01', until: '2025-03-31' });
+    expect(result.units).toEqual(['purchase-orders/200', 'gl-accounts/200/2B9']);
     const doc = await deps.plans.get(result.plan);
     expect(doc.mode).toBe('backfill');
     expect(doc.units[0]).toMatchObject({ window: { since: '20250101', until: '20250331' }, advancesWatermark: false });
@@ -168,5 +168,18 @@ describe('Plan', () => {
     const { plan } = await setUp(config);
     await expect(plan('huge', {})).rejects.toThrow(/900 units in 900 tables: about 24331 Step Functions history events/);
     expect((await plan('half', { companies: companies.slice(0, 450) })).units).toHaveLength(450);
+  });
+
+  it('refuses a division M3 lists that is not a division code, before it becomes a unit id or staging key', async () => {
+    const { deps } = await setUp();
+    const hostile: MiExecutor = { execute: async () => ({ records: [{ CONO: '100', DIVI: 'A01' }, { CONO: '100', DIVI: '../x' }] }) as never };
+    const failing = await planRun(
+      { executionName: 'bad-divisions-2', startedAt: '2026-11-20T01:00:05.000Z', input: { flows: ['gl-accounts'], companies: ['100'] } },
+      { ...deps, connectTenant: async () => hostile },
+    ).then(() => undefined, (e: unknown) => e as Error);
+    expect(failing?.name).toBe('InvalidDivisionError');
+    expect(failing?.message).toMatch(/^MNS100MI\/LstDivisions for company 100 listed the division "\.\.\/x", which is not a division code/);
+    expect(await deps.plans.find('plans/bad-divisions-2.json')).toBeUndefined();
+    expect(await deps.ledger.listUnits('bad-divisions-2')).toEqual([]);
   });
 });

@@ -8,6 +8,7 @@
 import type { EntityDefinition, ExportMiSource, FieldDefinition } from '../../catalog/entityDefinition.ts';
 import type { MiRecord } from '../../m3/miTypes.ts';
 import type { Deadline } from '../../runtime/deadline.ts';
+import { assertCursorValuesFit } from '../cursorValues.ts';
 import { CursorStuckError, ExportResultError, ReadCapReachedError } from '../extractErrors.ts';
 import { compareFieldValues, compareKeys } from '../keyOrder.ts';
 import type { MiExecutor } from '../miExecutor.ts';
@@ -256,6 +257,7 @@ export async function* pageExportMi(req: PagedReadRequest): AsyncGenerator<Page>
       continue;
     }
     const values = Object.fromEntries(reader.cursorFields.map((f) => [f.name, last[f.name] ?? '']));
+    assertCursorValuesFit(reader.label, reader.cursorFields, values);
     if (cursor.values && reader.cursorFields.every((f) => values[f.name] === cursor.values![f.name])) {
       throw new CursorStuckError(`${reader.label}: the key cursor did not advance past ${JSON.stringify(values)}`);
     }
