@@ -66,6 +66,11 @@ export const entityDefinitionSchema = z
     scope: z.enum(['company', 'division']).default('company'),
     /** Records per MI call. */
     pageSize: z.number().int().positive().max(100_000).default(1000),
+    /**
+     * EXPORTMI pages halve when the gateway times out (504, or no answer within the attempt timeout) and
+     * grow back after successes; below this many records they fail with advice instead.
+     */
+    minPageSize: z.number().int().positive().max(100_000).default(50),
     /** A call without a start key reads everything at once; fail loudly when it reaches this many rows. */
     singleCallCap: z.number().int().positive().default(100_000),
   })

@@ -17,6 +17,8 @@ export interface ConnectOptions {
   log?: Log;
   /** Client-side pacing of MI calls (see MiClient); set it to the tenant's licensed rate. */
   maxRequestsPerSecond?: number;
+  /** Per-attempt timeout of MI calls (real ms; see MiClient for the default). */
+  attemptTimeoutMs?: number;
 }
 
 export function connectCloudSuite(config: IonApiConfig, options: ConnectOptions = {}): CloudSuiteConnection {
@@ -34,6 +36,7 @@ export function connectCloudSuite(config: IonApiConfig, options: ConnectOptions 
   const mi = new MiClient({
     apiBaseUrl: config.apiBaseUrl, tokens, log,
     ...(options.maxRequestsPerSecond ? { maxRequestsPerSecond: options.maxRequestsPerSecond } : {}),
+    ...(options.attemptTimeoutMs ? { attemptTimeoutMs: options.attemptTimeoutMs } : {}),
   });
   return { config, tokens, mi };
 }

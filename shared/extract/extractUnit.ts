@@ -59,6 +59,7 @@ export async function extractUnit(req: ExtractUnitRequest): Promise<ExtractOutco
   const pages = pagesOf({
     mi: req.mi, entity, company: req.company, division: req.division, window, deadline,
     ...(cursor ? { resumeFrom: cursor } : {}),
+    ...(req.log ? { log: req.log } : {}),
   });
   try {
     for (;;) {
