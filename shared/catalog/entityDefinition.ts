@@ -71,8 +71,12 @@ export const entityDefinitionSchema = z
      * grow back after successes; below this many records they fail with advice instead.
      */
     minPageSize: z.number().int().positive().max(100_000).default(50),
-    /** A call without a start key reads everything at once; fail loudly when it reaches this many rows. */
-    singleCallCap: z.number().int().positive().default(100_000),
+    /**
+     * A call without a start key reads everything at once; it fails loudly when it returns this many rows,
+     * because the list may have been cut short: M3 stops several list transactions at 10,000 records
+     * whatever maxrecs says.
+     */
+    singleCallCap: z.number().int().positive().default(10_000),
   })
   .superRefine((entity, ctx) => {
     const names = new Set(entity.fields.map((f) => f.name));

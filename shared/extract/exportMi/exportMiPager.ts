@@ -236,7 +236,11 @@ export async function* pageExportMi(req: PagedReadRequest): AsyncGenerator<Page>
     if (req.resumeFrom?.done) return;
     const rows = await reader.readPage(base, 0);
     if (rows.length >= entity.singleCallCap) {
-      throw new ReadCapReachedError(`${reader.label} returned ${rows.length} rows, the configured cap (singleCallCap ${entity.singleCallCap}); raise it`);
+      throw new ReadCapReachedError(
+        `${reader.label} returned ${rows.length} rows in one call, the entity's singleCallCap (${entity.singleCallCap}): the result may have been ` +
+          `cut short, so nothing was staged; set entity "${entity.id}"'s source.paging to "key-cursor" if the server returns rows in key order, ` +
+          'or raise singleCallCap only if the server is known to return more in one call',
+      );
     }
     reader.verify(rows, base, undefined);
     yield { records: rows, cursor: { done: true } };
