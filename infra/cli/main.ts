@@ -26,6 +26,7 @@ program
   .option('--ionapi <file>', 'a real tenant\'s .ionapi file instead of the bundled emulator')
   .option('--databricks-host <host>', 'a real Databricks workspace (credentials from DATABRICKS_TOKEN or DATABRICKS_CLIENT_ID/SECRET)')
   .option('--databricks-path <path>', 'the SQL warehouse HTTP path')
+  .option('--emulator-knobs <json|file>', 'knobs of the bundled CloudSuite emulator, e.g. \'{"tableFields":{"MPHEAD":{"missing":["REMK"]}}}\' (a tenant whose tables differ)')
   .action(action(async (o) => (await import('./commands/localSync.ts')).localSyncCommand(o)));
 
 program

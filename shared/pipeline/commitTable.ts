@@ -64,7 +64,7 @@ function markOf(
   unit: ReturnType<typeof unitOf>,
   loaded: LoadStepResult['units'][number],
 ): { changeDate: string; changeStamp: string } | undefined {
-  const entity = entityOf(plan, unit.entity);
+  const entity = entityOf(plan, unit);
   if (entity.strategy === 'incremental') {
     if (!loaded.maxChangeDate || !loaded.maxChangeStamp) return undefined;
     return { changeDate: loaded.maxChangeDate, changeStamp: loaded.maxChangeStamp };

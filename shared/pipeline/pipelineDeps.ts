@@ -11,6 +11,12 @@ import type { WatermarkStore } from '../state/watermarkStore.ts';
 import type { PipelineMetrics } from './pipelineMetrics.ts';
 import type { PlanStore } from './runPlan.ts';
 
+/** How one step calls a tenant: its share of the tenant's call budget and the per-attempt timeout. */
+export interface TenantCallOptions {
+  maxRequestsPerSecond?: number;
+  attemptTimeoutMs?: number;
+}
+
 export type TableLoader = (request: LoadTableRequest) => Promise<LoadTableResult>;
 
 export interface PipelineDeps {
@@ -20,8 +26,11 @@ export interface PipelineDeps {
   /** The staging bucket: plans/ and runs/. */
   store: BlobStore;
   plans: PlanStore;
-  /** An MI client for the tenant whose .ionapi JSON is in this secret (one per warm process). */
-  connectTenant(secretName: string): Promise<MiExecutor>;
+  /**
+   * An MI client for the tenant whose .ionapi JSON is in this secret, with its own pacing and timeout (the
+   * token is shared per tenant: one per warm process, and across processes through the token cache).
+   */
+  connectTenant(secretName: string, options?: TenantCallOptions): Promise<MiExecutor>;
   /** A new warehouse session from the connection secret; the caller closes it. */
   openWarehouse(secretName: string): Promise<WarehouseSession>;
   loadTable: TableLoader;

@@ -1,8 +1,10 @@
 // `sync` on the real state machine: runs infra/local/runLocalSync.ts (the synthesized Step Functions
 // definition, the real handlers, dynalite, s3rver and the emulators or real systems) and prints a
 // summary: records per entity and company, duration, where the data landed and how to query it.
+import { readFileSync } from 'node:fs';
 import { ConfigError } from '../../../shared/config/configError.ts';
 import type { RunMode } from '../../../shared/pipeline/executionInput.ts';
+import { planWarnings } from '../../../shared/pipeline/runPlan.ts';
 import { runLocalSync, type LocalSyncOptions, type LocalSyncResult } from '../../local/runLocalSync.ts';
 import { progress, result, UsageError } from '../output.ts';
 import { commaList, type RunSelectionOptions } from '../runSelection.ts';
@@ -15,6 +17,28 @@ export interface LocalSyncCommandOptions extends RunSelectionOptions {
   ionapi?: string;
   databricksHost?: string;
   databricksPath?: string;
+  /** JSON of the bundled emulator's knobs, or a file holding it. */
+  emulatorKnobs?: string;
+}
+
+/** --emulator-knobs: a JSON object, given inline or as the path of a file that holds it. */
+function parseEmulatorKnobs(value: string): Record<string, unknown> {
+  let text = value;
+  if (!value.trim().startsWith('{')) {
+    try {
+      text = readFileSync(value, 'utf8');
+    } catch {
+      throw new UsageError(`--emulator-knobs: "${value}" is neither a JSON object nor a readable file`);
+    }
+  }
+  let knobs: unknown;
+  try {
+    knobs = JSON.parse(text);
+  } catch {
+    throw new UsageError('--emulator-knobs: not valid JSON; e.g. \'{"tableFields":{"MPHEAD":{"missing":["REMK"]}}}\'');
+  }
+  if (typeof knobs !== 'object' || knobs === null || Array.isArray(knobs)) throw new UsageError('--emulator-knobs: give a JSON object of knobs');
+  return knobs as Record<string, unknown>;
 }
 
 
@@ -59,6 +83,7 @@ export function localSyncOptionsFrom(options: LocalSyncCommandOptions, env: Node
     ...(advanceDays ? { advanceDays } : {}),
     ...(options.ionapi ? { ionapiFile: options.ionapi } : {}),
     ...(databricks ? { databricks } : {}),
+    ...(options.emulatorKnobs ? { emulatorKnobs: parseEmulatorKnobs(options.emulatorKnobs) } : {}),
   };
 }
 
@@ -109,6 +134,12 @@ export async function localSyncCommand(options: LocalSyncCommandOptions): Promis
   const extracted = outcome.units.reduce((n, u) => n + (u.recordsExtracted ?? 0), 0);
   const loaded = outcome.units.reduce((n, u) => n + (u.recordsLoaded ?? 0), 0);
   const failed = outcome.units.filter((u) => u.status !== 'committed').length;
+  // Fields a tenant lacks cost a column, never the entity: say which, whether the run succeeded or not.
+  const warnings = outcome.run?.summary?.warnings ?? (outcome.plan ? planWarnings(outcome.plan) : []);
+  if (warnings.length > 0) {
+    result('');
+    for (const warning of warnings) result(`warning: ${warning}`);
+  }
   result('');
   result(`execution ${outcome.executionName}: ${outcome.status} in ${seconds.toFixed(1)} s (${outcome.plan?.mode ?? 'no'} run, ${outcome.units.length} units)`);
   result(`from: ${outcome.cloudSuite}`);
@@ -129,6 +160,7 @@ export async function localSyncCommand(options: LocalSyncCommandOptions): Promis
       recordsLoaded: loaded,
       seconds: Number(seconds.toFixed(2)),
       historyEvents: outcome.awsHistoryEvents,
+      warnings,
     }),
   );
   return outcome.status === 'failed' ? 1 : 0;

@@ -159,7 +159,10 @@ async function handleMiCall(
   const name = `${request.program}/${request.transaction}`;
   counters.callsByTransaction[name] = (counters.callsByTransaction[name] ?? 0) + 1;
   const maxrecs = request.query.get('maxrecs') ?? request.matrix.find(([n]) => n === 'maxrecs')?.[1];
-  await context.hook()?.({ program: request.program, transaction: request.transaction, callIndex, atMs: Date.now(), ...(maxrecs === undefined ? {} : { maxrecs }) });
+  await context.hook()?.({
+    program: request.program, transaction: request.transaction, callIndex, atMs: Date.now(), query: Object.fromEntries(request.query),
+    ...(maxrecs === undefined ? {} : { maxrecs }),
+  });
   if (knobs.latencyMs > 0) await delay(knobs.latencyMs);
   // A big EXPORTMI page on a table without a supporting index: slow, and past the gateway's timeout a 504.
   const slow = knobs.slowExport;

@@ -169,6 +169,8 @@ export interface MiCallInfo {
   callIndex: number;
   /** The maxrecs the call asked for (query or matrix), as sent; undefined when absent. */
   maxrecs?: string;
+  /** The query parameters as sent (inputs such as QERY, and control parameters). */
+  query: Record<string, string>;
   /** Epoch ms when the call reached M3. */
   atMs: number;
 }
