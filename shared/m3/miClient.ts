@@ -7,7 +7,7 @@ import ky from 'ky';
 import { discardBody, HttpAttempt } from '../http/httpAttempt.ts';
 import { DEFAULT_RETRY_POLICY, failureOfStatus, RetrySchedule, type AttemptResult, type RetryableFailure, type RetryPolicy } from '../http/retryPolicy.ts';
 import { Deadline } from '../runtime/deadline.ts';
-import { scaledMs } from '../runtime/timeScale.ts';
+import { timeScale } from '../runtime/timeScale.ts';
 import { logger, type Log } from '../observability/logger.ts';
 import { IonAuthError } from '../ionapi/errors.ts';
 import type { TokenProvider } from '../ionapi/tokenProvider.ts';
@@ -139,8 +139,9 @@ export class MiClient {
       if (!(options.maxRequestsPerSecond > 0)) throw new TypeError(`maxRequestsPerSecond must be positive, got ${options.maxRequestsPerSecond}`);
       // Spread evenly (strict): a burst of a second's worth of calls would trip spike arrest too. The
       // interval is a wait like any other, scaled in tests (below a millisecond there is nothing to pace).
-      const interval = scaledMs(1000 / options.maxRequestsPerSecond);
-      if (interval >= 1) this.pace = pThrottle({ limit: 1, interval, strict: true })(() => undefined);
+      const interval = (1000 / options.maxRequestsPerSecond) * timeScale();
+      // Rounded up: a rounded-down interval would pace a little faster than the rate.
+      if (interval >= 1) this.pace = pThrottle({ limit: 1, interval: Math.ceil(interval), strict: true })(() => undefined);
     }
   }
 
