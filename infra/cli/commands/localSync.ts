@@ -1,12 +1,12 @@
 // `sync` on the real state machine: runs infra/local/runLocalSync.ts (the synthesized Step Functions
 // definition, the real handlers, dynalite, s3rver and the emulators or real systems) and prints a
 // summary: records per entity and company, duration, where the data landed and how to query it.
-import { readFileSync } from 'node:fs';
 import { ConfigError } from '../../../shared/config/configError.ts';
 import type { RunMode } from '../../../shared/pipeline/executionInput.ts';
 import { planWarnings } from '../../../shared/pipeline/runPlan.ts';
 import { runLocalSync, type LocalSyncOptions, type LocalSyncResult } from '../../local/runLocalSync.ts';
 import { progress, result, UsageError } from '../output.ts';
+import { parseEmulatorKnobs } from '../emulatorKnobs.ts';
 import { commaList, type RunSelectionOptions } from '../runSelection.ts';
 
 export interface LocalSyncCommandOptions extends RunSelectionOptions {
@@ -20,27 +20,6 @@ export interface LocalSyncCommandOptions extends RunSelectionOptions {
   /** JSON of the bundled emulator's knobs, or a file holding it. */
   emulatorKnobs?: string;
 }
-
-/** --emulator-knobs: a JSON object, given inline or as the path of a file that holds it. */
-function parseEmulatorKnobs(value: string): Record<string, unknown> {
-  let text = value;
-  if (!value.trim().startsWith('{')) {
-    try {
-      text = readFileSync(value, 'utf8');
-    } catch {
-      throw new UsageError(`--emulator-knobs: "${value}" is neither a JSON object nor a readable file`);
-    }
-  }
-  let knobs: unknown;
-  try {
-    knobs = JSON.parse(text);
-  } catch {
-    throw new UsageError('--emulator-knobs: not valid JSON; e.g. \'{"tableFields":{"MPHEAD":{"missing":["REMK"]}}}\'');
-  }
-  if (typeof knobs !== 'object' || knobs === null || Array.isArray(knobs)) throw new UsageError('--emulator-knobs: give a JSON object of knobs');
-  return knobs as Record<string, unknown>;
-}
-
 
 /** Command-line options to runLocalSync options; credentials for a real warehouse come from the environment. */
 export function localSyncOptionsFrom(options: LocalSyncCommandOptions, env: NodeJS.ProcessEnv = process.env): LocalSyncOptions {
@@ -83,7 +62,7 @@ export function localSyncOptionsFrom(options: LocalSyncCommandOptions, env: Node
     ...(advanceDays ? { advanceDays } : {}),
     ...(options.ionapi ? { ionapiFile: options.ionapi } : {}),
     ...(databricks ? { databricks } : {}),
-    ...(options.emulatorKnobs ? { emulatorKnobs: parseEmulatorKnobs(options.emulatorKnobs) } : {}),
+    ...(options.emulatorKnobs ? { emulatorKnobs: parseEmulatorKnobs(options.emulatorKnobs, '--emulator-knobs') } : {}),
   };
 }
 
