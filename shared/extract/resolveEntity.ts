@@ -4,7 +4,6 @@
 // missing key, change-date or start-key field makes the entity unusable there, which fails its units
 // before any data call with the field named and the fix. `fields: "all"` takes every field the tenant has.
 import { entityDefinitionSchema, type EntityDefinition, type FieldDefinition } from '../catalog/entityDefinition.ts';
-import { SyncError } from '../errors/syncError.ts';
 import type { TenantField, TenantFields } from './tenantFields.ts';
 
 /** A field whose tenant type, length or decimals differ from the catalog's (the tenant's are used). */
@@ -27,11 +26,6 @@ export type EntityResolution =
       warnings: string[];
     }
   | { status: 'unusable'; problem: string; missing: string[] };
-
-/** Units of an entity that cannot be read on their tenant: raised before any data call. */
-export class TenantSchemaError extends SyncError {
-  override name = 'TenantSchemaError';
-}
 
 function spec(f: Pick<FieldDefinition, 'type' | 'length' | 'decimals'>): string {
   return `${f.type}${f.length}${f.decimals > 0 ? `.${f.decimals}` : ''}`;

@@ -6,7 +6,7 @@ import { Readable } from 'node:stream';
 import * as z from 'zod';
 import { entityDefinitionSchema, type EntityDefinition } from '../catalog/entityDefinition.ts';
 import { SyncError } from '../errors/syncError.ts';
-import { TenantSchemaError } from '../extract/resolveEntity.ts';
+import { TenantSchemaError } from '../catalog/tenantSchemaError.ts';
 import { BlobNotFoundError, joinKey, type BlobStore } from '../staging/blobStore.ts';
 
 const windowSchema = z.object({ since: z.string().nullable(), until: z.string().nullable() });

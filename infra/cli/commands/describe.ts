@@ -2,7 +2,7 @@
 // entry, so adding an entity by configuration needs no guessing.
 import { connectCloudSuite } from '../../../shared/cloudsuite/cloudSuiteConnection.ts';
 import { entityDefinitionSchema } from '../../../shared/catalog/entityDefinition.ts';
-import { TenantSchemaError } from '../../../shared/extract/resolveEntity.ts';
+import { TenantSchemaError } from '../../../shared/catalog/tenantSchemaError.ts';
 import { readTableFields, readTransactionFields, type TenantField, type TenantFields } from '../../../shared/extract/tenantFields.ts';
 import { loadIonApiFile } from '../../../shared/ionapi/ionApiFile.ts';
 import { result, UsageError } from '../output.ts';

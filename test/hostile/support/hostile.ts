@@ -16,6 +16,8 @@ export interface MiCallSeen {
   program: string;
   transaction: string;
   url: URL;
+  /** The session company as sent (a matrix parameter `;cono=`, or a query parameter). */
+  company: string | null;
 }
 
 /** Returns the bytes to answer instead, or undefined to pass the emulator's answer through. */
@@ -46,7 +48,8 @@ export async function startMiProxy(emulator: CloudSuiteEmulator, rewrite: MiRewr
             let bytes: Buffer = Buffer.concat(body);
             const url = new URL(req.url ?? '/', target);
             const match = EXECUTE.exec(url.pathname);
-            if (match && answer.statusCode === 200) bytes = rewrite({ program: match[1]!, transaction: match[2]!, url }, bytes) ?? bytes;
+            const company = /;cono=([^;/?]*)/.exec(url.pathname)?.[1] ?? url.searchParams.get('cono');
+            if (match && answer.statusCode === 200) bytes = rewrite({ program: match[1]!, transaction: match[2]!, url, company }, bytes) ?? bytes;
             const headers = { ...answer.headers, 'content-length': String(bytes.length) };
             delete headers['transfer-encoding'];
             res.writeHead(answer.statusCode ?? 502, headers);
