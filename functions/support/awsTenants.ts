@@ -4,6 +4,7 @@ import { createSecretsManagerClient } from '../../shared/aws/clients.ts';
 import { DynamoTokenCache } from '../../shared/aws/dynamoTokenCache.ts';
 import { KmsEnvelopeEncryptor } from '../../shared/aws/kmsEnvelopeEncryptor.ts';
 import type { MiExecutor } from '../../shared/extract/miExecutor.ts';
+import type { TenantCallOptions } from '../../shared/pipeline/pipelineDeps.ts';
 import { logger } from '../../shared/observability/logger.ts';
 import { tenantConnector } from '../../shared/pipeline/tenantConnections.ts';
 import { SecretsManagerSecretSource } from '../../shared/secrets/secretsManagerSecretSource.ts';
@@ -13,12 +14,12 @@ import { sdkKmsApi } from './kmsApi.ts';
 
 let tenants: ReturnType<typeof tenantConnector> | undefined;
 
-/** An MI client for `tenant` from its .ionapi JSON in this secret (one per warm container); another tenant's file is refused. */
-export function awsConnectTenant(secretName: string, tenant: string): Promise<MiExecutor> {
+/** An MI client for `tenant` from its .ionapi JSON in this secret (token shared by every container); another tenant's file is refused. */
+export function awsConnectTenant(secretName: string, tenant: string, options?: TenantCallOptions): Promise<MiExecutor> {
   tenants ??= tenantConnector(
     new SecretsManagerSecretSource({ client: createSecretsManagerClient() }),
     new DynamoTokenCache({ ...awsStateTable(), encryptor: new KmsEnvelopeEncryptor(sdkKmsApi(), requiredEnv(ENV.tokenCacheKey)) }),
     logger,
   );
-  return tenants.connect(secretName, tenant);
+  return tenants.connect(secretName, tenant, options);
 }

@@ -26,6 +26,7 @@ program
   .option('--ionapi <file>', 'a real tenant\'s .ionapi file instead of the bundled emulator')
   .option('--databricks-host <host>', 'a real Databricks workspace (credentials from DATABRICKS_TOKEN or DATABRICKS_CLIENT_ID/SECRET)')
   .option('--databricks-path <path>', 'the SQL warehouse HTTP path')
+  .option('--emulator-knobs <json|file>', 'knobs of the bundled CloudSuite emulator, e.g. \'{"tableFields":{"MPHEAD":{"missing":["REMK"]}}}\' (a tenant whose tables differ)')
   .action(action(async (o) => (await import('./commands/localSync.ts')).localSyncCommand(o)));
 
 program
@@ -44,9 +45,11 @@ program
 
 program
   .command('check')
-  .description('"ping your real systems" before deploying: a token and one cheap MI call, and/or the warehouse and its privileges')
-  .option('--ionapi <file>', 'the tenant\'s .ionapi file')
-  .option('--company <n>', 'also check access to this company')
+  .description('"ping your real systems" before deploying: the preflight of every flow and company on the tenant, and/or the warehouse and its privileges')
+  .option('--ionapi <file>', 'the tenant\'s .ionapi file: check every configured flow against it')
+  .option('--flows <list>', 'flows to check, comma-separated (default: every enabled flow of the tenant)')
+  .option('--companies <list>', 'companies to check, comma-separated (default: each flow\'s own)')
+  .option('--company <n>', 'one company to check (same as --companies N)')
   .option('--databricks-host <host>', 'check a Databricks SQL warehouse (credentials from DATABRICKS_TOKEN or DATABRICKS_CLIENT_ID/SECRET)')
   .option('--databricks-path <path>', 'the SQL warehouse HTTP path')
   .option('--warehouse <local[:file]>', 'check the bundled local warehouse instead')
@@ -108,6 +111,7 @@ emulate
   .option('--port <n>', 'port (default: any free port)')
   .option('--seed <s>', 'data seed', '1')
   .option('--ionapi <file>', 'where to write the .ionapi file', '.cloudsuite-sync/emulator.ionapi')
+  .option('--knobs <json|file>', 'behaviour knobs, e.g. \'{"missingTables":["FPLEDG"]}\' (see infra/local/emulators/cloudsuite/README.md)')
   .action(action(async (o) => (await import('./commands/emulate.ts')).emulateCloudSuiteCommand(o)));
 emulate
   .command('databricks')

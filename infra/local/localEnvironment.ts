@@ -43,6 +43,7 @@ export interface LocalEnvironment {
 export async function openLocalEnvironment(options: LocalSyncOptions, hooks: LocalSyncTestHooks, stateDir: string, log: Log): Promise<LocalEnvironment> {
   const flows = loadFlowsConfig(options.config ? { raw: options.config, source: 'the flows configuration' } : { raw: defaultFlowsConfig });
   if (options.ionapiFile && options.advanceDays) throw new ConfigError('--advance-days moves the bundled emulator\'s calendar; it has no meaning with --ionapi');
+  if (options.ionapiFile && options.emulatorKnobs) throw new ConfigError('--emulator-knobs sets up the bundled emulator; it has no meaning with --ionapi');
   // Real systems first: a bad .ionapi file or warehouse target is refused before anything is started or written.
   const tenant = options.ionapiFile ? await realCloudSuite(options.ionapiFile) : undefined;
   const realDatabricks = options.databricks ? realWarehouse(options.databricks, log) : undefined;
@@ -63,8 +64,10 @@ export async function openLocalEnvironment(options: LocalSyncOptions, hooks: Loc
     // dynalite and s3rver only when both sides are emulated; any real system runs on plain files.
     const local = await openLocalState(stateDir, tenant || realDatabricks ? 'files' : 'emulated-aws', log);
     closers.push(() => local.close());
+    const knobs = options.emulatorKnobs || hooks.emulator?.knobs ? { knobs: { ...hooks.emulator?.knobs, ...options.emulatorKnobs } } : {};
     const cloudSuite =
-      tenant ?? (await startLocalCloudSuite({ stateDir, ...hooks.emulator, ...(options.advanceDays ? { advanceDays: options.advanceDays } : {}) }));
+      tenant ??
+      (await startLocalCloudSuite({ stateDir, ...hooks.emulator, ...knobs, ...(options.advanceDays ? { advanceDays: options.advanceDays } : {}) }));
     closers.push(() => cloudSuite.close());
     // On the emulator path the bundled warehouse reads the local staging bucket through an external location
     // over runs/, as a real warehouse reads S3 (copy mode); with a real tenant the staging is a plain folder.
@@ -93,7 +96,8 @@ export async function openLocalEnvironment(options: LocalSyncOptions, hooks: Loc
     const state = hooks.wrapLeases ? { ...local.state, leases: hooks.wrapLeases(local.state.leases) } : local.state;
     const deps: PipelineDeps = {
       ...state,
-      connectTenant: async (secretName, tenant) => budgeted(await tenantConnections.connect(secretName, tenant), hooks.miCallsPerExtract),
+      connectTenant: async (secretName, tenant, callOptions) =>
+        budgeted(await tenantConnections.connect(secretName, tenant, callOptions), hooks.miCallsPerExtract),
       openWarehouse: warehouseOpener(secrets, warehouse.connect),
       loadTable: budgetedLoader(hooks.loadTable ?? loadTable, hooks.loadStatementsPerInvocation),
       metrics,

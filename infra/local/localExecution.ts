@@ -97,6 +97,7 @@ export async function executeLocally(
   let status: LocalSyncResult['status'] = 'succeeded';
   let cause: string | undefined;
   let error: string | undefined;
+  let output: unknown;
   await env.executions.track(executionName, async () => {
     const execution = machine.run(executionInput(options) as never, {
       overrides: { taskResourceLocalHandlers: taskHandlers as never, retryIntervalOverrides },
@@ -112,7 +113,7 @@ export async function executeLocally(
       for await (const event of execution.eventLogs) events.push(event as LocalEvent);
     })();
     try {
-      await execution.result;
+      output = await execution.result;
     } catch (failure) {
       status = 'failed';
       const inner = failure instanceof ExecutionError ? (failure.cause as Error | undefined) : (failure as Error);
@@ -135,6 +136,7 @@ export async function executeLocally(
     ...(error !== undefined ? { error } : {}),
     ...(plan ? { plan } : {}),
     ...(run ? { run } : {}),
+    ...(output !== undefined ? { output } : {}),
     units,
     events,
     awsHistoryEvents: awsHistoryEventCount(events),

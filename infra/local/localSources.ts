@@ -64,7 +64,11 @@ export async function startLocalCloudSuite(options: {
   } catch {
     state = { seed: options.seed ?? 1, ...(options.volume ? { volume: options.volume } : {}), daysAdvanced: 0 };
   }
-  const { startCloudSuiteEmulator } = await import('./emulators/cloudsuite/index.ts');
+  const { DEFAULT_KNOBS, startCloudSuiteEmulator } = await import('./emulators/cloudsuite/index.ts');
+  const unknown = Object.keys(options.knobs ?? {}).filter((k) => !(k in DEFAULT_KNOBS));
+  if (unknown.length > 0) {
+    throw new ConfigError(`emulator knobs: unknown ${unknown.map((k) => `"${k}"`).join(', ')}; knobs are ${Object.keys(DEFAULT_KNOBS).join(', ')}`);
+  }
   const emulator = await startCloudSuiteEmulator({
     seed: state.seed,
     ...(state.volume ? { volume: state.volume } : {}),

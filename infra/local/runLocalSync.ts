@@ -51,6 +51,8 @@ export interface LocalSyncOptions {
   input?: Record<string, unknown>;
   /** Move the bundled emulator's calendar forward first (each day brings that day's changes). */
   advanceDays?: number;
+  /** Knobs of the bundled CloudSuite emulator for this run, e.g. tables lacking fields (see its README). */
+  emulatorKnobs?: Partial<Knobs>;
   /** A real tenant instead of the bundled emulator. */
   ionapiFile?: string;
   /** A real Databricks SQL warehouse instead of the bundled emulator. */
@@ -95,6 +97,8 @@ export interface LocalSyncResult {
   error?: string;
   plan?: RunPlan;
   run?: RunRecord;
+  /** The execution's output when it succeeded (FinishRun's answer, as Step Functions shows it). */
+  output?: unknown;
   /** The ledger records of this execution's units. */
   units: UnitRecord[];
   /** Every event of the local execution's log. */

@@ -15,7 +15,8 @@ function fields(spec: string) {
     });
 }
 
-const AUDIT = 'RGDT:D8 RGTM:N6 LMDT:D8 CHNO:N5 CHID:A10 LMTS:N18';
+// CHNO is N3 in M3 (it wraps after 999): see changeStamp in shared/staging/stagedRecord.ts.
+const AUDIT = 'RGDT:D8 RGTM:N6 LMDT:D8 CHNO:N3 CHID:A10 LMTS:N18';
 const CHANGE = { date: 'LMDT', counter: 'CHNO', timestamp: 'LMTS' };
 
 const definitions: EntityDefinitionInput[] = [

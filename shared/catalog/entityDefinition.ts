@@ -56,7 +56,14 @@ export const entityDefinitionSchema = z
     source: z.discriminatedUnion('kind', [miListSourceSchema, exportMiSourceSchema]),
     /** Primary key fields in key order; always includes CONO (and DIVI where the table's key has it). */
     key: z.array(fieldName).min(1),
-    fields: z.array(fieldDefinitionSchema).min(1),
+    /**
+     * The fields wanted, with their types as the catalog knows them: the preferred set, checked against each
+     * tenant's metadata (types, lengths and decimals come from the tenant; a field the tenant lacks is
+     * dropped with a warning). "all": every field of the table or transaction, as the tenant has them.
+     */
+    fields: z.union([z.literal('all'), z.array(fieldDefinitionSchema)]),
+    /** Set when `fields` is "all" (fields then hold the tenant's fields once resolved, none before). */
+    allFields: z.boolean().default(false),
     changeFields: z
       .object({ date: fieldName.optional(), counter: fieldName.optional(), timestamp: fieldName.optional() })
       .default({}),
@@ -66,19 +73,32 @@ export const entityDefinitionSchema = z
     scope: z.enum(['company', 'division']).default('company'),
     /** Records per MI call. */
     pageSize: z.number().int().positive().max(100_000).default(1000),
-    /** A call without a start key reads everything at once; fail loudly when it reaches this many rows. */
-    singleCallCap: z.number().int().positive().default(100_000),
+    /**
+     * EXPORTMI pages halve when the gateway times out (504, or no answer within the attempt timeout) and
+     * grow back after successes; below this many records they fail with advice instead.
+     */
+    minPageSize: z.number().int().positive().max(100_000).default(50),
+    /**
+     * A call without a start key reads everything at once; it fails loudly when it returns this many rows,
+     * because the list may have been cut short: M3 stops several list transactions at 10,000 records
+     * whatever maxrecs says.
+     */
+    singleCallCap: z.number().int().positive().default(10_000),
   })
   .superRefine((entity, ctx) => {
-    const names = new Set(entity.fields.map((f) => f.name));
     const problem = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
-    if (names.size !== entity.fields.length) problem(['fields'], 'field names must be unique');
+    // With every field of the table (or before it is resolved against a tenant), names are checked then.
+    const listed = entity.fields === 'all' ? undefined : entity.fields;
+    if (listed && listed.length === 0 && !entity.allFields) problem(['fields'], 'name at least one field, or "all"');
+    const names = new Set((listed ?? []).map((f) => f.name));
+    const has = (name: string) => entity.fields === 'all' || (entity.allFields && names.size === 0) || names.has(name);
+    if (listed && names.size !== listed.length) problem(['fields'], 'field names must be unique');
     entity.key.forEach((k, i) => {
-      if (!names.has(k)) problem(['key', i], `key field ${k} is not among the entity's fields`);
+      if (!has(k)) problem(['key', i], `key field ${k} is not among the entity's fields`);
     });
     if (!entity.key.includes('CONO')) problem(['key'], 'the key must include CONO (company)');
     for (const [role, f] of Object.entries(entity.changeFields)) {
-      if (f && !names.has(f)) problem(['changeFields', role], `change field ${f} is not among the entity's fields`);
+      if (f && !has(f)) problem(['changeFields', role], `change field ${f} is not among the entity's fields`);
     }
     if (entity.strategy === 'incremental') {
       if (!entity.changeFields.date) problem(['changeFields', 'date'], 'an incremental entity needs a change date field (LMDT)');
@@ -86,19 +106,28 @@ export const entityDefinitionSchema = z
         problem(['strategy'], 'incremental reads need a server-side date filter: use an exportmi source');
       }
     }
-    if (entity.scope === 'division' && !names.has('DIVI')) problem(['scope'], 'a division-scoped entity needs a DIVI field');
+    if (entity.scope === 'division' && !has('DIVI')) problem(['scope'], 'a division-scoped entity needs a DIVI field');
     if (entity.source.kind === 'mi-list') {
       for (const [k, input] of Object.entries(entity.source.startKeyInputs)) {
-        if (!names.has(k)) problem(['source', 'startKeyInputs', k], `start key field ${k} is not among the entity's fields`);
+        if (!has(k)) problem(['source', 'startKeyInputs', k], `start key field ${k} is not among the entity's fields`);
         if (!input) problem(['source', 'startKeyInputs', k], 'input name is empty');
       }
       if (entity.scope === 'division' && !entity.source.divisionInput) {
         problem(['source', 'divisionInput'], 'a division-scoped MI list entity needs the input that carries DIVI');
       }
     }
-  });
+  })
+  .transform(({ fields, allFields, ...entity }) => ({
+    ...entity,
+    fields: fields === 'all' ? [] : fields,
+    allFields: allFields || fields === 'all',
+  }));
 
 export type FieldDefinition = z.infer<typeof fieldDefinitionSchema>;
+/**
+ * An entity as the product works with it: `fields` always a list. For `fields: "all"` the list is empty
+ * (allFields) until the entity is resolved against a tenant's metadata (shared/extract/resolveEntity.ts).
+ */
 export type EntityDefinition = z.infer<typeof entityDefinitionSchema>;
 export type EntityDefinitionInput = z.input<typeof entityDefinitionSchema>;
 export type MiListSource = z.infer<typeof miListSourceSchema>;

@@ -19,6 +19,8 @@ export interface ConnectOptions {
   maxRequestsPerSecond?: number;
   /** The largest MI answer read (see MiClient); default 32 MiB. */
   maxAnswerBytes?: number;
+  /** Per-attempt timeout of MI calls (real ms; see MiClient for the default). */
+  attemptTimeoutMs?: number;
 }
 
 export function connectCloudSuite(config: IonApiConfig, options: ConnectOptions = {}): CloudSuiteConnection {
@@ -37,6 +39,7 @@ export function connectCloudSuite(config: IonApiConfig, options: ConnectOptions 
     apiBaseUrl: config.apiBaseUrl, tokens, log,
     ...(options.maxRequestsPerSecond ? { maxRequestsPerSecond: options.maxRequestsPerSecond } : {}),
     ...(options.maxAnswerBytes ? { maxAnswerBytes: options.maxAnswerBytes } : {}),
+    ...(options.attemptTimeoutMs ? { attemptTimeoutMs: options.attemptTimeoutMs } : {}),
   });
   return { config, tokens, mi };
 }

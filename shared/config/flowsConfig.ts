@@ -87,6 +87,18 @@ const tenantSchema = z.strictObject({
   secretName: z.string().regex(SECRET_NAME, 'a Secrets Manager secret name'),
   /** The zone M3's date-only change stamps (LMDT) are written in. */
   timeZone,
+  /**
+   * MI calls per second this product may make to the tenant, shared by every extraction running at once
+   * (each gets this divided by the Map's concurrency). Infor licenses 3,000 calls a minute at peak and
+   * 250,000 a day; the default leaves room for the tenant's other integrations.
+   */
+  callsPerSecond: z.number().positive().max(50, 'at most 50 (Infor licenses 3,000 calls a minute at peak)').default(40),
+  /**
+   * How long one MI call may take before it is abandoned (and retried, or an EXPORTMI page asked for
+   * smaller). The gateway itself answers 504 after 60 s, or up to 300 s when an API policy raises it:
+   * keep this above the tenant's gateway timeout.
+   */
+  attemptTimeoutSeconds: z.number().int().min(10).max(600).default(120),
 });
 
 const warehouseSchema = z.strictObject({

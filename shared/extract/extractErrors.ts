@@ -19,3 +19,15 @@ export class ExportResultError extends ExtractionError {
 export class ReadCapReachedError extends ExtractionError {
   override name = 'ReadCapReachedError';
 }
+
+/**
+ * EXPORTMI pages still time out at the smallest page size: the query has no supporting index, or the
+ * gateway's timeout is too short for this tenant. Transient (a busy tenant may answer later), with advice.
+ */
+export class SlowSourceError extends SyncError {
+  override name = 'SlowSourceError';
+
+  override get transient(): boolean {
+    return true;
+  }
+}

@@ -27,6 +27,8 @@ export interface ExtractUnitRequest extends UnitIdentity {
   /** Continue an earlier invocation of the same unit. */
   checkpoint?: ExtractCheckpoint;
   log?: Log;
+  /** Warnings about the entity on this tenant (fields it lacks), kept in the manifest. */
+  warnings?: readonly string[];
   /** Called after each page is staged (progress reporting). */
   onProgress?: (progress: { records: number; files: number }) => void;
 }
@@ -52,6 +54,9 @@ function pagesOf(req: PagedReadRequest): AsyncGenerator<Page> {
 
 export async function extractUnit(req: ExtractUnitRequest): Promise<ExtractOutcome> {
   const { entity } = req;
+  if (entity.fields.length === 0) {
+    throw new Error(`entity ${entity.id} takes every field of its source ("fields": "all"): resolve it against the tenant first (shared/extract/resolveEntity.ts)`);
+  }
   const deadline = req.deadline ?? Deadline.none();
   const window: ReadWindow = entity.strategy === 'snapshot' ? { since: null, until: null } : req.window;
   const stager = new UnitStager(req, req.store, req.unitPrefix, sourceCallOf(entity), req.recordsPerPart, req.checkpoint);
@@ -59,6 +64,7 @@ export async function extractUnit(req: ExtractUnitRequest): Promise<ExtractOutco
   const pages = pagesOf({
     mi: req.mi, entity, company: req.company, division: req.division, window, deadline,
     ...(cursor ? { resumeFrom: cursor } : {}),
+    ...(req.log ? { log: req.log } : {}),
   });
   try {
     for (;;) {
@@ -79,7 +85,7 @@ export async function extractUnit(req: ExtractUnitRequest): Promise<ExtractOutco
       // page cannot return: the duplicate check needs only the current page's keys in memory.
       if (entity.source.kind === 'exportmi') stager.forgetKeys();
     }
-    return { status: 'complete', ...(await stager.complete(window)) };
+    return { status: 'complete', ...(await stager.complete(window, req.warnings)) };
   } catch (error) {
     stager.abort(error as Error);
     throw error;

@@ -3,5 +3,6 @@ import type { Deadline } from '../runtime/deadline.ts';
 import type { MiRequest, MiResponse } from '../m3/miTypes.ts';
 
 export interface MiExecutor {
-  execute(request: MiRequest, options?: { deadline?: Deadline; signal?: AbortSignal }): Promise<MiResponse>;
+  /** `slowAnswers: 'hand-back'` ends the call at a 504 or a timed-out attempt with MiSlowAnswerError (see MiClient). */
+  execute(request: MiRequest, options?: { deadline?: Deadline; signal?: AbortSignal; slowAnswers?: 'retry' | 'hand-back' }): Promise<MiResponse>;
 }

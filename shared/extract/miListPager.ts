@@ -55,8 +55,10 @@ export async function* pageMiList(req: PagedReadRequest): AsyncGenerator<Page> {
     const { records } = await mi.execute({ ...base, maxRecords: 0 }, { deadline });
     if (records.length >= entity.singleCallCap) {
       throw new ReadCapReachedError(
-        `${label} returned ${records.length} rows for company ${req.company}, the configured cap (singleCallCap ${entity.singleCallCap}); ` +
-          'the result may be truncated: raise the cap or use a transaction with a start key',
+        `${label} returned ${records.length} records for company ${req.company} in one call, the entity's singleCallCap (${entity.singleCallCap}): ` +
+          'the list may have been cut short (M3 stops several list transactions at 10,000 records whatever maxrecs says), so nothing was staged; ' +
+          `read entity "${entity.id}" through a transaction with a start key, or through EXPORTMI on its table (an exportmi source), ` +
+          'or raise singleCallCap only if this transaction is known to return more in one call',
       );
     }
     yield { records: withUnitFields(source, req.company, req.division, records), cursor: { done: true } };

@@ -2,6 +2,7 @@
 // invocation can continue (JSON-serialisable, so it can travel in a Step Functions checkpoint).
 import type { EntityDefinition } from '../catalog/entityDefinition.ts';
 import type { MiRecord } from '../m3/miTypes.ts';
+import type { Log } from '../observability/logger.ts';
 import type { Deadline } from '../runtime/deadline.ts';
 import type { ReadWindow } from '../staging/manifest.ts';
 import type { MiExecutor } from './miExecutor.ts';
@@ -24,4 +25,5 @@ export interface PagedReadRequest {
   deadline: Deadline;
   /** Continue after this cursor (from an earlier page); start from the beginning when absent. */
   resumeFrom?: PageCursor;
+  log?: Log;
 }

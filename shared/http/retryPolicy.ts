@@ -98,6 +98,11 @@ export interface RetryScheduleOptions {
   deadline: Deadline;
   log: Log;
   random?: () => number;
+  /**
+   * Failures the caller wants back at once instead of retried, as the error this returns (undefined: the
+   * policy decides). EXPORTMI pages use it: a page too slow for the gateway is asked for again smaller.
+   */
+  handBack?: (failure: RetryableFailure) => Error | undefined;
 }
 
 /** The retry state of one logical call (all its attempts), with a budget per kind of failure. */
@@ -142,6 +147,8 @@ export class RetrySchedule {
    */
   afterFailure(failure: RetryableFailure): AttemptEnd {
     const { operation, policy, deadline, log } = this.options;
+    const handedBack = this.options.handBack?.(failure);
+    if (handedBack) return { kind: 'give-up', error: handedBack };
     const rateLimited = failure.reason === 'rate-limited';
     const attempt = rateLimited ? ++this.rateLimited : ++this.transientFailures;
     const limit = rateLimited ? policy.rateLimitRetries : policy.transientRetries;

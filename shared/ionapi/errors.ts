@@ -17,7 +17,7 @@ export class IonApiFileError extends SyncError {
   }
 }
 
-export type IonAuthStep = 'password-grant' | 'refresh-grant' | 'revoke' | 'api-call';
+export type IonAuthStep = 'password-grant' | 'client-credentials-grant' | 'refresh-grant' | 'revoke' | 'api-call';
 
 /** ION API authentication failed in a way retrying will not fix: credentials, app type, or a rejected token. */
 export class IonAuthError extends SyncError {

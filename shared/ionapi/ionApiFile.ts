@@ -10,14 +10,22 @@ import { IonApiFileError } from './errors.ts';
 const REDACTED = '[redacted]';
 const FIX = 'download the file again from Infor OS Portal > API Gateway > Authorized Apps';
 
+/**
+ * How a backend app gets its tokens: with a service account (saak/sask: the resource-owner password grant),
+ * or, for the client-credentials apps newer Infor OS issues (no saak/sask in the file), the client
+ * credentials grant.
+ */
+export type IonApiGrant = 'password' | 'client-credentials';
+
 export interface IonApiConfigFields {
   /** Where the config came from (file path or description); used in messages. */
   source: string;
   tenant: string;
   clientId: string;
   clientSecret: string;
-  serviceAccountAccessKey: string;
-  serviceAccountSecretKey: string;
+  /** Both present for a service-account app, both absent for a client-credentials app. */
+  serviceAccountAccessKey?: string;
+  serviceAccountSecretKey?: string;
   tokenUrl: string;
   revokeUrl: string | undefined;
   apiBaseUrl: string;
@@ -39,7 +47,8 @@ export class IonApiConfig {
   readonly apiBaseUrl: string;
   readonly appName?: string;
   readonly unknownKeys: readonly string[];
-  readonly #secrets: { clientSecret: string; accessKey: string; secretKey: string };
+  readonly grant: IonApiGrant;
+  readonly #secrets: { clientSecret: string; accessKey: string | undefined; secretKey: string | undefined };
 
   constructor(fields: IonApiConfigFields) {
     this.source = fields.source;
@@ -50,6 +59,7 @@ export class IonApiConfig {
     this.apiBaseUrl = fields.apiBaseUrl;
     if (fields.appName !== undefined) this.appName = fields.appName;
     this.unknownKeys = Object.freeze([...fields.unknownKeys]);
+    this.grant = fields.serviceAccountAccessKey === undefined ? 'client-credentials' : 'password';
     this.#secrets = {
       clientSecret: fields.clientSecret,
       accessKey: fields.serviceAccountAccessKey,
@@ -66,11 +76,12 @@ export class IonApiConfig {
     return this.#secrets.clientSecret;
   }
 
-  get serviceAccountAccessKey(): string {
+  /** Undefined for a client-credentials app. */
+  get serviceAccountAccessKey(): string | undefined {
     return this.#secrets.accessKey;
   }
 
-  get serviceAccountSecretKey(): string {
+  get serviceAccountSecretKey(): string | undefined {
     return this.#secrets.secretKey;
   }
 
@@ -80,8 +91,8 @@ export class IonApiConfig {
       tenant: this.tenant,
       clientId: this.clientId,
       clientSecret: REDACTED,
-      serviceAccountAccessKey: REDACTED,
-      serviceAccountSecretKey: REDACTED,
+      grant: this.grant,
+      ...(this.grant === 'password' ? { serviceAccountAccessKey: REDACTED, serviceAccountSecretKey: REDACTED } : {}),
       tokenUrl: this.tokenUrl,
       revokeUrl: this.revokeUrl,
       apiBaseUrl: this.apiBaseUrl,
@@ -113,8 +124,9 @@ const ionApiFileSchema = z.object({
   iu: requiredString,
   pu: requiredString,
   ot: requiredString,
-  saak: requiredString,
-  sask: requiredString,
+  // A service account's keys (password grant); a client-credentials app's file has neither.
+  saak: requiredString.optional(),
+  sask: requiredString.optional(),
   cn: optionalString,
   oa: optionalString,
   or: z.string().min(1).optional(),
@@ -193,6 +205,14 @@ export function parseIonApiFile(text: string, source: string): IonApiConfig {
     throw fileError(source, `${problems.map((p) => p.problem).join(', ')}; ${FIX}`, problems[0]?.field);
   }
   const file = parsed.data;
+  if ((file.saak === undefined) !== (file.sask === undefined)) {
+    const missing = file.saak === undefined ? 'saak' : 'sask';
+    throw fileError(
+      source,
+      `field "${missing}" is missing: a service account needs both "saak" and "sask" (a client-credentials app has neither); ${FIX}`,
+      missing,
+    );
+  }
 
   checkUrl(source, 'iu', file.iu);
   checkUrl(source, 'pu', file.pu);
@@ -208,8 +228,7 @@ export function parseIonApiFile(text: string, source: string): IonApiConfig {
     tenant: file.ti,
     clientId: file.ci,
     clientSecret: file.cs,
-    serviceAccountAccessKey: file.saak,
-    serviceAccountSecretKey: file.sask,
+    ...(file.saak !== undefined && file.sask !== undefined ? { serviceAccountAccessKey: file.saak, serviceAccountSecretKey: file.sask } : {}),
     tokenUrl,
     revokeUrl,
     apiBaseUrl: `${iu}/${file.ti}`,

@@ -1,5 +1,5 @@
-// The OAuth 2.0 calls of an ION API backend-service app: password grant with the service account,
-// refresh grant, revoke. Transient failures are retried under the shared retry policy, one attempt at a
+// The OAuth 2.0 calls of an ION API backend-service app: password grant with the service account (or the
+// client credentials grant for apps without one), refresh grant, revoke. Transient failures are retried under the shared retry policy, one attempt at a
 // time; refusals become IonAuthError naming what to check. Nothing here logs or reports a secret or a token.
 import ky from 'ky';
 import * as z from 'zod';
@@ -42,6 +42,7 @@ const REFUSAL_BODY_BYTES = 64 * 1024;
 
 const STEP_LABEL: Record<IonAuthStep, string> = {
   'password-grant': 'token request (password grant)',
+  'client-credentials-grant': 'token request (client credentials grant)',
   'refresh-grant': 'token refresh (refresh grant)',
   revoke: 'token revocation',
   'api-call': 'API call',
@@ -64,14 +65,28 @@ export class OAuthClient {
 
   /** grant_type=password with the service account keys; client credentials in the form body. */
   async passwordGrant(deadline: Deadline = Deadline.none()): Promise<TokenGrant> {
+    const { serviceAccountAccessKey: username, serviceAccountSecretKey: password } = this.config;
+    if (username === undefined || password === undefined) {
+      throw new IonAuthError(
+        `ION API ${STEP_LABEL['password-grant']} for tenant ${this.config.tenant}: the .ionapi file "${this.config.source}" has no service account (saak, sask)`,
+        'password-grant',
+      );
+    }
     const form = new URLSearchParams({
       grant_type: 'password',
-      username: this.config.serviceAccountAccessKey,
-      password: this.config.serviceAccountSecretKey,
+      username,
+      password,
       client_id: this.config.clientId,
       client_secret: this.config.clientSecret,
     });
     return this.parseGrant('password-grant', await this.post('password-grant', this.config.tokenUrl, form, false, deadline));
+  }
+
+  /** grant_type=client_credentials (apps without a service account); client credentials in the form body. */
+  async clientCredentialsGrant(deadline: Deadline = Deadline.none()): Promise<TokenGrant> {
+    const form = new URLSearchParams({ grant_type: 'client_credentials', client_id: this.config.clientId, client_secret: this.config.clientSecret });
+    const step = 'client-credentials-grant';
+    return this.parseGrant(step, await this.post(step, this.config.tokenUrl, form, false, deadline));
   }
 
   /** grant_type=refresh_token; client credentials as HTTP Basic. */
@@ -144,10 +159,14 @@ export class OAuthClient {
     let advice: string;
     if (code === 'invalid_client') {
       advice = `check the client id (ci) and client secret (cs) in the .ionapi file "${source}"; the authorized app may have been deleted or its secret regenerated`;
+    } else if (code === 'invalid_grant' && step === 'client-credentials-grant') {
+      advice = `the client credentials in "${source}" were refused for this grant: download a new .ionapi file`;
     } else if (code === 'invalid_grant' && step === 'password-grant') {
       advice = `the service account keys (saak, sask) in "${source}" were rejected; the service account may have been deleted or its keys regenerated: download a new .ionapi file`;
     } else if (code === 'invalid_grant') {
       advice = 'the refresh token has expired or was revoked; a new password grant is needed';
+    } else if ((code === 'unauthorized_client' || code === 'unsupported_grant_type') && step === 'client-credentials-grant') {
+      advice = `the authorized app does not allow the client credentials grant: the .ionapi file "${source}" has no service account (saak, sask), so it must belong to a "Backend Service" app issued for client credentials; otherwise download the file of an app with a service account`;
     } else if (code === 'unauthorized_client' || code === 'unsupported_grant_type') {
       advice = 'the authorized app does not allow this grant: it must be a "Backend Service" app with a service account';
     } else if (status === 404 || status === 405) {

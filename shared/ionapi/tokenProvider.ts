@@ -31,6 +31,8 @@ export interface TokenProviderOptions {
 export interface TokenStats {
   passwordGrants: number;
   refreshGrants: number;
+  /** Grants of a client-credentials app (no service account, no refresh tokens). */
+  clientCredentialsGrants: number;
 }
 
 export class TokenProvider {
@@ -42,7 +44,7 @@ export class TokenProvider {
   private readonly oauth: OAuthClient;
   private readonly lockTtlMs: number;
   private readonly lockPollMs: number;
-  private readonly grants: TokenStats = { passwordGrants: 0, refreshGrants: 0 };
+  private readonly grants: TokenStats = { passwordGrants: 0, refreshGrants: 0, clientCredentialsGrants: 0 };
   /** This process's copy of the tenant's token, so a fresh token costs no cache read. */
   private current: CachedToken | undefined;
   /** The renewal in progress in this process; concurrent callers join it. */
@@ -171,7 +173,10 @@ export class TokenProvider {
     }
   }
 
-  /** Refresh grant when there is a refresh token; password grant when there is none or it is refused. */
+  /**
+   * Refresh grant when there is a refresh token; else, or when it is refused, a new grant: the password
+   * grant with the service account, or the client credentials grant for an app without one.
+   */
   private async grant(base: CachedToken | undefined, deadline: Deadline): Promise<CachedToken> {
     const tenant = this.config.tenant;
     const refreshToken = base?.refreshToken;
@@ -194,6 +199,12 @@ export class TokenProvider {
       }
     }
     const startedAtMs = this.now();
+    if (this.config.grant === 'client-credentials') {
+      const grant = await this.oauth.clientCredentialsGrant(deadline);
+      this.grants.clientCredentialsGrants++;
+      this.log.info('ION API token obtained with the client credentials', { tenant, expiresInSeconds: grant.expiresInSeconds, grants: this.stats() });
+      return this.toCached(grant, startedAtMs);
+    }
     const grant = await this.oauth.passwordGrant(deadline);
     this.grants.passwordGrants++;
     this.log.info('ION API token obtained with the service account', {

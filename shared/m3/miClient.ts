@@ -5,12 +5,13 @@
 import pThrottle from 'p-throttle';
 import ky from 'ky';
 import { discardBody, HttpAttempt } from '../http/httpAttempt.ts';
-import { DEFAULT_RETRY_POLICY, failureOfStatus, RetrySchedule, type AttemptResult, type RetryPolicy } from '../http/retryPolicy.ts';
+import { DEFAULT_RETRY_POLICY, failureOfStatus, RetrySchedule, type AttemptResult, type RetryableFailure, type RetryPolicy } from '../http/retryPolicy.ts';
 import { Deadline } from '../runtime/deadline.ts';
+import { timeScale } from '../runtime/timeScale.ts';
 import { logger, type Log } from '../observability/logger.ts';
 import { IonAuthError } from '../ionapi/errors.ts';
 import type { TokenProvider } from '../ionapi/tokenProvider.ts';
-import { MiHttpError, MiProtocolError } from './miErrors.ts';
+import { MiHttpError, MiProtocolError, MiSlowAnswerError } from './miErrors.ts';
 import { parseMiResponse, type MiCall } from './miResponse.ts';
 import type { MiRecord, MiRequest, MiResponse } from './miTypes.ts';
 
@@ -20,12 +21,17 @@ export interface MiClientOptions {
   tokens: TokenProvider;
   log?: Log;
   retry?: Partial<RetryPolicy>;
-  /** Per-attempt timeout (real ms), below the gateway's 60 s target timeout. Default 45 000. */
+  /**
+   * Per-attempt timeout (real ms). Default 120 000: the gateway answers 504 after its target timeout (60 s
+   * by default, up to 300 s by a tenant's policy) and Infor asks clients to wait longer than that, so
+   * giving up sooner would abandon calls the gateway still answers.
+   */
   attemptTimeoutMs?: number;
   /**
-   * Client-side pacing: at most this many attempts per second from this client (real time). Set it
-   * to the tenant's licensed rate so a long extraction stays under the gateway's spike arrest instead
-   * of paying a Retry-After wait each time it trips it. Default: unpaced.
+   * Client-side pacing: at most this many attempts per second from this client (seconds as the time
+   * scale makes them). Set it to this client's share of the tenant's licensed rate so a long extraction
+   * stays under the gateway's spike arrest instead of paying a Retry-After wait each time it trips it.
+   * Default: unpaced.
    */
   maxRequestsPerSecond?: number;
   /**
@@ -38,10 +44,16 @@ export interface MiClientOptions {
 
 /** See MiClientOptions.maxAnswerBytes. */
 export const DEFAULT_MAX_ANSWER_BYTES = 32 * 1024 * 1024;
+export const DEFAULT_ATTEMPT_TIMEOUT_MS = 120_000;
 
 export interface MiCallOptions {
   deadline?: Deadline;
   signal?: AbortSignal;
+  /**
+   * 'retry' (default): a 504 or a timed-out attempt is retried under the policy. 'hand-back': it ends the
+   * call at once with MiSlowAnswerError, for a caller that will ask for less (EXPORTMI pages).
+   */
+  slowAnswers?: 'retry' | 'hand-back';
 }
 
 export interface MiClientStats {
@@ -57,8 +69,11 @@ const NAME = /^[A-Za-z0-9_]+$/;
 
 /**
  * The execute URL of a request. Inputs are sent exactly as given (percent-encoded, never trimmed).
- * `divi` is sent whenever `division` is defined, including '' (the blank, company-level division);
- * omit `division` to use the service user's default.
+ * The session company and division travel as matrix parameters on the transaction (`…/Select;cono=100;divi=`),
+ * the way Infor's own SDK sends them: whether an empty query parameter `divi=` selects the blank division is
+ * not documented, and EXPORTMI's division conditions depend on it (`check` shows which form a tenant honours).
+ * `divi` is sent whenever `division` is defined, including '' (the blank, company-level division); omit
+ * `division` to use the service user's default.
  */
 export function buildMiUrl(apiBaseUrl: string, request: MiRequest): string {
   const { program, transaction } = request;
@@ -76,11 +91,15 @@ export function buildMiUrl(apiBaseUrl: string, request: MiRequest): string {
   if (request.outputFields !== undefined && request.outputFields.length > 0) {
     query.push(`returncols=${request.outputFields.map(enc).join(',')}`);
   }
-  if (request.company !== undefined) query.push(`cono=${enc(request.company)}`);
-  if (request.division !== undefined) query.push(`divi=${enc(request.division)}`);
+  const session: string[] = [];
+  const form = request.sessionForm ?? 'matrix';
+  const into = form === 'matrix' ? session : query;
+  if (request.company !== undefined) into.push(`cono=${enc(request.company)}`);
+  if (request.division !== undefined) into.push(`divi=${enc(request.division)}`);
   query.push('dateformat=YMD8', 'righttrim=true', 'excludeempty=false');
   const base = apiBaseUrl.replace(/\/+$/, '');
-  return `${base}/M3/m3api-rest/v2/execute/${program}/${transaction}?${query.join('&')}`;
+  const matrix = session.map((p) => `;${p}`).join('');
+  return `${base}/M3/m3api-rest/v2/execute/${program}/${transaction}${matrix}?${query.join('&')}`;
 }
 
 /**
@@ -124,17 +143,20 @@ export class MiClient {
     this.tokens = options.tokens;
     this.log = options.log ?? logger;
     this.policy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
-    this.attemptTimeoutMs = options.attemptTimeoutMs ?? 45_000;
     this.maxAnswerBytes = options.maxAnswerBytes ?? DEFAULT_MAX_ANSWER_BYTES;
     if (!(this.maxAnswerBytes > 0)) throw new TypeError(`maxAnswerBytes must be positive, got ${options.maxAnswerBytes}`);
+    this.attemptTimeoutMs = options.attemptTimeoutMs ?? DEFAULT_ATTEMPT_TIMEOUT_MS;
     if (options.maxRequestsPerSecond !== undefined) {
       if (!(options.maxRequestsPerSecond > 0)) throw new TypeError(`maxRequestsPerSecond must be positive, got ${options.maxRequestsPerSecond}`);
-      // Spread evenly (strict): a burst of a second's worth of calls would trip spike arrest too.
-      this.pace = pThrottle({ limit: 1, interval: Math.ceil(1000 / options.maxRequestsPerSecond), strict: true })(() => undefined);
+      // Spread evenly (strict): a burst of a second's worth of calls would trip spike arrest too. The
+      // interval is a wait like any other, scaled in tests (below a millisecond there is nothing to pace).
+      const interval = (1000 / options.maxRequestsPerSecond) * timeScale();
+      // Rounded up: a rounded-down interval would pace a little faster than the rate.
+      if (interval >= 1) this.pace = pThrottle({ limit: 1, interval: Math.ceil(interval), strict: true })(() => undefined);
     }
   }
 
-  private readonly pace: (() => unknown) | undefined;
+  private readonly pace: (() => unknown) | undefined = undefined;
 
   stats(): MiClientStats {
     return { ...this.counters };
@@ -154,7 +176,16 @@ export class MiClient {
     deadline.assertTime(operation);
     this.counters.calls++;
 
-    const schedule = new RetrySchedule({ operation, policy: this.policy, deadline, log: this.log });
+    const handBack =
+      options.slowAnswers === 'hand-back'
+        ? (failure: RetryableFailure) =>
+            failure.reason === 'timeout' || failure.status === 504
+              ? new MiSlowAnswerError(`${operation}: ${failure.reason === 'timeout' ? `no answer within ${this.attemptTimeoutMs} ms` : 'the gateway timed out (HTTP 504)'}`, {
+                  operation, ...(failure.status === undefined ? {} : { lastStatus: failure.status }), attempts: 1, cause: failure.cause,
+                })
+              : undefined
+        : undefined;
+    const schedule = new RetrySchedule({ operation, policy: this.policy, deadline, log: this.log, ...(handBack ? { handBack } : {}) });
     const state: CallState = { call, url, schedule, unauthorizedRetried: false, ...(options.signal ? { signal: options.signal } : {}) };
     const startedAtMs = Date.now();
     try {

@@ -4,7 +4,9 @@
 import { SyncError } from '../errors/syncError.ts';
 import { safeText } from '../observability/redaction.ts';
 
-export { TransientError } from '../http/transientError.ts';
+import { TransientError } from '../http/transientError.ts';
+
+export { TransientError };
 
 export interface MiErrorDetails {
   program: string;
@@ -68,6 +70,15 @@ export class MiError extends SyncError {
     this.errorType = details.errorType;
     this.status = details.status;
   }
+}
+
+/**
+ * The gateway gave up on the call (504) or the attempt timed out, handed back to a caller that asked for
+ * it (MiCallOptions.slowAnswers 'hand-back') instead of being retried the same way: EXPORTMI asks again
+ * for a smaller page. Transient, should it travel further.
+ */
+export class MiSlowAnswerError extends TransientError {
+  override name = 'MiSlowAnswerError';
 }
 
 /** The answer is not MI's v2 JSON: a truncated or garbled body (retryable) or a shape M3 never sends (not). */

@@ -16,6 +16,11 @@ export interface MiRequest {
   /** Session company (cono) and division (divi). */
   company?: string;
   division?: string;
+  /**
+   * How the session company and division are sent: as matrix parameters (default, as Infor's own SDK does)
+   * or as query parameters (for the preflight that tells which form a tenant honours).
+   */
+  sessionForm?: 'matrix' | 'query';
 }
 
 export interface MiResponse {

@@ -65,7 +65,7 @@ function markOf(
   unit: ReturnType<typeof unitOf>,
   loaded: LoadStepResult['units'][number],
 ): { changeDate: string; changeStamp: string } | undefined {
-  const entity = entityOf(plan, unit.entity);
+  const entity = entityOf(plan, unit);
   const timeZone = plan.tenants[unit.tenant]?.timeZone ?? 'UTC';
   if (entity.strategy === 'incremental') {
     if (!loaded.maxChangeDate || !loaded.maxChangeStamp) return undefined;

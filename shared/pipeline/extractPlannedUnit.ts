@@ -7,7 +7,8 @@ import { extractUnit, type ExtractCheckpoint } from '../extract/extractUnit.ts';
 import { Deadline } from '../runtime/deadline.ts';
 import { LedgerTransitionError } from '../state/runLedger.ts';
 import type { PipelineDeps } from './pipelineDeps.ts';
-import { entityOf, unitOf } from './runPlan.ts';
+import { entityOf, schemaWarningsOf, unitOf } from './runPlan.ts';
+import { tenantCallOptions } from './tenantCallOptions.ts';
 import { UnitRef } from './unitRef.ts';
 
 /** One unit may continue this many times; a unit that needs more is stuck or needs a narrower window. */
@@ -36,7 +37,8 @@ export async function extractPlannedUnit(request: ExtractStepRequest, deps: Extr
   const plan = await deps.plans.get(request.plan);
   deps.log.appendKeys({ runId: plan.runId });
   const unit = unitOf(plan, request.unitId);
-  const entity = entityOf(plan, unit.entity);
+  // An entity this tenant cannot serve (a missing key or change-date field) fails here, before any call.
+  const entity = entityOf(plan, unit);
   const tenant = plan.tenants[unit.tenant];
   if (!tenant) throw new Error(`tenant "${unit.tenant}" is missing from the plan of execution "${plan.executionName}"`);
   const invocation = (request.invocation ?? 0) + 1;
@@ -60,7 +62,7 @@ export async function extractPlannedUnit(request: ExtractStepRequest, deps: Extr
   }
 
   const checkpoint = request.checkpoint ? await readCheckpoint(deps, request.checkpoint) : undefined;
-  const mi = await deps.connectTenant(tenant.secretName, unit.tenant);
+  const mi = await deps.connectTenant(tenant.secretName, unit.tenant, tenantCallOptions(tenant, 'unit'));
   const outcome = await extractUnit({
     tenant: unit.tenant,
     entity,
@@ -75,6 +77,7 @@ export async function extractPlannedUnit(request: ExtractStepRequest, deps: Extr
     unitPrefix: unit.unitPrefix,
     ...(deps.deadline ? { deadline: deps.deadline } : {}),
     ...(checkpoint ? { checkpoint } : {}),
+    warnings: schemaWarningsOf(plan, unit),
     log: deps.log,
   });
 

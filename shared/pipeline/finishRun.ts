@@ -4,6 +4,7 @@
 import { LedgerTransitionError, summarizeUnits, type UnitRecord } from '../state/runLedger.ts';
 import { SyncError } from '../errors/syncError.ts';
 import type { PipelineDeps } from './pipelineDeps.ts';
+import { planWarnings } from './runPlan.ts';
 import { errorFromCaught, type CaughtError } from './taskError.ts';
 
 export interface FinishRunResult {
@@ -18,6 +19,8 @@ export interface FinishRunResult {
   /** Per flow: for the metrics. */
   flows: { flow: string; units: number; failed: number }[];
   startedAt: string;
+  /** What operators should know although units may have committed, e.g. "purchase_orders: 2 configured fields not on this tenant: REMK, PUSL". */
+  warnings: string[];
 }
 
 const LISTED_IN_CAUSE = 10;
@@ -59,7 +62,8 @@ export async function finishRun(request: FinishRunRequest, deps: Pick<PipelineDe
   const failed = units.filter((u) => u.status === 'failed');
   const status = failed.length === 0 && missing === 0 ? 'succeeded' : 'failed';
   const cause = status === 'failed' ? causeOf(plan.executionName, plan.units.length, failed, missing, stoppedBy) : undefined;
-  const summary = summarizeUnits(units, cause ?? `${units.length} unit(s) committed`);
+  const warnings = planWarnings(plan);
+  const summary = { ...summarizeUnits(units, cause ?? `${units.length} unit(s) committed`), ...(warnings.length > 0 ? { warnings } : {}) };
   await deps.ledger.finishRun(plan.runKey, status, summary);
 
   const flows = new Map<string, { flow: string; units: number; failed: number }>();
@@ -80,6 +84,7 @@ export async function finishRun(request: FinishRunRequest, deps: Pick<PipelineDe
     ...(cause ? { cause } : {}),
     flows: [...flows.values()],
     startedAt: plan.startedAt,
+    warnings,
   };
 }
 

@@ -106,7 +106,7 @@ export async function loadPlannedTable(request: LoadStepRequest, deps: LoadDeps)
   if (toLoad.length === 0) return withTotals(result);
 
   const first = toLoad[0]!;
-  const entity = entityOf(plan, first.entity);
+  const entity = entityOf(plan, first);
   for (const unit of toLoad) {
     await deps.ledger.transitionUnit(plan.unitsRunKey, unit.unitId, ['extracted', 'loading'], 'loading');
   }

@@ -11,6 +11,12 @@ import type { WatermarkStore } from '../state/watermarkStore.ts';
 import type { PipelineMetrics } from './pipelineMetrics.ts';
 import type { PlanStore } from './runPlan.ts';
 
+/** How one step calls a tenant: its share of the tenant's call budget and the per-attempt timeout. */
+export interface TenantCallOptions {
+  maxRequestsPerSecond?: number;
+  attemptTimeoutMs?: number;
+}
+
 export type TableLoader = (request: LoadTableRequest) => Promise<LoadOutcome>;
 
 export interface PipelineDeps {
@@ -21,10 +27,11 @@ export interface PipelineDeps {
   store: BlobStore;
   plans: PlanStore;
   /**
-   * An MI client for the tenant whose .ionapi JSON is in this secret (one per warm process); refuses the
-   * secret (TenantSecretMismatchError) unless its "ti" is `tenant`, the configured tenant id.
+   * An MI client for the tenant whose .ionapi JSON is in this secret, with its own pacing and timeout (the
+   * token is shared per tenant: one per warm process, and across processes through the token cache). Refuses
+   * the secret (TenantSecretMismatchError) unless its "ti" is `tenant`, the configured tenant id.
    */
-  connectTenant(secretName: string, tenant: string): Promise<MiExecutor>;
+  connectTenant(secretName: string, tenant: string, options?: TenantCallOptions): Promise<MiExecutor>;
   /** A new warehouse session from the connection secret; the caller closes it. */
   openWarehouse(secretName: string): Promise<WarehouseSession>;
   loadTable: TableLoader;

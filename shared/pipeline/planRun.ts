@@ -4,7 +4,7 @@
 // writes the plan every later step reads. A rerun input is replayed by planRerun.ts instead.
 import type { EntityDefinition } from '../catalog/entityDefinition.ts';
 import { ConfigError } from '../config/configError.ts';
-import type { FlowConfig } from '../config/flowsConfig.ts';
+import type { FlowConfig, FlowsConfig } from '../config/flowsConfig.ts';
 import { tableKey, targetTableOf } from '../config/targetTable.ts';
 import { listDivisions } from '../extract/divisions.ts';
 import { Deadline } from '../runtime/deadline.ts';
@@ -15,7 +15,9 @@ import { parseExecutionInput, type ExecutionInput, type RunMode } from './execut
 import { estimateHistoryEvents, PLANNING_EVENT_BUDGET } from './historyBudget.ts';
 import { planRerun } from './planRerun.ts';
 import { openRun, PLAN_REUSED, planResult, runStartedAt, type PlanDeps, type PlanRunRequest, type PlanRunResult } from './planStep.ts';
-import type { PlannedUnit, RunPlan } from './runPlan.ts';
+import { resolveTenantSchemas } from './planTenantSchemas.ts';
+import { planWarnings, type PlannedTenant, type PlannedUnit, type RunPlan } from './runPlan.ts';
+import { tenantCallOptions, unitShare } from './tenantCallOptions.ts';
 import { UnitRef } from './unitRef.ts';
 
 type FlowsInput = Exclude<ExecutionInput, { kind: 'rerun' }>;
@@ -82,6 +84,8 @@ async function planFlows(request: PlanRunRequest, input: FlowsInput, deps: PlanD
     throw new ConfigError('execution input: divisions: none of the selected flows reads per division; remove "divisions"');
   }
 
+  // The entities as each tenant has them, before any unit: a missing field fails units, not the plan.
+  const schemas = await resolveTenantSchemas(flows, config, catalog, deps, deadline);
   for (const flow of flows) {
     const entity = catalog.get(flow.entity);
     entities[entity.id] = entity;
@@ -89,7 +93,10 @@ async function planFlows(request: PlanRunRequest, input: FlowsInput, deps: PlanD
     for (const company of flow.companies) {
       let divisions = [''];
       if (entity.scope === 'division') {
-        divisions = flow.divisions === 'all' ? await listDivisions(await deps.connectTenant(tenant.secretName, flow.tenant), company, deadline) : flow.divisions;
+        divisions =
+          flow.divisions === 'all'
+            ? await listDivisions(await deps.connectTenant(tenant.secretName, flow.tenant, tenantCallOptions(tenant)), company, deadline)
+            : flow.divisions;
         if (divisionFilter) divisions = divisions.filter((d) => divisionFilter.has(d));
       }
       for (const division of divisions) {
@@ -135,8 +142,9 @@ async function planFlows(request: PlanRunRequest, input: FlowsInput, deps: PlanD
     flows: flows.map((f) => f.id),
     warehouseSecretName: config.warehouse.secretName,
     loadMode: config.warehouse.loadMode,
-    tenants: Object.fromEntries([...new Set(flows.map((f) => f.tenant))].map((t) => [t, config.tenants[t]!])),
+    tenants: Object.fromEntries([...new Set(flows.map((f) => f.tenant))].map((t) => [t, plannedTenant(t, units, config)])),
     entities,
+    schemas,
     units,
   };
   await deps.ledger.registerUnits(
@@ -144,9 +152,19 @@ async function planFlows(request: PlanRunRequest, input: FlowsInput, deps: PlanD
     units.map((u) => ({ unitId: u.unitId, entity: u.entity, company: u.company, division: u.division, flow: u.flow })),
   );
   await deps.plans.put(plan);
-  const message = `${mode} run of ${flows.length} flow(s): ${units.length} unit(s) into ${tables} table(s)`;
+  const warnings = planWarnings(plan);
+  const message =
+    `${mode} run of ${flows.length} flow(s): ${units.length} unit(s) into ${tables} table(s)` +
+    (warnings.length > 0 ? `; ${warnings.length} warning(s): ${warnings.join('; ')}` : '');
   deps.log.info(message, { runKey, runId, units: units.length, tables, estimatedHistoryEvents: events });
   return planResult(plan, message);
+}
+
+/** A tenant's settings in the plan, with each extraction's share of its call budget. */
+function plannedTenant(tenant: string, units: readonly PlannedUnit[], config: FlowsConfig): PlannedTenant {
+  const settings = config.tenants[tenant]!;
+  const own = units.filter((u) => u.tenant === tenant).length;
+  return { ...settings, unitCallsPerSecond: unitShare(settings.callsPerSecond, own, config.maxConcurrency) };
 }
 
 async function windowOf(

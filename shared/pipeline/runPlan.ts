@@ -6,6 +6,7 @@ import { Readable } from 'node:stream';
 import * as z from 'zod';
 import { entityDefinitionSchema, type EntityDefinition } from '../catalog/entityDefinition.ts';
 import { SyncError } from '../errors/syncError.ts';
+import { TenantSchemaError } from '../catalog/tenantSchemaError.ts';
 import { BlobNotFoundError, joinKey, type BlobStore } from '../staging/blobStore.ts';
 
 const windowSchema = z.object({ since: z.string().nullable(), until: z.string().nullable() });
@@ -28,6 +29,28 @@ export const plannedUnitSchema = z.object({
   unitPrefix: z.string(),
 });
 
+const plannedTenantSchema = z.object({
+  secretName: z.string(),
+  timeZone: z.string(),
+  /** The tenant's budget of MI calls per second (absent in older plans: unpaced). */
+  callsPerSecond: z.number().optional(),
+  /** What one extraction may use: the budget divided by the extractions that can run at once. */
+  unitCallsPerSecond: z.number().optional(),
+  attemptTimeoutSeconds: z.number().optional(),
+});
+
+export const tenantEntitySchema = z.object({
+  /** The entity as this tenant has it; absent when it cannot be read there. */
+  entity: entityDefinitionSchema.optional(),
+  /** Why its units fail before any data call (a missing key or change-date field, a missing table). */
+  problem: z.string().optional(),
+  /** Configured fields the tenant lacks, and fields not checked: for manifests, the ledger and the run's output. */
+  warnings: z.array(z.string()).default([]),
+});
+
+export type PlannedTenant = z.infer<typeof plannedTenantSchema>;
+export type TenantEntity = z.infer<typeof tenantEntitySchema>;
+
 export const runPlanSchema = z.object({
   formatVersion: z.literal(1),
   executionName: z.string(),
@@ -47,8 +70,15 @@ export const runPlanSchema = z.object({
   warehouseSecretName: z.string(),
   /** How Load stages rows (shared/load/loadTypes.ts LoadMode); plans written before it existed load by merge. */
   loadMode: z.enum(['merge', 'copy']).default('merge'),
-  tenants: z.record(z.string(), z.object({ secretName: z.string(), timeZone: z.string() })),
+  tenants: z.record(z.string(), plannedTenantSchema),
+  /** The entities as configured (the catalog's definitions). */
   entities: z.record(z.string(), entityDefinitionSchema),
+  /**
+   * Per tenant and entity, the entity as that tenant has it (fields from its metadata), or why it cannot be
+   * read there. Read once by Plan, so Extract, Load and continuations never read metadata again. Empty in
+   * plans written before it existed: those use `entities`.
+   */
+  schemas: z.record(z.string(), z.record(z.string(), tenantEntitySchema)).default({}),
   units: z.array(plannedUnitSchema),
 });
 
@@ -81,10 +111,32 @@ export function unitOf(plan: RunPlan, unitId: string): PlannedUnit {
   return unit;
 }
 
-export function entityOf(plan: RunPlan, entityId: string): EntityDefinition {
+/**
+ * The entity a unit reads, as its tenant has it. Throws TenantSchemaError (before any data call) when the
+ * entity cannot be read on that tenant. Given only an entity id, the plan must resolve it for one tenant.
+ */
+export function entityOf(plan: RunPlan, unit: { tenant: string; entity: string } | string): EntityDefinition {
+  const entityId = typeof unit === 'string' ? unit : unit.entity;
+  const resolutions = Object.entries(plan.schemas).filter(([tenant, entities]) => entities[entityId] && (typeof unit === 'string' || tenant === unit.tenant));
+  if (resolutions.length > 1) throw new Error(`entity "${entityId}" is read from several tenants in execution "${plan.executionName}": name the unit's tenant`);
+  const resolution = resolutions[0]?.[1][entityId];
+  if (resolution) {
+    if (resolution.entity && !resolution.problem) return resolution.entity;
+    throw new TenantSchemaError(resolution.problem ?? `${entityId}: cannot be read on tenant ${resolutions[0]![0]}`);
+  }
   const entity = plan.entities[entityId];
   if (!entity) throw new Error(`entity "${entityId}" is missing from the plan of execution "${plan.executionName}"`);
   return entity;
+}
+
+/** The warnings about an entity on a tenant (fields dropped or not checked), for manifests and the run's output. */
+export function schemaWarningsOf(plan: RunPlan, unit: { tenant: string; entity: string }): string[] {
+  return plan.schemas[unit.tenant]?.[unit.entity]?.warnings ?? [];
+}
+
+/** Every warning about the entities of these units, once each. */
+export function planWarnings(plan: RunPlan, units: readonly { tenant: string; entity: string }[] = plan.units): string[] {
+  return [...new Set(units.flatMap((u) => schemaWarningsOf(plan, u)))];
 }
 
 /** Reads and writes plans in the staging store; a plan never changes once written, so reads are cached. */

@@ -30,6 +30,8 @@ export const unitManifestSchema = z.object({
   maxChangeStamp: z.string().nullable(),
   /** Largest change date (LMDT, yyyyMMdd) staged, for the watermark; null for snapshot entities or no records. */
   maxChangeDate: z.string().regex(/^\d{8}$/, 'a yyyyMMdd date').nullable(),
+  /** What the operator should know about the unit, e.g. configured fields this tenant does not have. */
+  warnings: z.array(z.string()).optional(),
 });
 
 /** The change-date window a unit was read with. */

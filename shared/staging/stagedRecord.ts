@@ -58,15 +58,33 @@ function padDigits(value: string | undefined, width: number, field: string): str
   return v.padStart(width, '0');
 }
 
+/** The digit that follows LMDT in the current stamp layout; stamps before it have 0 there (see changeStamp). */
+export const STAMP_LAYOUT_DIGIT = '1';
+
 /**
- * For incremental entities LMDT (8) + CHNO (5) + LMTS (18), each zero-padded so string order is
- * change order; never through Number (LMTS exceeds 2^53). Snapshot entities use the run's start time.
+ * The change stamp: a string whose order is change order, never built through Number (LMTS exceeds 2^53).
+ * Snapshot entities use the run's start time. Incremental entities use 31 digits:
+ *
+ *   LMDT (8) + '1' + LMTS (18, 0 when the table has none) + CHNO (4)
+ *
+ * Why this order: CHNO is N3 in M3 and wraps after 999, so within one day LMTS (a timestamp) must decide
+ * before CHNO; LMDT leads because it is what the windows and watermarks work in. Why the '1': stamps
+ * written before this layout (still in current tables and watermarks) are LMDT (8) + CHNO (5) + LMTS (18),
+ * where CHNO ≤ 999 puts '0' right after LMDT. The '1' makes every new stamp of a day order after every old
+ * stamp of that day, so a record changed again is never held back by its own old stamp, whatever LMTS's
+ * undocumented encoding (a leading LMTS alone would compare below an old stamp whenever LMTS is shorter
+ * than 16 digits); the length stays 31.
+ * Without LMTS, versions of one day order by CHNO alone: a record whose CHNO wraps (999 → 0) on the same
+ * day as its previous version gets a smaller stamp, and the warehouse keeps the earlier version until the
+ * record changes on a later day (see test/staging/stagedRecord.test.ts).
  */
 export function changeStamp(entity: EntityDefinition, record: SourceRecord, runStartedAt: string): string {
   const { date, counter, timestamp } = entity.changeFields;
   if (entity.strategy !== 'incremental' || !date) return runStartedAt;
-  let stamp = padDigits(record[date], 8, date);
-  if (counter) stamp += padDigits(record[counter], 5, counter);
-  if (timestamp) stamp += padDigits(record[timestamp], 18, timestamp);
-  return stamp;
+  return (
+    padDigits(record[date], 8, date) +
+    STAMP_LAYOUT_DIGIT +
+    (timestamp ? padDigits(record[timestamp], 18, timestamp) : '0'.repeat(18)) +
+    (counter ? padDigits(record[counter], 4, counter) : '0000')
+  );
 }

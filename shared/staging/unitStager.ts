@@ -140,13 +140,14 @@ export class UnitStager {
   }
 
   /** Writes the last part and the manifest; the unit is complete once the manifest exists. */
-  async complete(window: ReadWindow): Promise<{ manifest: UnitManifest; manifestKey: string }> {
+  async complete(window: ReadWindow, warnings: readonly string[] = []): Promise<{ manifest: UnitManifest; manifestKey: string }> {
     await this.finishPart();
     const { tenant, entity, company, division, runId, runStartedAt } = this.unit;
     const manifest: UnitManifest = {
       formatVersion: 1, tenant, entity: entity.id, company, division, strategy: entity.strategy, window, runId, runStartedAt,
       startedAt: this.startedAt, completedAt: new Date().toISOString(), sourceCall: this.sourceCall, files: [...this.files],
       totalRecords: this.files.reduce((n, f) => n + f.records, 0), maxChangeStamp: this.maxChangeStamp, maxChangeDate: this.maxChangeDate,
+      ...(warnings.length > 0 ? { warnings: [...warnings] } : {}),
     };
     const manifestKey = joinKey(this.unitPrefix, MANIFEST_NAME);
     await this.store.put(manifestKey, Readable.from([JSON.stringify(manifest, null, 2)]));

@@ -51,6 +51,8 @@ export interface RunSummary {
   recordsLoaded: number;
   /** A short note for operators (never a secret). */
   message?: string;
+  /** What operators should know although the run succeeded, e.g. configured fields a tenant does not have. */
+  warnings?: string[];
 }
 
 export interface RunRecord extends Omit<StartRunRequest, 'ttlDays'> {

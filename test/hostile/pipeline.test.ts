@@ -25,7 +25,7 @@ let badSupplier: string | undefined;
 beforeAll(async () => {
   emulator = await startCloudSuiteEmulator({ seed: 51 });
   proxy = await startMiProxy(emulator, (call, body) => {
-    const company = call.url.searchParams.get('cono');
+    const { company } = call;
     if (call.transaction === 'LstSuppliers' && company === '100') {
       // A numeric field arriving with text (CRTP is N2): extraction stages it as M3 sent it; the load refuses it.
       return withRecords(body, (records) => {

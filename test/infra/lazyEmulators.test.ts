@@ -73,3 +73,28 @@ describe('the local sync loads emulators only on the emulator path', () => {
     expect(EMULATOR_PACKAGES.filter((p) => emulated.packages.has(p))).toEqual(EMULATOR_PACKAGES);
   });
 });
+
+describe('check --ionapi loads no emulator', () => {
+  let emulator: CloudSuiteEmulator;
+  afterAll(() => emulator?.close());
+
+  it('runs the preflight of every flow against a tenant without resolving DuckDB, dynalite, s3rver or any emulator module', async () => {
+    const root = await mkdtemp(path.join(tmpdir(), 'lazy-check-'));
+    emulator = await startCloudSuiteEmulator({ seed: 1 });
+    const ionapi = path.join(root, 'tenant.ionapi');
+    await emulator.writeIonApiFile(ionapi);
+    const modules = path.join(root, 'check.modules.txt');
+    const result = await runCli(['check', '--ionapi', ionapi, '--companies', '100'], {
+      nodeArgs: ['--import', PROBE],
+      env: { CLOUDSUITE_SYNC_RESOLVED_MODULES: modules },
+    });
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(result.summary()).toMatchObject({ ok: true, flows: 9 });
+    const urls = (await readFile(modules, 'utf8')).split('\n').filter(Boolean);
+    // The probe saw the command's own modules, so an emulator module would have shown up too.
+    expect(urls.some((url) => url.includes('/infra/cli/tenantPreflight.ts'))).toBe(true);
+    expect(urls.filter((url) => url.includes('/infra/local/emulators/'))).toEqual([]);
+    const packages = await resolvedPackages(modules);
+    expect(EMULATOR_PACKAGES.filter((p) => packages.has(p))).toEqual([]);
+  });
+});

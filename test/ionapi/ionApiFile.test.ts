@@ -90,7 +90,27 @@ describe('parseIonApiFile', () => {
     expect(config.unknownKeys).toEqual(['newKey', 'another']);
   });
 
-  it.each(['ti', 'ci', 'cs', 'iu', 'pu', 'ot', 'saak', 'sask'])('names the missing required key "%s"', (key) => {
+  it('reads a client-credentials app\'s file (no saak/sask) as one that uses the client credentials grant', () => {
+    const { saak: _a, sask: _s, ...file } = validFile();
+    const config = parseIonApiFile(JSON.stringify(file), 'cc.ionapi');
+    expect(config.grant).toBe('client-credentials');
+    expect(config.serviceAccountAccessKey).toBeUndefined();
+    expect(config.clientSecret).toBe(CANARY.cs);
+    expect(JSON.stringify(config)).toContain('"grant":"client-credentials"');
+    expectNoSecrets(JSON.stringify(config));
+    expect(parse().grant).toBe('password');
+  });
+
+  it.each(['saak', 'sask'])('refuses a service account with only one of its keys (without "%s")', (key) => {
+    const file = validFile();
+    delete file[key];
+    const error = errorOf(() => parseIonApiFile(JSON.stringify(file), 'acme.ionapi'));
+    expect(error.field).toBe(key);
+    expect(error.message).toContain(`field "${key}" is missing: a service account needs both "saak" and "sask"`);
+    expectNoSecrets(error.message);
+  });
+
+  it.each(['ti', 'ci', 'cs', 'iu', 'pu', 'ot'])('names the missing required key "%s"', (key) => {
     const file = validFile();
     delete file[key];
     const error = errorOf(() => parseIonApiFile(JSON.stringify(file), 'acme.ionapi'));

@@ -5,6 +5,7 @@ import { startCloudSuiteEmulator, DEFAULT_KNOBS, type CloudSuiteEmulator } from 
 import { TransientError } from '#shared/http/transientError.ts';
 import { IonAuthError } from '#shared/ionapi/errors.ts';
 import { OAuthClient } from '#shared/ionapi/oauthClient.ts';
+import { parseIonApiFile } from '#shared/ionapi/ionApiFile.ts';
 import { InMemoryTokenCache } from '#shared/ionapi/tokenCache.ts';
 import { Deadline, DeadlineExceededError } from '#shared/runtime/deadline.ts';
 import { capturingLog, connect, emulatorConfig, type CapturingLog } from './support.ts';
@@ -34,12 +35,34 @@ function expectNoTokensLogged(log: CapturingLog, tokens: (string | undefined)[])
 }
 
 describe('TokenProvider', () => {
+  it('uses the client credentials grant for an app without a service account, shared by concurrent callers and renewed after a 401', async () => {
+    emu.knobs.backendApp = 'client-credentials';
+    const { tokens, mi, log } = connect(emu);
+    const got = await Promise.all(Array.from({ length: 10 }, () => tokens.getAccessToken()));
+    expect(new Set(got).size).toBe(1);
+    expect(emu.counters.clientCredentialsGrants).toBe(1);
+    emu.revokeAllTokens();
+    const { records } = await mi.execute(suppliers);
+    expect(records.length).toBe(5);
+    expect(tokens.stats()).toEqual({ passwordGrants: 0, refreshGrants: 0, clientCredentialsGrants: 2 });
+    expect(emu.counters.passwordGrants).toBe(0);
+    expectNoTokensLogged(log, got);
+  });
+
+  it('says what to do when the app refuses the client credentials grant', async () => {
+    const { saak: _a, sask: _s, ...file } = emu.ionapi;
+    const { tokens } = connect(emu, { config: parseIonApiFile(JSON.stringify(file), 'cc.ionapi') });
+    const error = await tokens.getAccessToken().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(IonAuthError);
+    expect((error as IonAuthError).message).toMatch(/does not allow the client credentials grant: .*has no service account \(saak, sask\)/);
+  });
+
   it('makes one password grant for many concurrent callers', async () => {
     const { tokens, log } = connect(emu);
     const got = await Promise.all(Array.from({ length: 25 }, () => tokens.getAccessToken()));
     expect(new Set(got).size).toBe(1);
     expect(emu.counters.passwordGrants).toBe(1);
-    expect(tokens.stats()).toEqual({ passwordGrants: 1, refreshGrants: 0 });
+    expect(tokens.stats()).toEqual({ passwordGrants: 1, refreshGrants: 0, clientCredentialsGrants: 0 });
     expectNoTokensLogged(log, got);
   });
 
@@ -141,7 +164,7 @@ describe('TokenProvider', () => {
     expect(refreshes[0]).toBe(original); // omitted: kept
     expect(refreshes[1]).not.toBe(original); // rolled: replaced
     expect(emu.counters).toMatchObject({ passwordGrants: 1, refreshGrants: 3 });
-    expect(tokens.stats()).toEqual({ passwordGrants: 1, refreshGrants: 3 });
+    expect(tokens.stats()).toEqual({ passwordGrants: 1, refreshGrants: 3, clientCredentialsGrants: 0 });
   });
 
   it('recovers from access tokens expiring mid-run: 401, refresh, success', async () => {
@@ -151,7 +174,7 @@ describe('TokenProvider', () => {
     const { records } = await mi.execute(suppliers);
     expect(records).toHaveLength(5);
     expect(emu.counters).toMatchObject({ unauthorized: 1, passwordGrants: 1, refreshGrants: 1 });
-    expect(tokens.stats()).toEqual({ passwordGrants: 1, refreshGrants: 1 });
+    expect(tokens.stats()).toEqual({ passwordGrants: 1, refreshGrants: 1, clientCredentialsGrants: 0 });
     expect(log.warnings().map((l) => l.extra[0])).toContainEqual(expect.objectContaining({ reason: 'unauthorized', status: 401 }));
   });
 
@@ -183,7 +206,7 @@ describe('TokenProvider', () => {
     emu.expireAccessTokens();
     await mi.execute(suppliers);
     expect(emu.counters).toMatchObject({ unauthorized: 1, passwordGrants: 2, refreshGrants: 0 });
-    expect(tokens.stats()).toEqual({ passwordGrants: 2, refreshGrants: 0 });
+    expect(tokens.stats()).toEqual({ passwordGrants: 2, refreshGrants: 0, clientCredentialsGrants: 0 });
   });
 
   it('adopts a token another process already renewed instead of renewing again', async () => {

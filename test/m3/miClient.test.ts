@@ -9,8 +9,8 @@ import { startCloudSuiteEmulator, DEFAULT_KNOBS, type CloudSuiteEmulator } from 
 import { IonAuthError } from '#shared/ionapi/errors.ts';
 import { InMemoryTokenCache } from '#shared/ionapi/tokenCache.ts';
 import { TokenProvider } from '#shared/ionapi/tokenProvider.ts';
-import { buildMiUrl, MiClient } from '#shared/m3/miClient.ts';
-import { MiError, MiHttpError, MiProtocolError, TransientError } from '#shared/m3/miErrors.ts';
+import { buildMiUrl, DEFAULT_ATTEMPT_TIMEOUT_MS, MiClient } from '#shared/m3/miClient.ts';
+import { MiError, MiHttpError, MiProtocolError, MiSlowAnswerError, TransientError } from '#shared/m3/miErrors.ts';
 import { Deadline, DeadlineExceededError } from '#shared/runtime/deadline.ts';
 import { capturingLog, connect, emulatorConfig, type CapturingLog } from '../ionapi/support.ts';
 
@@ -59,11 +59,17 @@ describe('buildMiUrl', () => {
       division: '',
     });
     const parsed = new URL(url);
-    expect(parsed.pathname).toBe('/ACME_PRD/M3/m3api-rest/v2/execute/EXPORTMI/Select');
+    // The session company and division as matrix parameters, the way Infor's own SDK sends them.
+    expect(parsed.pathname).toBe('/ACME_PRD/M3/m3api-rest/v2/execute/EXPORTMI/Select;cono=100;divi=');
     expect(parsed.searchParams.get('QERY')).toBe("IAPUNO, IALMDT from MPHEAD where IALMDT >= 20260101 and IASUNO = 'A&B  '");
     expect(url).toContain("%20%20'&SEPC=%3B"); // trailing blanks kept, spaces as %20
-    expect([...parsed.searchParams.keys()]).toEqual(['QERY', 'SEPC', 'maxrecs', 'returncols', 'cono', 'divi', 'dateformat', 'righttrim', 'excludeempty']);
-    expect(Object.fromEntries(parsed.searchParams)).toMatchObject({ maxrecs: '0', returncols: 'REPL', cono: '100', divi: '', dateformat: 'YMD8', righttrim: 'true', excludeempty: 'false' });
+    expect([...parsed.searchParams.keys()]).toEqual(['QERY', 'SEPC', 'maxrecs', 'returncols', 'dateformat', 'righttrim', 'excludeempty']);
+    expect(Object.fromEntries(parsed.searchParams)).toMatchObject({ maxrecs: '0', returncols: 'REPL', dateformat: 'YMD8', righttrim: 'true', excludeempty: 'false' });
+  });
+
+  it('can send the session as query parameters instead (the preflight compares both forms)', () => {
+    const url = buildMiUrl('https://gw.example.com/ACME_PRD', { program: 'MNS150MI', transaction: 'GetUserData', company: '100', division: '', sessionForm: 'query' });
+    expect(url).toBe('https://gw.example.com/ACME_PRD/M3/m3api-rest/v2/execute/MNS150MI/GetUserData?cono=100&divi=&dateformat=YMD8&righttrim=true&excludeempty=false');
   });
 
   it('leaves out maxrecs, returncols, cono and divi when not set', () => {
@@ -191,11 +197,14 @@ describe('MiClient', () => {
     expect(logged[5]).toMatchObject({ reason: 'rate-limited', status: 429, attempt: 6, maxRetries: 8 });
     if (retryAfter === 'seconds') expect(logged[0]).toMatchObject({ retryAfter: '1', waitMs: 1000 });
     if (retryAfter === 'none') expect(logged[0]?.retryAfter).toBeUndefined();
-    if (retryAfter === 'http-date') expect(logged[0]?.waitMs as number).toBeLessThanOrEqual(1000);
+    // An HTTP date has whole seconds: "1 s from now" rounded up to the next second is 1 to 2 s away.
+    if (retryAfter === 'http-date') expect(logged[0]?.waitMs as number).toBeGreaterThan(900);
+    if (retryAfter === 'http-date') expect(logged[0]?.waitMs as number).toBeLessThanOrEqual(2000);
   });
 
   it('rides out the gateway rate limit with concurrent callers', async () => {
-    emu.knobs.rateLimit = { requestsPerSecond: 200, burst: 2, retryAfter: 'seconds' };
+    // 20 ms per call: slow enough that six calls at once trip it even on a loaded machine.
+    emu.knobs.rateLimit = { requestsPerSecond: 50, burst: 1, retryAfter: 'seconds' };
     // Retry-After is whole seconds; at the test time scale that is 1 ms, so give the bucket real time.
     process.env.CLOUDSUITE_SYNC_TIME_SCALE = '0.02';
     const { mi } = connect(emu);
@@ -244,6 +253,30 @@ describe('MiClient', () => {
     const { records } = await mi.execute(suppliers);
     expect(records).toHaveLength(5);
     expect(retriesLogged(log)).toEqual([expect.objectContaining({ reason: 'timeout', attempt: 1 })]);
+  });
+
+  it('hands a 504 or a timed-out attempt back at once when the caller asks for it, without retrying', async () => {
+    const { mi, log } = connect(emu, { mi: { attemptTimeoutMs: 150 } });
+    emu.injectFault({ kind: 'http504', program: 'CRS620MI' });
+    const gatewayTimeout = await failure(mi.execute(suppliers, { slowAnswers: 'hand-back' }));
+    expect(gatewayTimeout).toBeInstanceOf(MiSlowAnswerError);
+    expect(gatewayTimeout).toBeInstanceOf(TransientError);
+    expect(gatewayTimeout.message).toContain('CRS620MI/LstSuppliers: the gateway timed out (HTTP 504)');
+    emu.onBeforeMiCall = async ({ callIndex }) => {
+      if (callIndex === 1) await sleep(1_000);
+    };
+    const slow = await failure(mi.execute(suppliers, { slowAnswers: 'hand-back' }));
+    expect(slow).toBeInstanceOf(MiSlowAnswerError);
+    expect(slow.message).toContain('no answer within 150 ms');
+    expect(retriesLogged(log)).toEqual([]);
+    expect(emu.counters.miCalls).toBe(2);
+    // Other failures still follow the policy.
+    emu.injectFault({ kind: 'http500', program: 'CRS620MI' });
+    expect((await mi.execute(suppliers, { slowAnswers: 'hand-back' })).records).toHaveLength(5);
+  });
+
+  it('waits 120 s per attempt by default: longer than the gateway\'s 60 s target timeout', () => {
+    expect(DEFAULT_ATTEMPT_TIMEOUT_MS).toBe(120_000);
   });
 
   it('throws DeadlineExceededError instead of waiting past the deadline', async () => {
@@ -347,7 +380,12 @@ describe('client-side pacing', () => {
     try {
       const config = parseIonApiFile(JSON.stringify(emu.ionapi), 'emulator.ionapi');
       const tokens = new TokenProvider({ config, cache: new InMemoryTokenCache() });
+      // Pacing is a wait like the others, scaled in tests; the emulator's rate limit is real time, so this
+      // client paces in real time (the interval is fixed when the client is made).
+      const scale = process.env.CLOUDSUITE_SYNC_TIME_SCALE;
+      process.env.CLOUDSUITE_SYNC_TIME_SCALE = '1';
       const paced = new MiClient({ apiBaseUrl: config.apiBaseUrl, tokens, maxRequestsPerSecond: 25 });
+      process.env.CLOUDSUITE_SYNC_TIME_SCALE = scale;
       await tokens.getAccessToken();
       for (let i = 0; i < 15; i++) await paced.execute({ program: 'MNS150MI', transaction: 'GetUserData' });
       expect(emu.counters.rateLimited).toBe(0);

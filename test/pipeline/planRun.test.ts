@@ -13,6 +13,7 @@ import { LocalFolderBlobStore } from '#shared/staging/localFolderBlobStore.ts';
 import { dynamoSyncState } from '#shared/state/dynamoSyncState.ts';
 import { summarizeUnits } from '#shared/state/runLedger.ts';
 import { startDynalite, type DynamoEmulator } from '../support/awsEmulators.ts';
+import { catalogMetadata } from '../support/catalogMetadata.ts';
 import { capturingLog } from '../support/cloudSuite.ts';
 
 let dynamo: DynamoEmulator;
@@ -23,9 +24,11 @@ afterAll(async () => {
   await dynamo?.close();
 });
 
-/** M3 as far as Plan sees it: MNS100MI/LstDivisions per company (division codes are at most 3 characters). */
+/** M3 as far as Plan sees it: the catalog's fields as the tenant's metadata, MNS100MI/LstDivisions per company (division codes are at most 3 characters). */
 const divisionsMi: MiExecutor = {
   async execute(request) {
+    const metadata = catalogMetadata(request);
+    if (metadata) return metadata;
     const company = request.inputs?.CONO ?? '';
     return { records: ['A1', 'B9'].map((d) => ({ CONO: company, DIVI: `${company.slice(0, 1)}${d}` })) } as never;
   },
@@ -71,7 +74,10 @@ describe('Plan', () => {
     expect(unit('suppliers/100').window).toEqual({ since: null, until: null });
     expect(unit('gl-accounts/100/1A1').unitPrefix).toBe(`runs/ACME_PRD/${doc.runId}/gl-accounts/100/1A1`);
     expect(Object.keys(doc.entities).sort()).toHaveLength(9);
-    expect(doc.tenants).toEqual({ ACME_PRD: { secretName: 'cloudsuite-sync/tenants/ACME_PRD', timeZone: 'Europe/Stockholm' } });
+    // Each extraction's share of the tenant's 40 calls/s: ten may run at once.
+    expect(doc.tenants).toEqual({
+      ACME_PRD: { secretName: 'cloudsuite-sync/tenants/ACME_PRD', timeZone: 'Europe/Stockholm', callsPerSecond: 40, attemptTimeoutSeconds: 120, unitCallsPerSecond: 4 },
+    });
     const units = await deps.ledger.listUnits('exec-1');
     expect(units.every((u) => u.status === 'pending')).toBe(true);
     expect(units).toHaveLength(30);

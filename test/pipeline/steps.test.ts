@@ -28,6 +28,7 @@ import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { setTimeout as delay } from 'node:timers/promises';
 import { warehouseWithSession } from '../support/warehouse.ts';
 import { startDynalite, type DynamoEmulator } from '../support/awsEmulators.ts';
+import { catalogMetadata } from '../support/catalogMetadata.ts';
 import { capturingLog } from '../support/cloudSuite.ts';
 
 let dynamo: DynamoEmulator;
@@ -38,8 +39,11 @@ afterAll(async () => {
   await dynamo?.close();
 });
 
+/** CloudSuite answers only the metadata Plan reads (the catalog's own fields); nothing else may be called. */
 const noCloudSuite: MiExecutor = {
-  execute: async () => {
+  execute: async (request) => {
+    const metadata = catalogMetadata(request);
+    if (metadata) return metadata;
     throw new Error('CloudSuite must not be called');
   },
 };

@@ -2,7 +2,7 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { connectCloudSuite } from '#shared/cloudsuite/cloudSuiteConnection.ts';
+import { connectCloudSuite, type ConnectOptions } from '#shared/cloudsuite/cloudSuiteConnection.ts';
 import { parseIonApiFile } from '#shared/ionapi/ionApiFile.ts';
 import { LocalFolderBlobStore } from '#shared/staging/localFolderBlobStore.ts';
 import { readManifest, readStagedRecords } from '#shared/staging/stagedUnitReader.ts';
@@ -10,9 +10,9 @@ import type { StagedRecord } from '#shared/staging/stagedRecord.ts';
 import type { CloudSuiteEmulator } from '#emulators/cloudsuite/index.ts';
 import type { Log } from '#shared/observability/logger.ts';
 
-export function connectTo(emulator: CloudSuiteEmulator, log?: Log) {
+export function connectTo(emulator: CloudSuiteEmulator, log?: Log, options: Omit<ConnectOptions, 'log'> = {}) {
   const config = parseIonApiFile(JSON.stringify(emulator.ionapi), 'emulator.ionapi');
-  return connectCloudSuite(config, log ? { log } : {});
+  return connectCloudSuite(config, { ...options, ...(log ? { log } : {}) });
 }
 
 export async function tempStore(): Promise<LocalFolderBlobStore> {

@@ -1,13 +1,25 @@
-// `check`: "ping your real systems" before deploying: a token, then one cheap MI call.
-import { connectCloudSuite } from '../../../shared/cloudsuite/cloudSuiteConnection.ts';
+// `check`: "ping your real systems" before deploying. With --ionapi, the preflight of every configured flow
+// (or --flows) and company against the tenant (infra/cli/tenantPreflight.ts): a table of flow, company,
+// status and what to do, and a JSON summary line; with a warehouse, its connectivity and privileges.
+// Exit 0 only when every checked flow would run (warnings allowed) and every warehouse check passed.
+import { connectCloudSuite, type CloudSuiteConnection } from '../../../shared/cloudsuite/cloudSuiteConnection.ts';
+import { loadFlowsConfig } from '../../../shared/config/loadFlowsConfig.ts';
 import { loadIonApiFile } from '../../../shared/ionapi/ionApiFile.ts';
 import { assertIdentifier, quote } from '../../../shared/load/identifiers.ts';
+import defaultFlowsConfig from '../../flows.config.ts';
 import { result, UsageError } from '../output.ts';
+import { commaList } from '../runSelection.ts';
+import { tenantPreflight, type FlowCheck, type PreflightReport } from '../tenantPreflight.ts';
 import { openWarehouse, type WarehouseOptions } from '../warehouseTarget.ts';
 
 export interface CheckOptions extends WarehouseOptions {
   ionapi?: string;
+  /** One company (kept from earlier versions; --companies takes a list). */
   company?: string;
+  /** Comma-separated companies to check instead of each flow's own. */
+  companies?: string;
+  /** Comma-separated flow ids to check (default: every enabled flow of the tenant). */
+  flows?: string;
   catalog: string;
   schema: string;
   /** Also prove a load end to end (see warehouseRoundTrip.ts). */
@@ -16,7 +28,11 @@ export interface CheckOptions extends WarehouseOptions {
   loadMode?: string;
   /** Copy mode with a real warehouse: where to stage the probe files (s3://bucket/prefix under the external location). */
   stagingUrl?: string;
+  /** The flows configuration (default: infra/flows.config.ts); tests pass their own. */
+  config?: unknown;
 }
+
+const STATUS_WORD = { ok: 'ok', warn: 'warn', fail: 'FAIL' } as const;
 
 export async function checkCommand(options: CheckOptions): Promise<number> {
   const lines: string[] = [];
@@ -39,34 +55,42 @@ export async function checkCommand(options: CheckOptions): Promise<number> {
   if (loadMode === 'copy' && options.databricksHost && !options.stagingUrl) {
     throw new UsageError('--load-mode copy with a real warehouse needs --staging-url s3://<bucket>/runs/… (under the external location; the stack outputs it as DatabricksStagingUrl)');
   }
-  let connection: ReturnType<typeof connectCloudSuite> | undefined;
+  if (!options.ionapi && (options.flows || options.companies || options.company)) throw new UsageError('--flows and --companies choose what to check on a tenant: give --ionapi FILE');
+  const flows = options.ionapi ? loadFlowsConfig(options.config ? { raw: options.config, source: 'the flows configuration' } : { raw: defaultFlowsConfig }) : undefined;
+  const companies = commaList(options.companies) ?? (options.company ? [options.company] : undefined);
+  for (const company of companies ?? []) {
+    if (!/^[1-9]\d{0,2}$/.test(company)) throw new UsageError(`--companies: "${company}" is not a company number (CONO) 1-999`);
+  }
+  const chosenFlows = commaList(options.flows);
+  if (flows && chosenFlows) {
+    const unknown = chosenFlows.filter((id) => !flows.config.flows.some((f) => f.id === id));
+    if (unknown.length > 0) {
+      throw new UsageError(`--flows: unknown flow ${unknown.map((u) => `"${u}"`).join(', ')}; configured flows: ${flows.config.flows.map((f) => f.id).join(', ')}`);
+    }
+  }
+
+  let connection: CloudSuiteConnection | undefined;
   if (options.ionapi) await step('.ionapi file', async () => {
     const config = await loadIonApiFile(options.ionapi!);
-    connection = connectCloudSuite(config);
+    const tenant = flows!.config.tenants[config.tenant];
+    // As the pipeline calls this tenant: its call budget and per-attempt timeout.
+    connection = connectCloudSuite(config, {
+      maxRequestsPerSecond: tenant?.callsPerSecond ?? 40,
+      ...(tenant ? { attemptTimeoutMs: tenant.attemptTimeoutSeconds * 1000 } : {}),
+    });
     const unknown = config.unknownKeys.length ? ` (ignored unknown keys: ${config.unknownKeys.join(', ')})` : '';
     return `tenant ${config.tenant}, API ${config.apiBaseUrl}${unknown}`;
   });
+  let report: PreflightReport | undefined;
   if (connection) {
-    const { tokens, mi } = connection;
-    const gotToken = await step('token', async () => {
-      await tokens.getAccessToken();
-      return `issued by ${connection!.config.tokenUrl}`;
-    });
-    if (gotToken) {
-      await step('MI call MNS150MI/GetUserData', async () => {
-        const { records } = await mi.execute({ program: 'MNS150MI', transaction: 'GetUserData' });
-        const user = records[0] ?? {};
-        return `user ${user.USID ?? '?'}, default company ${user.CONO ?? '?'} division ${user.DIVI || '(blank)'}`;
-      });
-      if (options.company) {
-        await step(`company ${options.company}`, async () => {
-          const { records } = await mi.execute({
-            program: 'MNS100MI', transaction: 'LstDivisions', inputs: { CONO: options.company! }, company: options.company, maxRecords: 0,
-          });
-          return `${records.length} division(s): ${records.map((r) => r.DIVI).join(', ')}`;
-        });
-      }
-      await tokens.revoke().catch(() => undefined);
+    try {
+      report = await tenantPreflight({ config: flows!, connection, ...(chosenFlows ? { flows: chosenFlows } : {}), ...(companies ? { companies } : {}) });
+    } finally {
+      await connection.tokens.revoke().catch(() => undefined);
+    }
+    for (const finding of report.lines) {
+      if (finding.status === 'fail') ok = false;
+      lines.push(`${STATUS_WORD[finding.status].padEnd(6)}${finding.label}: ${finding.detail}`);
     }
   }
   const timings: string[] = [];
@@ -76,8 +100,43 @@ export async function checkCommand(options: CheckOptions): Promise<number> {
     result('statements of the round trip (time, bound parameters, statement):');
     for (const line of timings) result(`      ${line}`);
   }
-  result(ok ? 'all checks passed' : 'some checks failed');
-  return ok ? 0 : 1;
+  const failedFlows = report ? [...new Set(report.flows.filter((f) => f.status === 'fail').map((f) => f.flow))] : [];
+  if (report) {
+    result('');
+    printFlowTable(report.flows);
+  }
+  result('');
+  if (failedFlows.length > 0) result(`flows that would fail: ${failedFlows.join(', ')}`);
+  const passed = ok && failedFlows.length === 0;
+  result(passed ? 'all checks passed' : 'some checks failed');
+  if (report) {
+    result(
+      JSON.stringify({
+        tenant: report.tenant,
+        ok: passed,
+        flows: report.flows.length,
+        failed: report.flows.filter((f) => f.status === 'fail').length,
+        warned: report.flows.filter((f) => f.status === 'warn').length,
+        failedFlows,
+        blankDivision: report.blankDivision,
+        checks: report.flows.map((f) => ({ flow: f.flow, company: f.company, status: f.status, notes: f.notes, ...(f.info ? { info: f.info } : {}) })),
+      }),
+    );
+  }
+  return passed ? 0 : 1;
+}
+
+/** flow, company, status, what to do: one line per flow × company, one more per further note. */
+function printFlowTable(checks: FlowCheck[]): void {
+  const header = ['flow', 'company', 'status', 'what to do'];
+  const rows = checks.flatMap((c) => {
+    const [first = `nothing (${c.info ?? 'ready'})`, ...more] = c.notes;
+    return [[c.flow, c.company, STATUS_WORD[c.status], first], ...more.map((n) => ['', '', '', n])];
+  });
+  const widths = [0, 1, 2].map((i) => Math.max(header[i]!.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i < 3 ? c.padEnd(widths[i]!) : c)).join('  ').trimEnd();
+  result(line(header));
+  for (const row of rows) result(line(row));
 }
 
 /**

@@ -2,6 +2,8 @@
 // entry, so adding an entity by configuration needs no guessing.
 import { connectCloudSuite } from '../../../shared/cloudsuite/cloudSuiteConnection.ts';
 import { entityDefinitionSchema } from '../../../shared/catalog/entityDefinition.ts';
+import { TenantSchemaError } from '../../../shared/catalog/tenantSchemaError.ts';
+import { readTableFields, readTransactionFields, type TenantField, type TenantFields } from '../../../shared/extract/tenantFields.ts';
 import { loadIonApiFile } from '../../../shared/ionapi/ionApiFile.ts';
 import { result, UsageError } from '../output.ts';
 
@@ -11,43 +13,26 @@ export interface DescribeOptions {
   table?: string;
 }
 
-/** MI metadata reports dates as numeric 8 in some releases: a yyyyMMdd-named N8 field is a date. */
-function fieldType(type: string, name: string, length: number): 'A' | 'N' | 'D' {
-  const t = type.trim().toUpperCase();
-  if (t === 'D') return 'D';
-  if (t === 'N') return length === 8 && /(DT|DAT)$|^(RGDT|LMDT)$/.test(name) ? 'D' : 'N';
-  return 'A';
-}
-
-function fieldOf(name: string, type: string, length: string | undefined, decimals: string | undefined, description: string | undefined) {
-  const len = Number.parseInt(length ?? '0', 10) || 1;
-  return {
-    name,
-    type: fieldType(type, name, len),
-    length: len,
-    decimals: Number.parseInt(decimals ?? '0', 10) || 0,
-    description: (description ?? '').trim(),
-  };
-}
-
 const CHANGE = ['LMDT', 'CHNO', 'LMTS'] as const;
+
+/** The fields read, or the metadata's own answer as the command's error. */
+function found(read: TenantFields): TenantField[] {
+  if (read.kind === 'found') return read.fields;
+  throw new TenantSchemaError(`${read.source}: ${read.kind === 'missing' ? 'does not exist on this tenant' : 'cannot be read'} (${read.message})`);
+}
 
 export async function describeCommand(options: DescribeOptions): Promise<number> {
   if (!!options.transaction === !!options.table) throw new UsageError('give exactly one of --transaction PROGRAM/TRANSACTION or --table NAME');
   const config = await loadIonApiFile(options.ionapi);
   const { mi, tokens } = connectCloudSuite(config);
   try {
-    let fields: ReturnType<typeof fieldOf>[];
+    let fields: TenantField[];
     let entry: Record<string, unknown>;
     if (options.transaction) {
       const m = /^([A-Z0-9]+MI)\/([A-Za-z0-9]+)$/.exec(options.transaction);
       if (!m) throw new UsageError(`--transaction must look like CRS620MI/LstSuppliers, got "${options.transaction}"`);
       const [, program, transaction] = m as unknown as [string, string, string];
-      const { records } = await mi.execute({
-        program: 'MRS001MI', transaction: 'LstAdtFieldInf', inputs: { MINM: program, TRNM: transaction, TRTP: 'O' }, maxRecords: 0,
-      });
-      // MRS001MI/LstAdtFieldInf: FLNM, TYPE, LENG, FLDP (decimals), FLDS (description).
-      fields = records.map((r) => fieldOf((r.FLNM ?? '').trim(), r.TYPE ?? 'A', r.LENG, r.FLDP, r.FLDS));
+      fields = found(await readTransactionFields(mi, program, transaction, undefined));
       const names = fields.map((f) => f.name);
       entry = {
         id: transaction.replace(/^Lst/, '').replace(/([a-z])([A-Z])/g, '$1_$2').toLowerCase(),
@@ -60,10 +45,9 @@ export async function describeCommand(options: DescribeOptions): Promise<number>
       };
     } else {
       const table = options.table!.toUpperCase();
-      const { records } = await mi.execute({ program: 'EXPORTMI', transaction: 'LstFields', inputs: { FILE: table }, maxRecords: 0 });
-      // EXPORTMI/LstFields: FLDN (prefixed column), FLTY, FLLE, FLDP, FLDS (description).
-      const prefix = (records[0]?.FLDN ?? '').trim().slice(0, 2);
-      fields = records.map((r) => fieldOf((r.FLDN ?? '').trim().slice(2), r.FLTY ?? 'A', r.FLLE, r.FLDP, r.FLDS));
+      const read = await readTableFields(mi, table, undefined);
+      fields = found(read);
+      const prefix = read.kind === 'found' ? (read.prefix ?? '') : '';
       const names = fields.map((f) => f.name);
       const incremental = names.includes('LMDT');
       entry = {

@@ -3,6 +3,9 @@ import path from 'node:path';
 import { EntityCatalog } from '../../../shared/catalog/entityCatalog.ts';
 import { connectCloudSuite } from '../../../shared/cloudsuite/cloudSuiteConnection.ts';
 import { extractEntityForCompany } from '../../../shared/extract/extractEntity.ts';
+import { TenantSchemaError } from '../../../shared/catalog/tenantSchemaError.ts';
+import { resolveEntity } from '../../../shared/extract/resolveEntity.ts';
+import { readEntityFields } from '../../../shared/extract/tenantFields.ts';
 import { loadIonApiFile } from '../../../shared/ionapi/ionApiFile.ts';
 import { LocalFolderBlobStore } from '../../../shared/staging/localFolderBlobStore.ts';
 import { newRunId } from '../../../shared/runtime/runId.ts';
@@ -51,15 +54,25 @@ export async function extractCommand(options: ExtractOptions): Promise<number> {
   const store = new LocalFolderBlobStore(out);
   const startedAt = new Date().toISOString();
   try {
+    // As the pipeline's Plan does: the entity as this tenant has it, before any data call.
+    const resolution = resolveEntity(entity, await readEntityFields(mi, entity, options.company));
+    if (resolution.status === 'unusable') throw new TenantSchemaError(resolution.problem);
+    for (const warning of resolution.warnings) progress(`warning: ${warning}`);
+    const tenantEntity = resolution.entity;
     const units = await extractEntityForCompany({
-      tenant: config.tenant, entity, company: options.company, division: options.division,
+      tenant: config.tenant, entity: tenantEntity, company: options.company, division: options.division, warnings: resolution.warnings,
       window: { since, until: null }, runId: newRunId('cli'), runStartedAt: startedAt, mi, store, prefix: '',
       onUnit: ({ division }) => progress(`extracting ${entity.id} company ${options.company}${division ? ` division ${division}` : ''} → ${division && options.division === undefined ? path.join(out, division) : out}`),
       onProgress: ({ records, files }) => progress(`  ${records} records in ${files} file(s)`),
     });
     const files = units.flatMap((u) => u.manifest.files.map((f) => (u.unitPrefix ? `${u.unitPrefix}/${f.name}` : f.name)));
     const records = units.reduce((n, u) => n + u.manifest.totalRecords, 0);
-    result(JSON.stringify({ entity: entity.id, company: options.company, ...(entity.scope === 'division' ? { divisions: units.map((u) => u.division) } : {}), records, files }));
+    result(
+      JSON.stringify({
+        entity: entity.id, company: options.company, ...(entity.scope === 'division' ? { divisions: units.map((u) => u.division) } : {}), records, files,
+        ...(resolution.warnings.length > 0 ? { warnings: resolution.warnings } : {}),
+      }),
+    );
     return 0;
   } finally {
     await tokens.revoke().catch(() => undefined);

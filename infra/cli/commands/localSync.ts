@@ -3,8 +3,10 @@
 // summary: records per entity and company, duration, where the data landed and how to query it.
 import { ConfigError } from '../../../shared/config/configError.ts';
 import type { RunMode } from '../../../shared/pipeline/executionInput.ts';
+import { planWarnings } from '../../../shared/pipeline/runPlan.ts';
 import { runLocalSync, type LocalSyncOptions, type LocalSyncResult } from '../../local/runLocalSync.ts';
 import { progress, result, UsageError } from '../output.ts';
+import { parseEmulatorKnobs } from '../emulatorKnobs.ts';
 import { commaList, type RunSelectionOptions } from '../runSelection.ts';
 
 export interface LocalSyncCommandOptions extends RunSelectionOptions {
@@ -15,8 +17,9 @@ export interface LocalSyncCommandOptions extends RunSelectionOptions {
   ionapi?: string;
   databricksHost?: string;
   databricksPath?: string;
+  /** JSON of the bundled emulator's knobs, or a file holding it. */
+  emulatorKnobs?: string;
 }
-
 
 /** Command-line options to runLocalSync options; credentials for a real warehouse come from the environment. */
 export function localSyncOptionsFrom(options: LocalSyncCommandOptions, env: NodeJS.ProcessEnv = process.env): LocalSyncOptions {
@@ -59,6 +62,7 @@ export function localSyncOptionsFrom(options: LocalSyncCommandOptions, env: Node
     ...(advanceDays ? { advanceDays } : {}),
     ...(options.ionapi ? { ionapiFile: options.ionapi } : {}),
     ...(databricks ? { databricks } : {}),
+    ...(options.emulatorKnobs ? { emulatorKnobs: parseEmulatorKnobs(options.emulatorKnobs, '--emulator-knobs') } : {}),
   };
 }
 
@@ -109,6 +113,12 @@ export async function localSyncCommand(options: LocalSyncCommandOptions): Promis
   const extracted = outcome.units.reduce((n, u) => n + (u.recordsExtracted ?? 0), 0);
   const loaded = outcome.units.reduce((n, u) => n + (u.recordsLoaded ?? 0), 0);
   const failed = outcome.units.filter((u) => u.status !== 'committed').length;
+  // Fields a tenant lacks cost a column, never the entity: say which, whether the run succeeded or not.
+  const warnings = outcome.run?.summary?.warnings ?? (outcome.plan ? planWarnings(outcome.plan) : []);
+  if (warnings.length > 0) {
+    result('');
+    for (const warning of warnings) result(`warning: ${warning}`);
+  }
   result('');
   result(`execution ${outcome.executionName}: ${outcome.status} in ${seconds.toFixed(1)} s (${outcome.plan?.mode ?? 'no'} run, ${outcome.units.length} units)`);
   result(`from: ${outcome.cloudSuite}`);
@@ -129,6 +139,7 @@ export async function localSyncCommand(options: LocalSyncCommandOptions): Promis
       recordsLoaded: loaded,
       seconds: Number(seconds.toFixed(2)),
       historyEvents: outcome.awsHistoryEvents,
+      warnings,
     }),
   );
   return outcome.status === 'failed' ? 1 : 0;

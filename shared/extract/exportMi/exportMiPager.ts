@@ -5,11 +5,16 @@
 // empty page moves one level up; an empty page at level 1 ends the read.
 // Every row is checked against the conditions asked for and for key order, so a server that ignores
 // a condition or returns rows unordered fails loudly instead of silently skipping records.
+// A page the gateway cannot answer in time (504, or an attempt timeout: EXPORTMI is slow without a
+// supporting index) is asked for again at half the size, down to the entity's minPageSize, and the size
+// grows back after successes; it travels in the cursor, so a continuation keeps it.
 import type { EntityDefinition, ExportMiSource, FieldDefinition } from '../../catalog/entityDefinition.ts';
+import { MiSlowAnswerError, TransientError } from '../../m3/miErrors.ts';
 import type { MiRecord } from '../../m3/miTypes.ts';
+import type { Log } from '../../observability/logger.ts';
 import type { Deadline } from '../../runtime/deadline.ts';
 import { assertCursorValuesFit } from '../cursorValues.ts';
-import { CursorStuckError, ExportResultError, ReadCapReachedError } from '../extractErrors.ts';
+import { CursorStuckError, ExportResultError, ReadCapReachedError, SlowSourceError } from '../extractErrors.ts';
 import { compareFieldValues, compareKeys } from '../keyOrder.ts';
 import type { MiExecutor } from '../miExecutor.ts';
 import type { Page, PagedReadRequest } from '../pagedRead.ts';
@@ -18,9 +23,16 @@ import { DEFAULT_SEPARATORS, planColumnGroups, splitBySeparator, splitFixedWidth
 
 const MAX_GROUP_RETRIES = 3;
 
+/** Pages answered in time, in a row, before a shrunken page size doubles again. */
+const GROW_AFTER_PAGES = 3;
+
+type SlowAnswers = 'retry' | 'hand-back';
+
 interface Cursor {
   values: Record<string, string> | null;
   level: number;
+  /** The page size in use (smaller than the entity's after slow pages); absent in cursors of older runs. */
+  pageSize?: number;
   /**
    * Look-ahead: ask for `kL >= cL` (within k1..k(L-1) = c1..c(L-1)) instead of the strict deepest
    * level, so one call finishes the current small group and continues past it. The rows of that group
@@ -77,10 +89,10 @@ class ExportReader {
   }
 
   /** Reads one page: every column group with the same conditions, joined row by row. */
-  async readPage(conditions: Condition[], maxRecords: number): Promise<MiRecord[]> {
+  async readPage(conditions: Condition[], maxRecords: number, slowAnswers: SlowAnswers = 'retry'): Promise<MiRecord[]> {
     for (let attempt = 1; ; attempt++) {
       const parts = [];
-      for (const group of this.groups) parts.push(await this.readGroup(group, conditions, maxRecords));
+      for (const group of this.groups) parts.push(await this.readGroup(group, conditions, maxRecords, slowAnswers));
       const joined = this.join(parts);
       if (joined) return joined;
       if (attempt >= MAX_GROUP_RETRIES) {
@@ -108,21 +120,21 @@ class ExportReader {
     return first;
   }
 
-  private async readGroup(columns: FieldDefinition[], conditions: Condition[], maxRecords: number): Promise<MiRecord[]> {
+  private async readGroup(columns: FieldDefinition[], conditions: Condition[], maxRecords: number, slowAnswers: SlowAnswers): Promise<MiRecord[]> {
     const query = buildSelect(this.source.table, this.source.prefix, columns, conditions);
     const separators = this.source.separators ?? DEFAULT_SEPARATORS;
     const order = [...separators.keys()];
     order.unshift(...order.splice(this.preferredSeparator, 1));
     for (const index of order) {
       const separator = separators[index]!;
-      const rows = await this.select(query, separator, maxRecords);
+      const rows = await this.select(query, separator, maxRecords, slowAnswers);
       const parsed = this.parse(rows, columns, (repl) => splitBySeparator(repl, separator, columns));
       if (parsed) {
         this.preferredSeparator = index;
         return parsed;
       }
     }
-    const rows = await this.select(query, '', maxRecords);
+    const rows = await this.select(query, '', maxRecords, slowAnswers);
     const parsed = this.parse(rows, columns, (repl) => splitFixedWidth(repl, columns));
     if (parsed) return parsed;
     throw new ExportResultError(`${this.label}: rows could not be split into ${columns.length} fields with any separator or fixed width`);
@@ -140,13 +152,13 @@ class ExportReader {
     return out;
   }
 
-  private async select(query: string, separator: string, maxRecords: number): Promise<MiRecord[]> {
+  private async select(query: string, separator: string, maxRecords: number, slowAnswers: SlowAnswers): Promise<MiRecord[]> {
     const inputs: Record<string, string> = { QERY: query, HDRS: '0' };
     if (separator) inputs.SEPC = separator;
     // The session division stays blank: M3 honours division conditions only there.
     const response = await this.mi.execute(
       { program: 'EXPORTMI', transaction: 'Select', inputs, maxRecords, company: this.company, division: '' },
-      { deadline: this.deadline },
+      { deadline: this.deadline, slowAnswers },
     );
     return response.records;
   }
@@ -225,7 +237,11 @@ export async function* pageExportMi(req: PagedReadRequest): AsyncGenerator<Page>
     if (req.resumeFrom?.done) return;
     const rows = await reader.readPage(base, 0);
     if (rows.length >= entity.singleCallCap) {
-      throw new ReadCapReachedError(`${reader.label} returned ${rows.length} rows, the configured cap (singleCallCap ${entity.singleCallCap}); raise it`);
+      throw new ReadCapReachedError(
+        `${reader.label} returned ${rows.length} rows in one call, the entity's singleCallCap (${entity.singleCallCap}): the result may have been ` +
+          `cut short, so nothing was staged; set entity "${entity.id}"'s source.paging to "key-cursor" if the server returns rows in key order, ` +
+          'or raise singleCallCap only if the server is known to return more in one call',
+      );
     }
     reader.verify(rows, base, undefined);
     yield { records: rows, cursor: { done: true } };
@@ -234,16 +250,17 @@ export async function* pageExportMi(req: PagedReadRequest): AsyncGenerator<Page>
 
   const depth = reader.cursorFields.length;
   let cursor: Cursor = (req.resumeFrom as Cursor | undefined) ?? { values: null, level: depth };
+  const pageSize = new PageSize(entity, cursor.pageSize, reader.label, req.log);
   for (;;) {
     const conditions = [...base, ...cursorConditions(reader.cursorFields, cursor)];
-    const page = await reader.readPage(conditions, entity.pageSize);
+    const page = await pageSize.read((size, slowAnswers) => reader.readPage(conditions, size, slowAnswers));
     let rows = page;
     if (cursor.ahead && cursor.values) {
       reader.verify(page, conditions, { after: null });
       const after = cursor.values;
       rows = page.filter((r) => compareKeys(reader.cursorFields, r, after) > 0);
       if (rows.length === 0) {
-        cursor = { values: after, level: depth };
+        cursor = { values: after, level: depth, pageSize: pageSize.current };
         continue;
       }
       // The seen rows must all come before the new ones (checked by the ordered verify above).
@@ -253,7 +270,7 @@ export async function* pageExportMi(req: PagedReadRequest): AsyncGenerator<Page>
     const last = rows.at(-1);
     if (!last) {
       if (!cursor.values || cursor.level <= 1) return;
-      cursor = { values: cursor.values, level: cursor.level - 1 };
+      cursor = { values: cursor.values, level: cursor.level - 1, pageSize: pageSize.current };
       continue;
     }
     const values = Object.fromEntries(reader.cursorFields.map((f) => [f.name, last[f.name] ?? '']));
@@ -263,6 +280,79 @@ export async function* pageExportMi(req: PagedReadRequest): AsyncGenerator<Page>
     }
     const ahead = lookAheadLevel(reader.cursorFields, rows);
     cursor = ahead === undefined ? { values, level: depth } : { values, level: ahead, ahead: true };
+    cursor.pageSize = pageSize.current;
     yield { records: rows, cursor: { ...cursor } };
   }
+}
+
+/**
+ * The page size of one key-cursor read. Above the floor a slow answer is handed back at once and the page
+ * halves; at the floor the retry policy decides, and a page that still does not come fails with advice.
+ * After GROW_AFTER_PAGES pages in a row answered in time it doubles, up to the entity's page size.
+ */
+class PageSize {
+  current: number;
+  private readonly floor: number;
+  private inTime = 0;
+
+  constructor(
+    private readonly entity: EntityDefinition,
+    resumed: number | undefined,
+    private readonly label: string,
+    private readonly log: Log | undefined,
+  ) {
+    this.floor = Math.min(entity.minPageSize, entity.pageSize);
+    this.current = Math.min(entity.pageSize, Math.max(this.floor, resumed ?? entity.pageSize));
+  }
+
+  async read(page: (size: number, slowAnswers: SlowAnswers) => Promise<MiRecord[]>): Promise<MiRecord[]> {
+    for (;;) {
+      const atFloor = this.current <= this.floor;
+      try {
+        const rows = await page(this.current, atFloor ? 'retry' : 'hand-back');
+        this.answeredInTime();
+        return rows;
+      } catch (error) {
+        if (error instanceof MiSlowAnswerError && !atFloor) {
+          const smaller = Math.max(this.floor, Math.floor(this.current / 2));
+          this.log?.warn('EXPORTMI page too slow for the gateway; asking for a smaller page', {
+            entity: this.entity.id, table: this.label, pageSize: this.current, next: smaller, reason: error.message,
+          });
+          this.current = smaller;
+          this.inTime = 0;
+          continue;
+        }
+        if (atFloor && isSlowAnswer(error)) throw this.tooSlow(error);
+        throw error;
+      }
+    }
+  }
+
+  private answeredInTime(): void {
+    if (this.current >= this.entity.pageSize || ++this.inTime < GROW_AFTER_PAGES) return;
+    const larger = Math.min(this.entity.pageSize, this.current * 2);
+    this.log?.info('EXPORTMI pages answer in time again; growing the page', { entity: this.entity.id, pageSize: this.current, next: larger });
+    this.current = larger;
+    this.inTime = 0;
+  }
+
+  private tooSlow(cause: unknown): SlowSourceError {
+    const { entity } = this;
+    const date = entity.changeFields.date;
+    return new SlowSourceError(
+      `${this.label}: pages of ${this.current} rows still time out at the gateway (HTTP 504 or no answer within the attempt timeout), ` +
+        'so EXPORTMI has no fast way to this query: ' +
+        `ask the M3 administrator for an index on ${entity.source.kind === 'exportmi' ? entity.source.table : entity.id}` +
+        `${date ? ` starting with ${date}` : ''}, raise the gateway's target timeout by an API policy (up to 300 s) together with the tenant's ` +
+        `attemptTimeoutSeconds, lower the entity's minPageSize (now ${this.floor}), or read it in narrower windows (a backfill with since/until)`,
+      { cause },
+    );
+  }
+}
+
+/** A retry policy that gave up on 504s or timeouts (TransientError whose last failure was one of those). */
+function isSlowAnswer(error: unknown): boolean {
+  if (error instanceof MiSlowAnswerError) return true;
+  if (!(error instanceof TransientError)) return false;
+  return error.lastStatus === 504 || (error.lastStatus === undefined && /timed out/.test(String((error.cause as Error | undefined)?.message)));
 }

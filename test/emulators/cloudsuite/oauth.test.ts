@@ -126,9 +126,15 @@ describe('password grant', () => {
   });
 
   it('rejects unsupported grant types', async () => {
-    const answer = await client.passwordGrant({ grant_type: 'client_credentials' });
+    const answer = await client.passwordGrant({ grant_type: 'authorization_code' });
     expect(answer.status).toBe(400);
     expect(json(answer.text).error).toBe('unsupported_grant_type');
+  });
+
+  it('refuses the client credentials grant to a service-account app', async () => {
+    const answer = await client.passwordGrant({ grant_type: 'client_credentials' });
+    expect(answer.status).toBe(400);
+    expect(json(answer.text).error).toBe('unauthorized_client');
   });
 
   it('answers 405 to a GET on the token endpoint', async () => {

@@ -18,6 +18,8 @@ export interface MiCallSeen {
   url: URL;
   /** The access token the call carried (what a gateway could echo back). */
   accessToken: string;
+  /** The session company as sent (a matrix parameter `;cono=`, or a query parameter). */
+  company: string | null;
 }
 
 /** Returns the bytes to answer instead, or undefined to pass the emulator's answer through. */
@@ -49,7 +51,8 @@ export async function startMiProxy(emulator: CloudSuiteEmulator, rewrite: MiRewr
             const url = new URL(req.url ?? '/', target);
             const match = EXECUTE.exec(url.pathname);
             const accessToken = (req.headers.authorization ?? '').replace(/^Bearer /, '');
-            if (match && answer.statusCode === 200) bytes = rewrite({ program: match[1]!, transaction: match[2]!, url, accessToken }, bytes) ?? bytes;
+            const company = /;cono=([^;/?]*)/.exec(url.pathname)?.[1] ?? url.searchParams.get('cono');
+            if (match && answer.statusCode === 200) bytes = rewrite({ program: match[1]!, transaction: match[2]!, url, accessToken, company }, bytes) ?? bytes;
             const headers = { ...answer.headers, 'content-length': String(bytes.length) };
             delete headers['transfer-encoding'];
             res.writeHead(answer.statusCode ?? 502, headers);

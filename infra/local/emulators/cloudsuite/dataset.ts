@@ -273,11 +273,14 @@ export class Dataset {
     return { RGDT: day, RGTM: String(Number(time)), LMDT: day, CHNO: '1', CHID: user, LMTS: lmts };
   }
 
-  /** Applies a change: CHNO + 1, LMDT the day, a later LMTS. */
+  /** How much CHNO grows per change (the chnoStep knob; the emulator wires it). */
+  chnoStep: () => number = () => 1;
+
+  /** Applies a change: CHNO + 1 (N3: after 999 it wraps, as in M3), LMDT the day, a later LMTS. */
   touch(row: M3Row, day: string, user: string): void {
     const { lmts } = this.stamper.stamp(day);
     row.LMDT = day;
-    row.CHNO = String(Number(row.CHNO ?? '0') + 1);
+    row.CHNO = nextChangeNumber(row.CHNO, this.chnoStep());
     row.CHID = user;
     row.LMTS = lmts;
   }
@@ -899,10 +902,15 @@ export class Dataset {
       if (dayNumber(invoice.LMDT as string) < dayNumber(date)) {
         invoice.LMDT = date;
         invoice.LMTS = `${date}${(invoice.LMTS as string).slice(8)}`;
-        invoice.CHNO = String(Number(invoice.CHNO) + count);
+        invoice.CHNO = nextChangeNumber(invoice.CHNO, count);
       }
     }
   }
+}
+
+/** CHNO after `step` changes: M3's change number is N3 and wraps after 999 (to 0). */
+export function nextChangeNumber(chno: string | undefined, step: number): string {
+  return String((Number(chno ?? '0') + step) % 1000);
 }
 
 /** A decimal string as an integer scaled by 10^decimals. */

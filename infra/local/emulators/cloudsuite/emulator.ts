@@ -8,13 +8,14 @@ import { ChangeEngine } from './changes.ts';
 import { EmulatorClock } from './clock.ts';
 import { Dataset } from './dataset.ts';
 import { FaultPlan } from './faults.ts';
-import { credentialsFor, ionApiFile } from './ionapi.ts';
+import { credentialsFor, ionApiFile, type Credentials } from './ionapi.ts';
 import { OAuthServer, TokenStore } from './oauth.ts';
 import { PROGRAMS } from './programs/index.ts';
 import { TokenBucket } from './rateLimit.ts';
 import { createGatewayServer } from './server.ts';
 import { materialize } from './store.ts';
 import { tableDef, tableInfo } from './tables.ts';
+import { tenantRow, tenantTables } from './tenantTables.ts';
 import {
   DEFAULT_KNOBS,
   DEFAULT_START_DATE,
@@ -35,7 +36,7 @@ import {
 import { isValidDate } from './values.ts';
 
 function zeroCounters(): Counters {
-  return { passwordGrants: 0, refreshGrants: 0, revokes: 0, miCalls: 0, callsByTransaction: {}, rateLimited: 0, unauthorized: 0, faultsInjected: 0 };
+  return { passwordGrants: 0, refreshGrants: 0, revokes: 0, clientCredentialsGrants: 0, miCalls: 0, callsByTransaction: {}, rateLimited: 0, unauthorized: 0, faultsInjected: 0 };
 }
 
 function resolveVolume(partial: Partial<Volume> | undefined): Volume {
@@ -55,7 +56,6 @@ function resolveVolume(partial: Partial<Volume> | undefined): Volume {
 
 class Emulator implements CloudSuiteEmulator {
   readonly url: string;
-  readonly ionapi: Record<string, string>;
   knobs: Knobs;
   onBeforeMiCall?: (call: MiCallInfo) => void | Promise<void>;
   readonly clock: { today(): string; advanceDays(days: number): ChangeSummary };
@@ -63,7 +63,7 @@ class Emulator implements CloudSuiteEmulator {
   constructor(
     readonly tenant: string,
     url: string,
-    ionapi: Record<string, string>,
+    private readonly credentials: Credentials,
     knobs: Knobs,
     private readonly liveCounters: Counters,
     private readonly data: Dataset,
@@ -74,9 +74,12 @@ class Emulator implements CloudSuiteEmulator {
     private readonly server: Server,
   ) {
     this.url = url;
-    this.ionapi = ionapi;
     this.knobs = knobs;
     this.clock = { today: () => this.calendar.today(), advanceDays: (days) => this.calendar.advanceDays(days) };
+  }
+
+  get ionapi(): Record<string, string> {
+    return ionApiFile(this.url, this.tenant, this.credentials, this.knobs.backendApp);
   }
 
   get counters(): Counters {
@@ -116,17 +119,22 @@ class Emulator implements CloudSuiteEmulator {
 
   truth(table: string, company?: string): M3Row[] {
     const def = tableDef(table);
+    // As this tenant's table has it (tableFields knob): its columns only, alpha values cut to its lengths.
+    const tenantDef = tenantTables(this.knobs).table(def.name) ?? def;
     const store = this.data.db.table(def.name);
     let companies = this.data.companies.map((c) => c.cono);
     if (company !== undefined) {
       if (!companies.includes(company)) throw new Error(`truth: company ${company} is not emulated (companies: ${companies.join(', ')})`);
       companies = [company];
     }
-    return companies.flatMap((cono) => store.partition(cono).rows().map((row) => materialize(def, row)));
+    return companies.flatMap((cono) =>
+      store.partition(cono).rows().map((row) => (tenantDef === def ? materialize(def, row) : tenantRow(tenantDef, row))),
+    );
   }
 
   tableInfo(table: string): TableInfo {
-    return tableInfo(tableDef(table));
+    const def = tableDef(table);
+    return tableInfo(tenantTables(this.knobs).table(def.name) ?? def);
   }
 
   async close(): Promise<void> {
@@ -181,6 +189,7 @@ export async function startCloudSuiteEmulator(options: CloudSuiteEmulatorOptions
   });
   const port = (server.address() as AddressInfo).port;
   const url = `http://127.0.0.1:${port}`;
-  emulator = new Emulator(tenant, url, ionApiFile(url, tenant, credentials), knobs, counters, data, tokens, faults, engine, calendar, server);
+  emulator = new Emulator(tenant, url, credentials, knobs, counters, data, tokens, faults, engine, calendar, server);
+  data.chnoStep = () => handle().knobs.chnoStep;
   return emulator;
 }

@@ -2,7 +2,8 @@
 // company, and the REPL output (separated or fixed-width, cut at 984 characters like M3).
 import { hash32 } from './prng.ts';
 import { isKeyableValue, keySegment, valueOf, type Partition } from './store.ts';
-import { TABLES, displayWidth, type FieldDef, type TableDef } from './tables.ts';
+import { TABLES, displayWidth, tableDef, type FieldDef, type TableDef } from './tables.ts';
+import { tenantValue, type TenantTables } from './tenantTables.ts';
 import type { Knobs, M3Row } from './types.ts';
 import { canonicalNumber, compareByType, rightTrim } from './values.ts';
 
@@ -223,11 +224,14 @@ function resolveColumn(table: TableDef, name: string): FieldDef {
   return field;
 }
 
-/** Parses the supported EXPORTMI query subset; see README.md for the grammar. */
-export function parseExportQuery(query: string): ExportQuery {
+/** Every emulated table as the emulator defines it (no tenant differences). */
+const FULL_TABLES: Pick<TenantTables, 'table'> = { table: (name) => TABLES.get(name.toUpperCase()) };
+
+/** Parses the supported EXPORTMI query subset over the tenant's tables; see README.md for the grammar. */
+export function parseExportQuery(query: string, tables: Pick<TenantTables, 'table'> = FULL_TABLES): ExportQuery {
   if (query.trim() === '') throw new QueryError('the query is empty');
   const parsed = new Parser(tokenize(query)).parse();
-  const table = TABLES.get(parsed.table.text.toUpperCase());
+  const table = tables.table(parsed.table.text);
   if (!table) throw new QueryError(`table ${parsed.table.text.toUpperCase()} does not exist`);
   const columns =
     parsed.columns === 'all'
@@ -279,10 +283,12 @@ function matches(row: M3Row, condition: Condition): boolean {
  * prefix, a lower bound on the next key field positions the start (every row is still checked).
  */
 function scanRange(table: TableDef, conditions: readonly Condition[]): { prefix: string; start: string | null } {
+  // Storage is keyed on the full table's key fields, whatever the tenant's view of them.
+  const stored = tableDef(table.name);
   let prefix = '';
-  for (const keyName of table.key.slice(1)) {
-    const field = table.field.get(keyName) as FieldDef;
-    const own = conditions.filter((c) => c.field === field && isKeyableValue(field, c.value));
+  for (const keyName of stored.key.slice(1)) {
+    const field = stored.field.get(keyName) as FieldDef;
+    const own = conditions.filter((c) => c.field.name === field.name && isKeyableValue(field, c.value));
     const equal = own.find((c) => c.op === '=');
     if (equal) {
       prefix += keySegment(field, equal.value);
@@ -364,7 +370,7 @@ export function formatRepl(query: ExportQuery, row: M3Row, separator: string): s
     return cut(
       query.columns
         .map(({ name, field }) => {
-          const value = valueOf(row, field);
+          const value = tenantValue(field, valueOf(row, field));
           const text = field.type === 'A' ? rightTrim(value) : value;
           return named ? `${name} ${text}` : text;
         })
@@ -373,7 +379,7 @@ export function formatRepl(query: ExportQuery, row: M3Row, separator: string): s
   }
   let repl = '';
   for (const { field } of query.columns) {
-    const value = valueOf(row, field);
+    const value = tenantValue(field, valueOf(row, field));
     repl += field.type === 'A' ? value.padEnd(field.length, ' ') : value.padStart(displayWidth(field), ' ');
     if (repl.length > REPL_LENGTH) break;
   }

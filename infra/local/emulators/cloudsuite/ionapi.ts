@@ -28,9 +28,17 @@ export function credentialsFor(seed: number, tenant: string): Credentials {
   };
 }
 
-/** The .ionapi object for an emulator at `url` (no trailing slash). */
-export function ionApiFile(url: string, tenant: string, credentials: Credentials): Record<string, string> {
-  return {
+/**
+ * The .ionapi object for an emulator at `url` (no trailing slash). A service-account app's file carries
+ * saak/sask (password grant); a client-credentials app's, as newer Infor OS issues them, does not.
+ */
+export function ionApiFile(
+  url: string,
+  tenant: string,
+  credentials: Credentials,
+  app: 'service-account' | 'client-credentials' = 'service-account',
+): Record<string, string> {
+  const file: Record<string, string> = {
     ti: tenant,
     cn: 'cloudsuite-sync',
     dt: '12',
@@ -46,4 +54,9 @@ export function ionApiFile(url: string, tenant: string, credentials: Credentials
     saak: credentials.accessKey,
     sask: credentials.secretKey,
   };
+  if (app === 'client-credentials') {
+    delete file.saak;
+    delete file.sask;
+  }
+  return file;
 }

@@ -4,7 +4,8 @@
 // response shapes for OK, NOK (HTTP 400, error at top level) and partial NOK (records and an error).
 import { findTransaction, MiError, mustBeEntered, notAuthorized, type MiCall, type MiEnvironment, type TransactionDef } from './programs/program.ts';
 import type { FieldDef } from './tables.ts';
-import type { M3Row } from './types.ts';
+import { tenantOutputs, tenantTables, type TenantTables } from './tenantTables.ts';
+import type { Knobs, M3Row } from './types.ts';
 import { canonicalNumber, fitsNumericField, isValidDate, rightTrim } from './values.ts';
 
 export interface MiHttpRequest {
@@ -44,6 +45,8 @@ const CONTROL_PARAMETERS = new Set([
 const IGNORED_QUERY_PARAMETERS = new Set(['_rid']);
 
 interface Controls {
+  /** Where `divi` came from: an empty query parameter may be ignored (knob emptyDiviQueryParameter). */
+  diviFrom?: 'matrix' | 'query';
   maxrecs?: string;
   returncols?: string;
   cono?: string;
@@ -57,13 +60,16 @@ interface Controls {
 function readControls(request: MiHttpRequest, transaction: TransactionDef): { controls: Controls; inputs: Map<string, string> } {
   const controls: Record<string, string> = {};
   const inputs = new Map<string, string>();
+  let diviFrom: Controls['diviFrom'];
   for (const [name, value] of request.matrix) {
     if (!CONTROL_PARAMETERS.has(name)) throw new MiError('XPA0103', name, `Parameter ${name} is not supported`);
     controls[name === 'excludempty' ? 'excludeempty' : name] = value;
+    if (name === 'divi') diviFrom = 'matrix';
   }
   for (const [name, value] of request.query) {
     if (CONTROL_PARAMETERS.has(name)) {
       controls[name === 'excludempty' ? 'excludeempty' : name] = value;
+      if (name === 'divi') diviFrom = 'query';
       continue;
     }
     if (IGNORED_QUERY_PARAMETERS.has(name)) continue;
@@ -73,7 +79,7 @@ function readControls(request: MiHttpRequest, transaction: TransactionDef): { co
     }
     if (!inputs.has(name)) inputs.set(name, value);
   }
-  return { controls, inputs };
+  return { controls: { ...controls, ...(diviFrom ? { diviFrom } : {}) }, inputs };
 }
 
 /** Validates one input value against its field and returns it as handlers see it. */
@@ -98,17 +104,30 @@ function normalizeInput(field: FieldDef, raw: string): string {
   return numeric;
 }
 
+/**
+ * The session division: the `divi` sent, else the service user's default. Infor's own SDK sends it as a
+ * matrix parameter (`;divi=`); whether an empty query parameter `divi=` also selects the blank division is
+ * not documented, so the emulator can ignore it (knob emptyDiviQueryParameter).
+ */
+function sessionDivisionOf(controls: Controls, divisions: readonly { divi: string }[], knobs: Knobs): string {
+  const sent = controls.divi === undefined ? undefined : rightTrim(controls.divi);
+  const ignored = sent === '' && controls.diviFrom === 'query' && knobs.emptyDiviQueryParameter === 'ignored';
+  if (sent !== undefined && !ignored) return sent;
+  return knobs.userDefaultDivision === 'first' ? (divisions[0]?.divi ?? '') : '';
+}
+
 function parseMaxrecs(raw: string | undefined): number {
   if (raw === undefined || raw === '') return DEFAULT_MAXRECS;
   if (!/^\d+$/.test(raw)) throw new MiError('XPA0101', '', `maxrecs must be a non-negative integer, got ${raw}`);
   return Number(raw);
 }
 
-function outputFields(transaction: TransactionDef, program: string, returncols: string | undefined): readonly FieldDef[] {
-  if (returncols === undefined || returncols.trim() === '') return transaction.outputs;
+function outputFields(transaction: TransactionDef, program: string, returncols: string | undefined, tables: TenantTables): readonly FieldDef[] {
+  const outputs = tenantOutputs(transaction, tables);
+  if (returncols === undefined || returncols.trim() === '') return outputs;
   return returncols.split(',').map((raw) => {
     const name = raw.trim();
-    const field = transaction.outputs.find((f) => f.name === name);
+    const field = outputs.find((f) => f.name === name);
     if (!field) throw new MiError('XFL0104', name, `Field ${name} does not exist in the output of ${program}/${transaction.name}`);
     return field;
   });
@@ -143,8 +162,10 @@ export function executeMi(request: MiHttpRequest, env: MiEnvironment): MiOutcome
     }
     const maxrecs = parseMaxrecs(controls.maxrecs);
     const cap = env.knobs.maxrecsCap;
-    const limit = Math.min(maxrecs === 0 ? Number.POSITIVE_INFINITY : maxrecs, cap ?? Number.POSITIVE_INFINITY);
-    const outputs = outputFields(transaction, program.name, controls.returncols);
+    // Several list transactions stop at 10,000 records whatever maxrecs says (EXPORTMI is not one of them here).
+    const listCap = transaction.kind === 'list' && program.name !== 'EXPORTMI' ? env.knobs.listCap : null;
+    const limit = Math.min(maxrecs === 0 ? Number.POSITIVE_INFINITY : maxrecs, cap ?? Number.POSITIVE_INFINITY, listCap ?? Number.POSITIVE_INFINITY);
+    const outputs = outputFields(transaction, program.name, controls.returncols, tenantTables(env.knobs));
 
     const values = new Map<string, string>();
     for (const field of transaction.inputs) {
@@ -158,7 +179,7 @@ export function executeMi(request: MiHttpRequest, env: MiEnvironment): MiOutcome
     const sessionCompany = requested === undefined ? (companies[0]?.cono ?? '') : (canonicalNumber(requested) ?? requested);
     const company = env.data.company(sessionCompany);
     if (!company) throw notAuthorized(sessionCompany);
-    const sessionDivision = rightTrim(controls.divi ?? '');
+    const sessionDivision = sessionDivisionOf(controls, company.divisions, env.knobs);
     if (sessionDivision !== '' && !company.divisions.some((d) => d.divi === sessionDivision)) {
       throw new MiError('WDI0103', 'DIVI', `Division ${sessionDivision} does not exist in company ${company.cono}`);
     }

@@ -147,7 +147,17 @@ export class OAuthServer {
     if (client !== 'ok') return client;
     const knobs = this.knobs();
     const grantType = form.get('grant_type');
+    // A service-account app uses the password grant; a client-credentials app only client_credentials.
+    const serviceAccount = knobs.backendApp === 'service-account';
+    if ((grantType === 'password' && !serviceAccount) || (grantType === 'client_credentials' && serviceAccount)) {
+      return oauthError(400, 'unauthorized_client', `This client may not use the ${grantType} grant`);
+    }
     switch (grantType) {
+      case 'client_credentials': {
+        this.counters.clientCredentialsGrants++;
+        // RFC 6749 §4.4.3: no refresh token for the client credentials grant.
+        return this.ok(this.tokens.issue(knobs.tokenLifetimeSeconds, false));
+      }
       case 'password': {
         if (form.get('username') !== this.credentials.accessKey || form.get('password') !== this.credentials.secretKey) {
           return oauthError(400, 'invalid_grant', 'Invalid resource owner credentials (service account access key / secret key)');

@@ -44,7 +44,8 @@ export function retryAfterHeader(style: RetryAfterStyle, seconds: number, nowMs 
     case 'seconds':
       return String(seconds);
     case 'http-date':
-      return new Date(nowMs + seconds * 1000).toUTCString();
+      // An HTTP date has whole seconds: rounded up, so honouring it never retries before the bucket refilled.
+      return new Date(Math.ceil((nowMs + seconds * 1000) / 1000) * 1000).toUTCString();
     case 'none':
       return undefined;
   }

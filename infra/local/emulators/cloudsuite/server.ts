@@ -111,6 +111,12 @@ async function route(context: GatewayContext, req: IncomingMessage, res: ServerR
   return sendHtml(res, 404, 'Not Found', 'No API is published at this path.');
 }
 
+/** Whether a call's maxrecs (100 when absent, 0 = all) asks for more than `rows` rows. */
+function asksMoreThan(maxrecs: string | undefined, rows: number): boolean {
+  const asked = maxrecs === undefined || maxrecs === '' ? 100 : Number(maxrecs);
+  return asked === 0 || !Number.isFinite(asked) || asked > rows;
+}
+
 /** Program and transaction segments; matrix parameters ride on the transaction (";maxrecs=10"). Throws URIError on bad encoding. */
 function parseExecutePath(programSegment: string, transactionSegment: string): { program: string; transaction: string; matrix: [string, string][] } {
   const [transaction = '', ...matrixSegments] = transactionSegment.split(';');
@@ -152,8 +158,18 @@ async function handleMiCall(
   const callIndex = counters.miCalls++;
   const name = `${request.program}/${request.transaction}`;
   counters.callsByTransaction[name] = (counters.callsByTransaction[name] ?? 0) + 1;
-  await context.hook()?.({ program: request.program, transaction: request.transaction, callIndex });
+  const maxrecs = request.query.get('maxrecs') ?? request.matrix.find(([n]) => n === 'maxrecs')?.[1];
+  await context.hook()?.({
+    program: request.program, transaction: request.transaction, callIndex, atMs: Date.now(), query: Object.fromEntries(request.query),
+    ...(maxrecs === undefined ? {} : { maxrecs }),
+  });
   if (knobs.latencyMs > 0) await delay(knobs.latencyMs);
+  // A big EXPORTMI page on a table without a supporting index: slow, and past the gateway's timeout a 504.
+  const slow = knobs.slowExport;
+  if (slow && request.program === 'EXPORTMI' && request.transaction === 'Select' && asksMoreThan(maxrecs, slow.aboveRows)) {
+    await delay(slow.delayMs);
+    if (slow.answer === 504) return sendHtml(res, 504, 'Gateway Timeout', 'The backend did not answer in time.');
+  }
 
   const fault = context.faults.forMiCall(request.program, request.transaction);
   if (fault) counters.faultsInjected++;

@@ -47,12 +47,12 @@ export function parseFields(spec: string): FieldDef[] {
     });
 }
 
-/** The standard change columns. CHNO is N5 here (M3 has N3 in some catalogues; the product sizes it 5). */
+/** The standard change columns. CHNO is N3 as in M3 metadata (CRS630MI, XtendM3): it wraps after 999. */
 const AUDIT_FIELDS = parseFields(`
   RGDT D8 Entry date
   RGTM N6 Entry time
   LMDT D8 Change date
-  CHNO N5 Change number
+  CHNO N3 Change number
   CHID A10 Changed by
   LMTS N18 Timestamp
 `);

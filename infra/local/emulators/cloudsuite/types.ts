@@ -55,6 +55,44 @@ export interface Knobs {
   exportRowOrder: 'primary-key' | 'unordered';
   /** When DIVI conditions in an EXPORTMI QERY are honoured; default 'blank-session-only'. */
   exportDivisionFilter: 'blank-session-only' | 'always' | 'ignored';
+  /**
+   * How this tenant's tables differ from the emulator's full ones (M3 versions, modifications and
+   * configuration differ): per table, columns it lacks, extra columns ("NAME TYPE LENGTH[.DEC] Description")
+   * and other lengths ("A30", "N15.2"). Seen by EXPORTMI, LstFields, MI outputs, MRS001MI and truth(). Default {}.
+   */
+  tableFields: Record<string, TableFieldsKnob>;
+  /** Tables this tenant does not have: EXPORTMI/Select and LstFields answer NOK. Default []. */
+  missingTables: string[];
+  /** MI list transactions (not EXPORTMI) answer at most this many records, also for maxrecs=0; default 10,000 (M3). */
+  listCap: number | null;
+  /** EXPORTMI/Select asking for more rows than `aboveRows` (or all) answers after `delayMs`: a 504, or the rows late. Default null. */
+  slowExport: SlowExportKnob | null;
+  /** CHNO (N3) grows by this much per change and wraps after 999 as in M3; a large step makes it wrap soon. Default 1. */
+  chnoStep: number;
+  /** 'ignored': an empty `divi=` query parameter does not make the session division blank (the matrix form `;divi=` does). Default 'honoured'. */
+  emptyDiviQueryParameter: 'honoured' | 'ignored';
+  /** The service user's division when a call sets none: blank (company level) or the company's first division. Default 'blank'. */
+  userDefaultDivision: 'blank' | 'first';
+  /** The authorized app behind the .ionapi file: a service account (password grant) or a client-credentials app. Default 'service-account'. */
+  backendApp: 'service-account' | 'client-credentials';
+}
+
+export interface TableFieldsKnob {
+  /** Columns (4-letter names without the prefix) the tenant's table lacks. */
+  missing?: string[];
+  /** Columns only this tenant has, "NAME TYPE LENGTH[.DECIMALS] Description", e.g. "ZZRF A20 Modification ref". */
+  extra?: string[];
+  /** Other lengths, e.g. { SUNM: 'A30', NTAM: 'N15.2' }: alpha values come back cut; numeric lengths change metadata only. */
+  lengths?: Record<string, string>;
+}
+
+export interface SlowExportKnob {
+  /** Pages asking for at most this many rows answer at normal speed. */
+  aboveRows: number;
+  /** Real ms before the answer. */
+  delayMs: number;
+  /** 504: the gateway gave up; 'late': the rows, late (a client with a shorter timeout gives up first). */
+  answer: 504 | 'late';
 }
 
 export type FaultKind =
@@ -85,6 +123,8 @@ export interface Counters {
   passwordGrants: number;
   refreshGrants: number;
   revokes: number;
+  /** Successful client_credentials grants (client-credentials apps). */
+  clientCredentialsGrants: number;
   miCalls: number;
   /** Keyed 'CRS620MI/LstSuppliers'. */
   callsByTransaction: Record<string, number>;
@@ -127,13 +167,19 @@ export interface MiCallInfo {
   transaction: string;
   /** 0-based index of this call among all MI calls that reached M3 (see counters.miCalls). */
   callIndex: number;
+  /** The maxrecs the call asked for (query or matrix), as sent; undefined when absent. */
+  maxrecs?: string;
+  /** The query parameters as sent (inputs such as QERY, and control parameters). */
+  query: Record<string, string>;
+  /** Epoch ms when the call reached M3. */
+  atMs: number;
 }
 
 export interface CloudSuiteEmulator {
   /** http://127.0.0.1:PORT */
   readonly url: string;
   readonly tenant: string;
-  /** A valid .ionapi object for this emulator. */
+  /** A valid .ionapi object for this emulator (per the backendApp knob: with or without saak/sask). */
   readonly ionapi: Record<string, string>;
   writeIonApiFile(path: string): Promise<void>;
   /** Mutable at run time. */
@@ -179,6 +225,14 @@ export const DEFAULT_KNOBS: Readonly<Knobs> = Object.freeze({
   startRowInclusive: true,
   exportRowOrder: 'primary-key',
   exportDivisionFilter: 'blank-session-only',
+  tableFields: {},
+  missingTables: [],
+  listCap: 10_000,
+  slowExport: null,
+  chnoStep: 1,
+  emptyDiviQueryParameter: 'honoured',
+  userDefaultDivision: 'blank',
+  backendApp: 'service-account',
 });
 
 export const DEFAULT_TENANT = 'ACME_PRD';

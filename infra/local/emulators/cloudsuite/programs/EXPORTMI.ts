@@ -1,7 +1,8 @@
 // EXPORTMI: Select runs the supported SQL-like subset over one table of the session company and
 // answers each row as one REPL string (see ../exportMi.ts); LstFields describes a table's columns.
 import { QueryError, formatHeader, formatRepl, parseExportQuery, selectRows } from '../exportMi.ts';
-import { TABLES, type FieldDef } from '../tables.ts';
+import type { FieldDef } from '../tables.ts';
+import { tenantTables } from '../tenantTables.ts';
 import { MiError, optional, ownFields, required, take, type ProgramDef, type TransactionDef } from './program.ts';
 
 const [QERY, SEPC, HDRS, FILE] = ownFields(`
@@ -22,7 +23,7 @@ const select: TransactionDef = {
   run(call) {
     let query;
     try {
-      query = parseExportQuery(call.input('QERY'));
+      query = parseExportQuery(call.input('QERY'), tenantTables(call.env.knobs));
     } catch (error) {
       if (error instanceof QueryError) throw new MiError('XQY0001', 'QERY', `Invalid query: ${error.message}`);
       throw error;
@@ -58,7 +59,7 @@ const lstFields: TransactionDef = {
   outputs: LST_FIELDS_OUTPUTS,
   run(call) {
     const name = call.input('FILE');
-    const table = TABLES.get(name);
+    const table = tenantTables(call.env.knobs).table(name);
     if (!table) throw new MiError('WFI0103', 'FILE', `Table ${name} does not exist`);
     return take(table.fields, call.limit, (field) => ({
       FLDN: table.prefix + field.name,

@@ -2,6 +2,7 @@
 // transaction, generated from the same definitions the programs run on (one source of truth).
 // As in M3 (and Infor's Odin SDK), FLDS is the field description and FLDP its number of decimals.
 import type { FieldDef } from '../tables.ts';
+import { tenantOutputs, tenantTables } from '../tenantTables.ts';
 import type { M3Row } from '../types.ts';
 import { MiError, findTransaction, optional, ownFields, required, take, type ProgramDef, type TransactionDef } from './program.ts';
 
@@ -58,7 +59,9 @@ const lstAdtFieldInf: TransactionDef = {
     if (!transaction) throw new MiError('WTR0103', 'TRNM', `Transaction ${transactionName} does not exist in ${programName}`);
     const layout = call.input('TRTP');
     if (layout !== 'I' && layout !== 'O') throw new MiError('WTR0104', 'TRTP', `Layout type ${layout} is invalid; use I or O`);
-    return take(describe(layout === 'I' ? transaction.inputs : transaction.outputs), call.limit, (r) => r);
+    // The output layout as this tenant's M3 has it (columns its tables lack are not there).
+    const fields = layout === 'I' ? transaction.inputs : tenantOutputs(transaction, tenantTables(call.env.knobs));
+    return take(describe(fields), call.limit, (r) => r);
   },
 };
 
