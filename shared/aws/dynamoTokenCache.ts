@@ -11,7 +11,7 @@ import type { CachedToken, TokenCache, TokenLock } from '../ionapi/tokenCache.ts
 import { logger, type Log } from '../observability/logger.ts';
 import { epochSeconds, isConditionalCheckFailed, keyOf } from '../state/stateTable.ts';
 import type { Encryptor } from './encryptor.ts';
-import { openToken, sealToken } from './sealedToken.ts';
+import { openTokenItem, sealedTokenItem } from './sealedToken.ts';
 
 export interface DynamoTokenCacheOptions {
   documents: DynamoDBDocumentClient;
@@ -49,35 +49,12 @@ export class DynamoTokenCache implements TokenCache {
     const { Item } = await this.documents.send(
       new GetCommand({ TableName: this.tableName, Key: { pk: tokenCachePk(tenant), sk: TOKEN_SK }, ConsistentRead: true }),
     );
-    if (Item === undefined || typeof Item.sealed !== 'string') return undefined;
-    try {
-      return await openToken(this.encryptor, tenant, Item.sealed);
-    } catch (error) {
-      // A token sealed under another key (e.g. a recreated key or state folder), tampered with or sealed by an
-      // earlier version is useless, not fatal: the provider obtains a new one and overwrites it.
-      this.log.warn('the cached ION API token cannot be opened; a new one will be obtained', { tenant, error: (error as Error).name });
-      return undefined;
-    }
+    return openTokenItem(this.encryptor, tenant, Item, this.log);
   }
 
   async write(tenant: string, token: CachedToken): Promise<void> {
-    const sealed = await sealToken(this.encryptor, tenant, token);
-    await this.documents.send(
-      new PutCommand({
-        TableName: this.tableName,
-        Item: {
-          pk: tokenCachePk(tenant),
-          sk: TOKEN_SK,
-          kind: 'token',
-          sealed,
-          expiresAtMs: token.expiresAtMs,
-          obtainedAtMs: token.obtainedAtMs,
-          updatedAt: new Date(this.now()).toISOString(),
-          // A refresh token outlives the access token: keep the item a day past expiry.
-          ttl: epochSeconds(token.expiresAtMs) + CLEANUP_AFTER_S,
-        },
-      }),
-    );
+    const item = await sealedTokenItem(this.encryptor, tenant, token, this.now());
+    await this.documents.send(new PutCommand({ TableName: this.tableName, Item: { pk: tokenCachePk(tenant), sk: TOKEN_SK, ...item } }));
   }
 
   async tryLock(tenant: string, ttlMs: number): Promise<TokenLock | undefined> {

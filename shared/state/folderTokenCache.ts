@@ -3,7 +3,7 @@
 // key file) so no file holds a readable token, and an expiring lock so one caller renews it at a time.
 import { randomUUID } from 'node:crypto';
 import type { Encryptor } from '../aws/encryptor.ts';
-import { openToken, sealToken } from '../aws/sealedToken.ts';
+import { openTokenItem, sealedTokenItem } from '../aws/sealedToken.ts';
 import type { CachedToken, TokenCache, TokenLock } from '../ionapi/tokenCache.ts';
 import { logger, type Log } from '../observability/logger.ts';
 import type { FolderStateTable } from './folderStateTable.ts';
@@ -36,27 +36,13 @@ export class FolderTokenCache implements TokenCache {
   }
 
   async read(tenant: string): Promise<CachedToken | undefined> {
-    const item = await this.table.get(pkOf(tenant), TOKEN_SK);
-    if (item === undefined || typeof item.sealed !== 'string') return undefined;
-    try {
-      // The lifetime that counts is the sealed one (sealedToken.ts).
-      return await openToken(this.encryptor, tenant, item.sealed);
-    } catch (error) {
-      // Sealed under another key (a recreated key file), tampered with or by an earlier version: useless, not fatal; a new token replaces it.
-      this.log.warn('the cached ION API token cannot be opened; a new one will be obtained', { tenant, error: (error as Error).name });
-      return undefined;
-    }
+    return openTokenItem(this.encryptor, tenant, await this.table.get(pkOf(tenant), TOKEN_SK), this.log);
   }
 
   async write(tenant: string, token: CachedToken): Promise<void> {
-    const sealed = await sealToken(this.encryptor, tenant, token);
+    const item = await sealedTokenItem(this.encryptor, tenant, token, this.now());
     const pk = pkOf(tenant);
-    await this.table.change(pk, (partition) =>
-      partition.set(TOKEN_SK, {
-        pk, sk: TOKEN_SK, kind: 'token', sealed, expiresAtMs: token.expiresAtMs, obtainedAtMs: token.obtainedAtMs,
-        updatedAt: new Date(this.now()).toISOString(), ttl: epochSeconds(token.expiresAtMs) + CLEANUP_AFTER_S,
-      }),
-    );
+    await this.table.change(pk, (partition) => partition.set(TOKEN_SK, { pk, sk: TOKEN_SK, ...item }));
   }
 
   async tryLock(tenant: string, ttlMs: number): Promise<TokenLock | undefined> {

@@ -31,7 +31,7 @@ beforeAll(async () => {
   proxy = await startMiProxy(emulator, (call, body) => {
     const query = call.url.searchParams.get('QERY') ?? '';
     const separator = call.url.searchParams.get('SEPC');
-    const company = call.url.searchParams.get('cono') ?? '';
+    const company = call.company ?? '';
     const value = DAMAGE[company];
     if (call.program !== 'EXPORTMI' || !query.includes(' from FAPIBH') || !separator || value === undefined) return undefined;
     const columns = query.split(' from ')[0]!.split(', ');

@@ -260,7 +260,7 @@ describe('a secret holding another tenant\'s .ionapi file (TST pasted into the P
     };
     const plan = (input: unknown, executionName: string) =>
       planRun({ executionName, startedAt: new Date().toISOString(), input }, { ...deps, flows: validateFlowsConfig(defaultConfig), executions: new InProcessExecutions() });
-    return { deps, plan, root, cache, close: () => dynamo.close() };
+    return { deps, plan, root, cache, source, close: () => dynamo.close() };
   }
 
   const MISMATCH = new RegExp(
@@ -270,15 +270,32 @@ describe('a secret holding another tenant\'s .ionapi file (TST pasted into the P
   it('Extract refuses the unit naming the secret and both tenants, before any call: no token, no MI call, nothing staged', async () => {
     const pipeline = await pipelineWithTstFile();
     try {
+      // Plan ran while the secret held PRD's file (Plan reads the tenant's metadata, so it would refuse TST's
+      // file itself: see the next test); TST's file was pasted in before Extract ran, in a new container.
+      pipeline.source.set(SECRET_NAME, JSON.stringify(emulator.ionapi));
       const planned = await pipeline.plan({ flows: ['suppliers'], companies: ['100'] }, 'exec-tenant-1');
-      const failure = await extractPlannedUnit({ plan: planned.plan, unitId: 'suppliers/100' }, pipeline.deps).then(() => undefined, (e: unknown) => e as Error);
+      pipeline.source.set(SECRET_NAME, JSON.stringify(tst.ionapi));
+      const extractContainer = tenantConnector(pipeline.source, new InMemoryTokenCache(), capturingLog());
+      const deps: PipelineDeps = { ...pipeline.deps, connectTenant: (secretName, tenant) => extractContainer.connect(secretName, tenant) };
+      const failure = await extractPlannedUnit({ plan: planned.plan, unitId: 'suppliers/100' }, deps).then(() => undefined, (e: unknown) => e as Error);
       expect(failure).toBeInstanceOf(TenantSecretMismatchError);
       expect(failure!.message).toMatch(MISMATCH);
       expect(failure!.message).toMatch(/Paste the \.ionapi file of tenant ACME_PRD into the secret, or correct tenants\.ACME_PRD\.secretName$/);
       expect([tst.counters.passwordGrants, tst.counters.miCalls]).toEqual([0, 0]);
       expect((await filesUnder(pipeline.root)).filter((f) => f.startsWith('runs/'))).toEqual([]);
-      expect(await pipeline.cache.read('ACME_PRD')).toBeUndefined();
       expect(await pipeline.cache.read('ACME_TST')).toBeUndefined();
+    } finally {
+      await pipeline.close();
+    }
+  });
+
+  it('Plan refuses to read the tenant\'s fields through it, before any call', async () => {
+    const pipeline = await pipelineWithTstFile();
+    try {
+      const failure = await pipeline.plan({ flows: ['suppliers'], companies: ['100'] }, 'exec-tenant-3').then(() => undefined, (e: unknown) => e as Error);
+      expect(failure).toBeInstanceOf(TenantSecretMismatchError);
+      expect(failure!.message).toMatch(MISMATCH);
+      expect([tst.counters.passwordGrants, tst.counters.miCalls]).toEqual([0, 0]);
     } finally {
       await pipeline.close();
     }
