@@ -148,6 +148,8 @@ GROUP BY _tenant, cono, divi, yea4, jrno, vser, vono
 HAVING SUM(acam) <> 0`,
 };
 
+// The local amount: DECIMAL(20,2) × DECIMAL(12,6) is an exact DECIMAL(33,8) in Databricks (no precision loss,
+// so one rounding to cents); a narrower operand lets an engine multiply in 64 bits and overflow on large invoices.
 const SUPPLIER_SPEND: MartDefinition = {
   name: 'supplier_spend',
   question:
@@ -162,7 +164,7 @@ SELECT _tenant AS tenant, cono, suno, date_format(ivdt, 'yyyy-MM') AS invoice_mo
   SUM(-cuam) AS gross_amount,
   SUM(-COALESCE(vtam, 0)) AS vat_amount,
   SUM(-cuam + COALESCE(vtam, 0)) AS net_amount,
-  SUM(ROUND(-cuam * arat, 2)) AS gross_amount_local
+  SUM(ROUND(-CAST(cuam AS DECIMAL(20,2)) * arat, 2)) AS gross_amount_local
 FROM ${live(t('ap_ledger'))} AND trcd = 40
 GROUP BY _tenant, cono, suno, date_format(ivdt, 'yyyy-MM'), cucd`,
 };
