@@ -115,7 +115,8 @@ export const FUNCTION_REWRITES: Readonly<Record<string, (input: CallRewriteInput
   // other order. The three-argument form (a unit first) is newer Databricks syntax the product does not use.
   datediff: ({ translator, args, name }) => {
     if (args.length !== 2) throw databricksErrors.unsupported('datediff with other than two arguments (datediff(endDate, startDate))');
-    return `date_diff('day', CAST(${translator.arg(args[1], name)} AS DATE), CAST(${translator.arg(args[0], name)} AS DATE))`;
+    // Databricks answers an INTEGER; DuckDB's date_diff a BIGINT.
+    return `CAST(date_diff('day', CAST(${translator.arg(args[1], name)} AS DATE), CAST(${translator.arg(args[0], name)} AS DATE)) AS INTEGER)`;
   },
   current_date: () => 'current_date',
   current_timestamp: () => 'current_timestamp',
