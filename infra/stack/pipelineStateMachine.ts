@@ -144,7 +144,8 @@ export class PipelineStateMachine extends Construct {
     // here (reported in the step's result and logs) goes on to FinishRun: it never undoes committed data.
     const finish = invoke(StateNames.finish, 'finishRun', { plan });
     const refreshMarts = invoke(StateNames.refreshMarts, 'load', { plan, step: 'refreshMarts' });
-    refreshMarts.addCatch(new Pass(this, StateNames.martsNotRefreshed, { result: Result.fromObject({}) }).next(finish), {
+    // The Pass keeps its input (the plan key, and the error under martsError) for FinishRun.
+    refreshMarts.addCatch(new Pass(this, StateNames.martsNotRefreshed).next(finish), {
       errors: ['States.ALL'],
       resultPath: '$.martsError',
     });

@@ -70,7 +70,7 @@ describe('the CloudSuite sync stack', () => {
       Next: 'FinishRun',
       Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.martsError', Next: 'MartsNotRefreshed' }],
     });
-    expect(asl.States.MartsNotRefreshed).toMatchObject({ Type: 'Pass', Next: 'FinishRun' });
+    expect(asl.States.MartsNotRefreshed).toEqual({ Type: 'Pass', Next: 'FinishRun' });
     expect(tables.ItemProcessor.States.Load).toMatchObject({ Next: 'LoadFinished', Catch: [{ Next: 'RecordTableFailure', ResultPath: '$.error' }] });
     // A load that reached its deadline answers 'continue' and is invoked again, as Extract is.
     expect(tables.ItemProcessor.States.LoadFinished).toMatchObject({ Choices: [{ Variable: '$.status', StringEquals: 'continue', Next: 'Load' }], Default: 'Commit' });

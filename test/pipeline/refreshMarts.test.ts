@@ -1,7 +1,11 @@
 // The RefreshMarts step against the warehouse emulator (through the real driver): marts whose tables exist are
 // created, the others skipped with the table they wait for; per-company tables are named as the reason; a mart the
 // warehouse refuses and an unreachable warehouse are reported in the result, never thrown (the data is committed).
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runLocalSync } from '../../infra/local/runLocalSync.ts';
 import { defaultCatalog } from '#shared/catalog/defaultCatalog.ts';
 import { createCurrentTableSql, createSchemaSql } from '#shared/load/loadSql.ts';
 import type { WarehouseSession } from '#shared/load/loadTypes.ts';
@@ -83,4 +87,28 @@ describe('RefreshMarts', () => {
     expect(unreachable.schemas[0]!.created).toEqual([]);
     expect(unreachable.schemas[0]!.failed[0]!.error).toMatch(/could not be reached \(connect ECONNREFUSED\); the data is committed/);
   });
+});
+
+describe('RefreshMarts in the state machine', () => {
+  it('lets the run finish and succeed when the step itself fails for good: the loaded data stays committed', async () => {
+    const stateDir = await mkdtemp(path.join(tmpdir(), 'marts-failing-'));
+    let calls = 0;
+    const result = await runLocalSync(
+      { stateDir, flows: ['suppliers'], companies: ['100'], progress: () => undefined, log: capturingLog() },
+      {
+        wrapTask: (state, handler) =>
+          state !== 'RefreshMarts'
+            ? handler
+            : async () => {
+                calls += 1;
+                throw Object.assign(new Error('the Lambda ran out of memory'), { name: 'Runtime.OutOfMemory' });
+              },
+      },
+    );
+    expect(calls).toBe(1);
+    expect(result.status).toBe('succeeded');
+    expect(result.units.map((u) => [u.unitId, u.status])).toEqual([['suppliers/100', 'committed']]);
+    expect(result.marts).toBeUndefined();
+    expect(result.events.some((e) => JSON.stringify(e).includes('MartsNotRefreshed'))).toBe(true);
+  }, 120_000);
 });
