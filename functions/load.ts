@@ -9,6 +9,7 @@ import { logger } from '../shared/observability/logger.ts';
 import { awsMetrics } from './support/awsMetrics.ts';
 import { awsState } from './support/awsState.ts';
 import { awsWarehouse } from './support/awsWarehouse.ts';
+import { createRefreshMartsHandler, isRefreshMartsEvent } from './refreshMarts.ts';
 
 export const loadEventSchema = z.object({
   plan: z.string().min(1),
@@ -32,4 +33,15 @@ export function createLoadHandler(getDeps: () => Deps | Promise<Deps>) {
   });
 }
 
-export const handler = createLoadHandler(() => ({ ...awsState(), ...awsWarehouse(), metrics: awsMetrics(), log: logger }));
+/**
+ * The Load function serves two states: Load (one table) and RefreshMarts (the views over the loaded tables),
+ * which needs exactly Load's dependencies and permissions (the warehouse driver and its secret): one function
+ * and one bundle instead of a second copy of both.
+ */
+export function createWarehouseStepHandler(getDeps: () => Deps | Promise<Deps>) {
+  const load = createLoadHandler(getDeps);
+  const marts = createRefreshMartsHandler(getDeps);
+  return (event: unknown, context?: InvocationContext) => (isRefreshMartsEvent(event) ? marts(event) : load(event, context));
+}
+
+export const handler = createWarehouseStepHandler(() => ({ ...awsState(), ...awsWarehouse(), metrics: awsMetrics(), log: logger }));

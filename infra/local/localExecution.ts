@@ -8,14 +8,15 @@ import { createCommitHandler } from '../../functions/commit.ts';
 import { createExtractHandler } from '../../functions/extract.ts';
 import { createFinishRunHandler } from '../../functions/finishRun.ts';
 import { createGroupByTableHandler } from '../../functions/groupByTable.ts';
-import { createLoadHandler } from '../../functions/load.ts';
+import { createWarehouseStepHandler } from '../../functions/load.ts';
 import { createPlanHandler } from '../../functions/plan.ts';
 import { createRecordFailureHandler } from '../../functions/recordFailure.ts';
 import type { InvocationContext } from '../../functions/support/handlerSupport.ts';
 import { tableKey } from '../../shared/config/targetTable.ts';
 import { planKeyOf } from '../../shared/pipeline/runPlan.ts';
+import type { RefreshMartsResult } from '../../shared/pipeline/refreshMarts.ts';
 import { FUNCTION_SPECS } from '../stack/pipelineFunctions.ts';
-import { TaskStates, type PipelineFunctionName } from '../stack/stateNames.ts';
+import { StateNames, TaskStates, type PipelineFunctionName } from '../stack/stateNames.ts';
 import { awsHistoryEventCount, type LocalEvent } from './historyEvents.ts';
 import { withInvocationBudget } from './invocationBudget.ts';
 import type { LocalEnvironment } from './localEnvironment.ts';
@@ -62,11 +63,12 @@ export async function executeLocally(
     extract: createExtractHandler(() => deps),
     recordFailure: createRecordFailureHandler(() => deps),
     groupByTable: createGroupByTableHandler(() => deps),
-    load: createLoadHandler(() => deps),
+    load: createWarehouseStepHandler(() => deps),
     commit: createCommitHandler(() => deps),
     finishRun: createFinishRunHandler(() => deps),
   };
   const invocations: TaskInvocation[] = [];
+  let marts: RefreshMartsResult | undefined;
   const taskHandlers: Record<string, TaskHandler> = {};
   for (const [state, fn] of Object.entries(TaskStates) as [string, PipelineFunctionName][]) {
     const invoke: TaskHandler = async (input) => {
@@ -77,6 +79,7 @@ export async function executeLocally(
       try {
         const output = fn === 'extract' ? await withInvocationBudget(run) : await run();
         invocations.push({ state, fn, durationMs: performance.now() - at, failed: false });
+        if (state === StateNames.refreshMarts) marts = output as RefreshMartsResult;
         const line = describeOutcome(state, output as Record<string, unknown>);
         if (line) progress(line);
         return JSON.parse(JSON.stringify(output)) as unknown;
@@ -137,6 +140,7 @@ export async function executeLocally(
     ...(plan ? { plan } : {}),
     ...(run ? { run } : {}),
     ...(output !== undefined ? { output } : {}),
+    ...(marts ? { marts } : {}),
     units,
     events,
     awsHistoryEvents: awsHistoryEventCount(events),
@@ -146,6 +150,7 @@ export async function executeLocally(
     warehouse: env.warehouse.description,
     tables,
     howToQuery: env.warehouse.howToQuery(tables[0] ?? `${flows.config.warehouse.catalog}.${flows.config.warehouse.schema}.<table>`),
+    howToRun: (sql) => env.warehouse.howToRun(sql),
     metrics: env.metrics,
   };
 }

@@ -114,6 +114,8 @@ export interface LocalWarehouse {
   description: string;
   /** How to look at a loaded table (catalog.schema.table). */
   howToQuery(table: string): string;
+  /** How to run one statement against it. */
+  howToRun(sql: string): string;
   emulator?: WarehouseEmulator;
   close(): Promise<void>;
 }
@@ -146,6 +148,7 @@ export async function startLocalWarehouse(stateDir: string, log?: Log, storage?:
     connect: (parsed) => openWarehouseSession(parsed, { clientFactory: () => new PlainHttpDBSQLClient(), ...(log ? { log } : {}) }),
     description: `bundled Databricks warehouse emulator (${dbFile})`,
     howToQuery: (table) => `npx cloudsuite-sync query --warehouse local:${displayPath(dbFile)} "SELECT * FROM ${table} LIMIT 10"`,
+    howToRun: (sql) => `npx cloudsuite-sync query --warehouse local:${displayPath(dbFile)} "${sql}"`,
     emulator,
     close: () => emulator.close(),
   };
@@ -163,6 +166,7 @@ export function realWarehouse(target: DatabricksTarget, log?: Log): LocalWarehou
     connect: (s) => openWarehouseSession(s, log ? { log } : {}),
     description: `Databricks SQL warehouse ${parsed.host}${parsed.httpPath}`,
     howToQuery: (table) => `SELECT * FROM ${table} LIMIT 10 in the SQL editor of ${parsed.host}`,
+    howToRun: (sql) => `${sql} in the SQL editor of ${parsed.host}`,
     close: async () => undefined,
   };
 }

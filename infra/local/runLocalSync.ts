@@ -6,6 +6,7 @@
 // The parts: the services (localEnvironment.ts, with the state in localState.ts and the sources in
 // localSources.ts), one execution (localExecution.ts) and the progress text (syncProgress.ts). Tests reach
 // in through LocalSyncTestHooks only, passed apart from what a user chooses.
+import type { RefreshMartsResult } from '../../shared/pipeline/refreshMarts.ts';
 import path from 'node:path';
 import type { Log } from '../../shared/observability/logger.ts';
 import { logger } from '../../shared/observability/logger.ts';
@@ -99,6 +100,8 @@ export interface LocalSyncResult {
   run?: RunRecord;
   /** The execution's output when it succeeded (FinishRun's answer, as Step Functions shows it). */
   output?: unknown;
+  /** What the RefreshMarts step answered (absent when the execution did not reach it). */
+  marts?: RefreshMartsResult;
   /** The ledger records of this execution's units. */
   units: UnitRecord[];
   /** Every event of the local execution's log. */
@@ -110,6 +113,8 @@ export interface LocalSyncResult {
   cloudSuite: string;
   warehouse: string;
   howToQuery: string;
+  /** How to run a statement against the warehouse (the closing lines' example query over the marts). */
+  howToRun: (sql: string) => string;
   tables: string[];
   /** Metric points published so far (shared by the executions of one session). */
   metrics: RecordingPipelineMetrics;

@@ -2,6 +2,7 @@
 // line per unit and table as the state machine moves on.
 import type { PipelineFunctionName } from '../stack/stateNames.ts';
 import { StateNames } from '../stack/stateNames.ts';
+import type { RefreshMartsResult } from '../../shared/pipeline/refreshMarts.ts';
 
 /** The first lines of a session: where records come from and go to. */
 export function describeSources(cloudSuite: { description: string }, warehouse: { description: string }): string[] {
@@ -27,6 +28,8 @@ export function describeOutcome(state: string, output: Record<string, unknown>):
       const refused = (output.refused as string[] | undefined) ?? [];
       return `  ✓ ${String(output.table)}: ${String(output.records)} records loaded${refused.length ? `; refused (too many keys would vanish): ${refused.join(', ')}` : ''}`;
     }
+    case StateNames.refreshMarts:
+      return describeMarts(output as unknown as RefreshMartsResult);
     case StateNames.finish:
     case StateNames.finishStopped:
       return `run ${String(output.status)}: ${String(output.units)} unit(s), ${String(output.failed)} failed`;
@@ -40,4 +43,17 @@ export function describeTaskFailure(state: string, fn: PipelineFunctionName, eve
   if (fn !== 'extract' && fn !== 'load' && fn !== 'commit') return undefined;
   const what = (event as { unitId?: string; table?: string }).unitId ?? (event as { table?: string }).table;
   return `  ✗ ${state} ${what ?? ''}: ${(error as Error).name}: ${(error as Error).message.split('\n')[0]}`;
+}
+
+/** One line per schema: marts created, skipped (and why), failed, and the unbalanced vouchers found. */
+export function describeMarts(result: RefreshMartsResult): string {
+  return result.schemas
+    .map((s) => {
+      const parts = [`marts in ${s.schema}: ${s.created.length} created`];
+      if (s.unbalancedVouchers !== undefined) parts.push(`${s.unbalancedVouchers} unbalanced GL voucher(s)`);
+      for (const skip of s.skipped) parts.push(`${skip.mart} skipped (${skip.reason})`);
+      for (const failure of s.failed) parts.push(`${failure.mart} FAILED (${failure.error})`);
+      return `  ${parts[0]}${parts.length > 1 ? `; ${parts.slice(1).join('; ')}` : ''}`;
+    })
+    .join('\n');
 }

@@ -1,6 +1,7 @@
 // The sync's state machine (Standard, JSONPath, inline Maps), drawn like the architecture diagram:
 //   Plan → duplicate start? → Map over units [Extract ⟲ while 'continue'; failure → RecordExtractFailure]
-//        → GroupByTable → Map over tables [Load ⟲ while 'continue' → Commit; failure → RecordTableFailure] → FinishRun → Succeed | Fail
+//        → GroupByTable → Map over tables [Load ⟲ while 'continue' → Commit; failure → RecordTableFailure]
+//        → RefreshMarts (views; a failure is caught) → FinishRun → Succeed | Fail
 // Payloads carry the plan's key, unit ids, table names and counts: never records, tokens or secrets.
 // Retries do not multiply: HTTP retries live inside the Lambdas; here only Lambda service errors and
 // throttles (with backoff and full jitter) and our transient errors, at most twice: the handlers throw
@@ -139,6 +140,16 @@ export class PipelineStateMachine extends Construct {
     const group = invoke(StateNames.group, 'groupByTable', { plan });
     for (const step of [extractUnits, group, loadTables]) step.addCatch(finishStopped, { errors: ['States.ALL'], resultPath: '$.error' });
 
+    // The finance marts are views over the committed tables: refreshed once every table is done, and a failure
+    // here (reported in the step's result and logs) goes on to FinishRun: it never undoes committed data.
+    const finish = invoke(StateNames.finish, 'finishRun', { plan });
+    const refreshMarts = invoke(StateNames.refreshMarts, 'load', { plan, step: 'refreshMarts' });
+    // The Pass keeps its input (the plan key, and the error under martsError) for FinishRun.
+    refreshMarts.addCatch(new Pass(this, StateNames.martsNotRefreshed).next(finish), {
+      errors: ['States.ALL'],
+      resultPath: '$.martsError',
+    });
+
     const definition = invoke(StateNames.plan, 'plan', {
       execution: JsonPath.stringAt('$$.Execution.Name'),
       stateMachine: JsonPath.stringAt('$$.StateMachine.Id'),
@@ -154,7 +165,8 @@ export class PipelineStateMachine extends Construct {
           extractUnits
             .next(group)
             .next(loadTables)
-            .next(invoke(StateNames.finish, 'finishRun', { plan }))
+            .next(refreshMarts)
+            .next(finish)
             .next(outcome),
         ),
     );

@@ -18,6 +18,8 @@ export const StateNames = {
   tableCommitted: 'TableCommitted',
   recordTableFailure: 'RecordTableFailure',
   tableFailed: 'TableFailed',
+  refreshMarts: 'RefreshMarts',
+  martsNotRefreshed: 'MartsNotRefreshed',
   finish: 'FinishRun',
   finishStopped: 'FinishStoppedRun',
   runOutcome: 'RunOutcome',
@@ -34,6 +36,8 @@ export const TaskStates = {
   [StateNames.load]: 'load',
   [StateNames.commit]: 'commit',
   [StateNames.recordTableFailure]: 'recordFailure',
+  // The Load function also serves the marts step (functions/load.ts: same warehouse access).
+  [StateNames.refreshMarts]: 'load',
   [StateNames.finish]: 'finishRun',
   [StateNames.finishStopped]: 'finishRun',
 } as const;

@@ -26,7 +26,7 @@ import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { FlowsConfig } from '../../shared/config/flowsConfig.ts';
-import { metricDimensions, MetricNames, METRICS_NAMESPACE, type MetricName } from '../../shared/pipeline/pipelineMetrics.ts';
+import { metricDimensions, MetricNames, METRICS_NAMESPACE, schemaMetricDimensions, type MetricName } from '../../shared/pipeline/pipelineMetrics.ts';
 import type { PipelineFunctionName } from './stateNames.ts';
 
 export function flowMetric(name: MetricName, flow: string | undefined, statistic: string, period: Duration): Metric {
@@ -45,6 +45,8 @@ export class SyncMonitoring extends Construct {
   readonly topic: Topic;
   readonly executionFailedAlarm: Alarm;
   readonly freshnessAlarms = new Map<string, Alarm>();
+  /** Per `catalog.schema`: UnbalancedVouchers above 0. */
+  readonly unbalancedVoucherAlarms = new Map<string, Alarm>();
   /** Per pipeline function: any error, any throttle. */
   readonly functionAlarms = new Map<PipelineFunctionName, { errors: Alarm; throttles: Alarm }>();
   readonly scheduleDeadLettersAlarm: Alarm;
@@ -130,6 +132,26 @@ export class SyncMonitoring extends Construct {
       this.freshnessAlarms.set(flow.id, alarm);
     }
 
+    // The finance marts: per catalog and schema the flows write to, a GL voucher whose lines do not sum to zero in
+    // the warehouse (gl_unbalanced_vouchers, counted after every run). M3 vouchers always balance, so one here is a
+    // line lost or not yet loaded, or a source problem; missing data (no run yet, the mart skipped) is not one.
+    const schemas = [...new Set(props.config.flows.filter((f) => f.enabled).map((f) => `${f.target.catalog ?? props.config.warehouse.catalog}.${f.target.schema ?? props.config.warehouse.schema}`.toLowerCase()))].sort();
+    for (const schema of schemas) {
+      const alarm = new Alarm(this, `UnbalancedVouchers-${schema}`, {
+        alarmName: alarmName(`unbalanced-vouchers-${schema.replace('.', '-')}`),
+        alarmDescription:
+          `GL vouchers in ${schema} do not balance: SELECT * FROM ${schema}.gl_unbalanced_vouchers names them. Check that ` +
+          'the gl_transactions flow committed (a failed unit: rerun it), then compare the voucher with M3 (infra/README.md, "Alarms").',
+        metric: new Metric({ namespace: METRICS_NAMESPACE, metricName: MetricNames.unbalancedVouchers, dimensionsMap: schemaMetricDimensions(schema), statistic: 'Maximum', period: Duration.hours(1) }),
+        threshold: 0,
+        evaluationPeriods: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      });
+      alarm.addAlarmAction(notify);
+      this.unbalancedVoucherAlarms.set(schema, alarm);
+    }
+
     // Any error of a pipeline function, even one a retry then cured (a unit's failure is caught by the state
     // machine and ends the execution Failed: that alarm names the units; this one names the function), and
     // any throttle (the account's concurrency is exhausted: runs slow down or fail).
@@ -191,6 +213,7 @@ export class SyncMonitoring extends Construct {
         alarms: [
           this.executionFailedAlarm,
           ...this.freshnessAlarms.values(),
+          ...this.unbalancedVoucherAlarms.values(),
           this.scheduleDeadLettersAlarm,
           ...[...this.functionAlarms.values()].flatMap((a) => [a.errors, a.throttles]),
         ],

@@ -11,6 +11,7 @@ export class PowertoolsPipelineMetrics implements PipelineMetrics {
     for (const point of points) {
       const single = this.metrics.singleMetric();
       if (point.flow !== undefined) single.addDimension('Flow', point.flow);
+      if (point.schema !== undefined) single.addDimension('Schema', point.schema);
       single.addMetric(point.name, point.unit === 'Count' ? MetricUnit.Count : MetricUnit.Seconds, point.value);
     }
   }

@@ -23,9 +23,9 @@ const EVENTS = {
   execution: 2,
 } as const;
 
-/** Plan, IsDuplicate, two Maps, GroupByTable, FinishRun, RunOutcome, the end state, the execution. */
+/** Plan, IsDuplicate, two Maps, GroupByTable, RefreshMarts, FinishRun, RunOutcome, the end state, the execution. */
 const FIXED_EVENTS =
-  EVENTS.execution + EVENTS.lambdaTask + EVENTS.choice + 2 * EVENTS.map + EVENTS.lambdaTask + EVENTS.lambdaTask + EVENTS.choice + EVENTS.succeedOrFail;
+  EVENTS.execution + EVENTS.lambdaTask + EVENTS.choice + 2 * EVENTS.map + EVENTS.lambdaTask + EVENTS.lambdaTask + EVENTS.lambdaTask + EVENTS.choice + EVENTS.succeedOrFail;
 /** A unit extracted in one invocation: iteration + Extract + its Choice + the closing Pass. */
 const EVENTS_PER_UNIT = EVENTS.mapIteration + EVENTS.lambdaTask + EVENTS.choice + EVENTS.pass;
 /** Each continuation of an extraction: another Extract and Choice. */

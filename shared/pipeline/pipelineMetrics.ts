@@ -11,6 +11,11 @@ export function metricDimensions(flow?: string): Record<string, string> {
   return flow === undefined ? { service: METRICS_SERVICE } : { service: METRICS_SERVICE, Flow: flow };
 }
 
+/** The dimensions of a per-schema point (the finance marts live per catalog and schema). */
+export function schemaMetricDimensions(schema: string): Record<string, string> {
+  return { service: METRICS_SERVICE, Schema: schema };
+}
+
 /** Metric names the alarms and the dashboard refer to (infra/stack). */
 export const MetricNames = {
   recordsExtracted: 'RecordsExtracted',
@@ -23,6 +28,8 @@ export const MetricNames = {
   commitLagSeconds: 'CommitLagSeconds',
   runSeconds: 'RunSeconds',
   failedUnits: 'FailedUnits',
+  /** Rows of gl_unbalanced_vouchers per schema after the marts are refreshed: above 0 a voucher is incomplete in the warehouse. */
+  unbalancedVouchers: 'UnbalancedVouchers',
 } as const;
 
 export type MetricName = (typeof MetricNames)[keyof typeof MetricNames];
@@ -33,6 +40,8 @@ export interface MetricPoint {
   value: number;
   /** Published with the Flow dimension (per-flow alarms and widgets); without it, as a run-level metric. */
   flow?: string;
+  /** Published with the Schema dimension (`catalog.schema`) instead: metrics of the marts. */
+  schema?: string;
 }
 
 export interface PipelineMetrics {

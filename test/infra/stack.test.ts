@@ -61,7 +61,16 @@ describe('the CloudSuite sync stack', () => {
     expect(unit.States.RecordExtractFailure.Parameters).toEqual({ 'plan.$': '$.plan', 'unitId.$': '$.unitId', 'error.$': '$.error' });
 
     const tables = asl.States.LoadTables as Record<string, any>;
-    expect(tables).toMatchObject({ Type: 'Map', ItemsPath: '$.tables', ItemSelector: { 'plan.$': '$.plan', 'table.$': '$$.Map.Item.Value' }, ResultPath: null, Next: 'FinishRun' });
+    expect(tables).toMatchObject({ Type: 'Map', ItemsPath: '$.tables', ItemSelector: { 'plan.$': '$.plan', 'table.$': '$$.Map.Item.Value' }, ResultPath: null, Next: 'RefreshMarts' });
+    // The marts after every table, on the Load function (the one with the warehouse); a failure there never stops FinishRun.
+    expect(asl.States.RefreshMarts).toMatchObject({
+      Type: 'Task',
+      Resource: tables.ItemProcessor.States.Load.Resource,
+      Parameters: { 'plan.$': '$.plan', step: 'refreshMarts' },
+      Next: 'FinishRun',
+      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.martsError', Next: 'MartsNotRefreshed' }],
+    });
+    expect(asl.States.MartsNotRefreshed).toEqual({ Type: 'Pass', Next: 'FinishRun' });
     expect(tables.ItemProcessor.States.Load).toMatchObject({ Next: 'LoadFinished', Catch: [{ Next: 'RecordTableFailure', ResultPath: '$.error' }] });
     // A load that reached its deadline answers 'continue' and is invoked again, as Extract is.
     expect(tables.ItemProcessor.States.LoadFinished).toMatchObject({ Choices: [{ Variable: '$.status', StringEquals: 'continue', Next: 'Load' }], Default: 'Commit' });
@@ -89,7 +98,7 @@ describe('the CloudSuite sync stack', () => {
       }
     };
     visit(asl.States);
-    expect(tasks).toHaveLength(9);
+    expect(tasks).toHaveLength(10);
     for (const task of tasks) {
       expect(task.Resource).toMatch(/^arn:aws:lambda:.*:function:Pipeline/);
       expect(task.TimeoutSeconds).toBeGreaterThan(60);
@@ -247,5 +256,23 @@ describe('the CloudSuite sync stack', () => {
       AlarmActions: [topic.asObject()],
     });
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+  });
+
+  it('alarms, per catalog and schema the flows write to, on any GL voucher that does not balance in the warehouse', () => {
+    const { template } = stackTemplate();
+    const alarms = template.findResources('AWS::CloudWatch::Alarm', { Properties: { MetricName: 'UnbalancedVouchers' } });
+    expect(Object.keys(alarms)).toHaveLength(1);
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'CloudSuiteSync',
+      MetricName: 'UnbalancedVouchers',
+      Dimensions: Match.arrayWith([{ Name: 'Schema', Value: 'main.cloudsuite' }, { Name: 'service', Value: 'cloudsuite-sync' }]),
+      Statistic: 'Maximum',
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      EvaluationPeriods: 1,
+      TreatMissingData: 'notBreaching',
+      AlarmDescription: Match.stringLikeRegexp('main\\.cloudsuite\\.gl_unbalanced_vouchers'),
+      AlarmActions: [Match.objectLike({ Ref: Match.stringLikeRegexp('AlarmTopic') })],
+    });
   });
 });

@@ -172,7 +172,7 @@ describe('Plan', () => {
     const companies = Array.from({ length: 900 }, (_, i) => String(i + 1));
     config.flows = [{ id: 'orders', entity: 'purchase_orders', tenant: 'ACME_PRD', companies, tablePerCompany: true, schedule: { cron: '0 2 * * ? *', timeZone: 'UTC' } }];
     const { plan } = await setUp(config);
-    await expect(plan('huge', {})).rejects.toThrow(/900 units in 900 tables: about 24331 Step Functions history events/);
+    await expect(plan('huge', {})).rejects.toThrow(/900 units in 900 tables: about 24336 Step Functions history events/);
     expect((await plan('half', { companies: companies.slice(0, 450) })).units).toHaveLength(450);
   });
 

@@ -98,6 +98,21 @@ function printTable(rows: Row[]): void {
   for (const c of cells) result(line(c));
 }
 
+/** Where the finance marts are and one question answered over them (README, "For the finance team"). */
+export function martLines(outcome: Pick<LocalSyncResult, 'marts' | 'howToRun'>): string[] {
+  const lines: string[] = [];
+  for (const schema of outcome.marts?.schemas ?? []) {
+    if (schema.created.length > 0) lines.push(`marts: ${schema.schema}: ${schema.created.join(', ')} (README, "For the finance team")`);
+    const missing = [...schema.skipped.map((s) => s.mart), ...schema.failed.map((f) => f.mart)];
+    if (missing.length > 0) lines.push(`marts not there yet in ${schema.schema}: ${[...new Set(missing)].join(', ')} (see the progress above)`);
+    if (schema.unbalancedVouchers) lines.push(`warning: ${schema.unbalancedVouchers} GL voucher(s) do not balance: SELECT * FROM ${schema.schema}.gl_unbalanced_vouchers`);
+    if (schema.created.includes('ap_aging')) {
+      lines.push(`example: ${outcome.howToRun(`SELECT cono, suno, cucd, open_amount, overdue_over_90 FROM ${schema.schema}.ap_aging ORDER BY overdue_over_90 DESC LIMIT 5`)}`);
+    }
+  }
+  return lines;
+}
+
 export async function localSyncCommand(options: LocalSyncCommandOptions): Promise<number> {
   const outcome = await runLocalSync({ ...localSyncOptionsFrom(options), progress });
   if (outcome.status === 'failed' && !outcome.plan) {
@@ -124,6 +139,7 @@ export async function localSyncCommand(options: LocalSyncCommandOptions): Promis
   result(`from: ${outcome.cloudSuite}`);
   result(`into: ${outcome.warehouse}: ${outcome.tables.join(', ') || 'no tables'}`);
   result(`query: ${outcome.howToQuery}`);
+  for (const line of martLines(outcome)) result(line);
   if (outcome.status === 'failed') {
     result(`failed: ${outcome.cause ?? outcome.error ?? 'see the log above'}`);
     if (failed > 0) result(`replay the failed units: npx cloudsuite-sync sync --rerun-of ${outcome.executionName}`);

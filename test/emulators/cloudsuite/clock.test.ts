@@ -80,6 +80,22 @@ describe('advanceDays', () => {
     for (const table of ['MPHEAD', 'MPLINE', 'FAPIBH', 'FPLEDG', 'FGLEDG']) expect(summary.byTable[table]?.inserted, table).toBeGreaterThan(0);
   });
 
+  it('reverses unpaid invoices now and then: opposite AP entries and GL lines under a new journal, the original settled', () => {
+    const before = emulator.truth('FPLEDG').length;
+    for (let i = 0; i < 6; i++) emulator.clock.advanceDays(1);
+    const ledger = emulator.truth('FPLEDG');
+    expect(ledger.length).toBeGreaterThan(before);
+    const invoiceKey = (r: M3Row) => [r.CONO, r.DIVI, r.SPYN, r.SUNO, r.SINO, r.INYR].join('|');
+    const reversals = ledger.filter((r) => r.TRCD === '40' && r.CHID === 'APS110' && Number(r.CUAM) > 0 && r.RGDT === r.LMDT && r.PYST === '9');
+    expect(reversals.length).toBeGreaterThan(0);
+    for (const reversal of reversals) {
+      const entries = ledger.filter((r) => invoiceKey(r) === invoiceKey(reversal));
+      const cents = entries.reduce((s, r) => s + BigInt(Math.round(Number(r.CUAM) * 100)), 0n);
+      expect(cents, invoiceKey(reversal)).toBe(0n);
+      expect(entries.every((r) => r.PYST === '9')).toBe(true);
+    }
+  });
+
   it('lets an incremental EXPORTMI read on LMDT see exactly the records changed today', async () => {
     const today = emulator.clock.today();
     const repl = await client.select(`IBPUNO, IBPNLI, IBPNLS, IBCHNO from MPLINE where IBLMDT >= ${today}`, { SEPC: ';' });

@@ -280,6 +280,13 @@ describe('expressions', () => {
     expect(sparkDatetimePatternToStrftime("yyyy-MM-dd'T'HH:mm:ss.SSS")).toBe('%Y-%m-%dT%H:%M:%S.%g');
   });
 
+  it("counts days with Spark's datediff(end, start) (DuckDB's has a part first and the other order) and knows current_date()", async () => {
+    expect(await run("SELECT datediff(DATE '2026-03-01', DATE '2026-02-27') AS a, datediff(DATE '2026-01-01', DATE '2026-01-31') AS b")).toEqual([{ a: 2, b: -30 }]);
+    const [{ today }] = (await run('SELECT CAST(current_date() AS STRING) AS today')) as [{ today: string }];
+    expect(today).toBe(new Date().toISOString().slice(0, 10));
+    expect((await failure("SELECT datediff(DAY, DATE '2026-01-01', DATE '2026-01-02')")).errorClass).toBe('EMULATOR_UNSUPPORTED_STATEMENT');
+  });
+
   it('supports try_cast, CAST to Databricks types, NULLIF, sha2, current_timestamp() and typed literals', async () => {
     const [row] = await run(
       "SELECT try_cast('12.345' AS DECIMAL(5,2)) AS a, try_cast('x' AS DECIMAL(5,2)) AS b, CAST(7 AS STRING) AS c, NULLIF('', '') AS d, " +

@@ -209,6 +209,8 @@ export class ChangeEngine {
       summary.add('FPLEDG', 'updated');
     }
 
+    this.reverseAnInvoice(company, day, summary);
+
     // A manual GL voucher.
     const division = rng.pick(company.divisions);
     const accounts = this.accountsOf(company, division.divi);
@@ -227,6 +229,39 @@ export class ChangeEngine {
     if (rng.chance(0.3)) this.deleteRandom(rng, 'MPAGRH', company, summary);
     if (rng.chance(0.2)) this.deleteRandom(rng, 'FCHACC', company, summary);
     for (let i = rng.between(1, 2); i > 0; i--) this.deleteRandom(rng, 'MPLINE', company, summary);
+  }
+
+  /**
+   * Now and then an unpaid invoice is reversed: opposite AP entries and GL lines under a new journal (M3 never
+   * deletes posted ledger rows). Drawn from a stream of its own, so the rest of the day is unchanged.
+   */
+  private reverseAnInvoice(company: CompanyInfo, day: string, summary: SummaryBuilder): void {
+    const rng = Rng.for(this.data.seed, 'reversal', day, company.cono);
+    if (!rng.chance(0.5)) return;
+    const invoice = this.randomRow(rng, 'FPLEDG', company, (r) => r.TRCD === '40' && r.JSNO === '1' && r.PYST === '1' && Number(r.CUAM) < 0 && this.paidSoFar(r) === 0);
+    if (!invoice) return;
+    const journal = this.journalPrefix('FPLEDG', invoice);
+    const instalments = [...this.partition('FPLEDG', company).scan(journal)].filter((r) => r.TRCD === '40');
+    const gl = [...this.partition('FGLEDG', company).scan(this.journalPrefix('FGLEDG', invoice))];
+    const reversal = this.data.buildReversal(rng, instalments, gl, day);
+    for (const row of instalments) {
+      this.data.touch(row, day, 'APS110');
+      summary.add('FPLEDG', 'updated');
+    }
+    for (const row of reversal.ledger) {
+      this.data.db.table('FPLEDG').insert(row);
+      summary.add('FPLEDG', 'inserted');
+    }
+    for (const row of reversal.gl) {
+      this.data.db.table('FGLEDG').insert(row);
+      summary.add('FGLEDG', 'inserted');
+    }
+  }
+
+  /** The key prefix of one journal (DIVI, YEA4, JRNO) in FPLEDG or FGLEDG. */
+  private journalPrefix(table: 'FPLEDG' | 'FGLEDG', row: M3Row): string {
+    const def = tableDef(table);
+    return (['DIVI', 'YEA4', 'JRNO'] as const).map((f) => keySegment(fieldOf(def, f), row[f] as string)).join('');
   }
 
   /** Cents already paid on an invoice: its TRCD 50 rows share payee, supplier, invoice number and year. */

@@ -614,9 +614,14 @@ export class Dataset {
         FEID: 'APS1',
         ...this.audit(rng, day, day === null ? acdt : undefined),
       });
-      gl.push(voucher(2, AP_ACCOUNT, -grossCents, `${supplier.SUNO} ${sino}`));
-      gl.push(voucher(3, lines[0]?.AIT1 ?? '4010', netCents, `${supplier.SUNM ?? ''}`.trim()));
-      if (vatCents !== 0) gl.push(voucher(4, VAT_ACCOUNT, vatCents, 'VAT "input"'));
+      const apLine = voucher(2, AP_ACCOUNT, -grossCents, `${supplier.SUNO} ${sino}`);
+      const costLine = voucher(3, lines[0]?.AIT1 ?? '4010', netCents, `${supplier.SUNM ?? ''}`.trim());
+      const vatLine = vatCents !== 0 ? voucher(4, VAT_ACCOUNT, vatCents, 'VAT "input"') : null;
+      // Lines converted one by one can miss each other by a cent; M3 books the difference so the voucher
+      // balances in local currency: here on the cost line, so the AP line stays the ledger amount converted.
+      const localOf = (row: M3Row | null) => (row ? toScaled(row.ACAM as string, 2) : 0n);
+      costLine.ACAM = formatScaled(-localOf(apLine) - localOf(vatLine), 2);
+      gl.push(apLine, costLine, ...(vatLine ? [vatLine] : []));
     }
     return { head, lines: batch ? lines : [], ledger, gl };
   }
@@ -857,6 +862,7 @@ export class Dataset {
         this.insert('FPLEDG', invoice.ledger);
         for (const row of invoice.gl) this.insert('FGLEDG', row);
         this.seedPayments(rng, invoice.ledger, first && i < 3 ? 3 : undefined);
+        for (const row of this.splitInstalments(invoice.ledger)) this.insert('FPLEDG', row);
       }
     }
 
@@ -873,6 +879,82 @@ export class Dataset {
       glLines += rows.length;
       voucherIndex++;
     }
+  }
+
+  /**
+   * Some invoices are payable in instalments: M3 posts one TRCD 40 entry per instalment, each with its own
+   * due date and part of the amount, under the invoice's journal and with its payee, supplier, number and
+   * year. The entry given keeps the first instalment (and all the VAT); the others are returned. A stream of
+   * its own, so the rest of the seeded tenant is unchanged.
+   */
+  splitInstalments(invoice: M3Row): M3Row[] {
+    const rng = Rng.for(this.seed, 'instalments', invoice.CONO as string, invoice.DIVI as string, invoice.YEA4 as string, invoice.JRNO as string);
+    const gross = -toScaled(invoice.CUAM as string, 2);
+    if (invoice.TRCD !== '40' || gross < 300n || !rng.chance(0.15)) return [];
+    const count = BigInt(rng.between(2, 3));
+    const share = gross / count;
+    const rest: M3Row[] = [];
+    for (let k = 1n; k < count; k++) {
+      rest.push({
+        ...invoice,
+        JSNO: String(Number(invoice.JSNO) + Number(k)),
+        CUAM: formatScaled(-share, 2),
+        VTAM: '0',
+        DUDT: addDays(invoice.DUDT as string, 30 * Number(k)),
+        PYST: '1',
+        RECO: '0',
+        REDE: '0',
+      });
+    }
+    invoice.CUAM = formatScaled(-(gross - share * (count - 1n)), 2);
+    return rest;
+  }
+
+  /**
+   * The reversal of a posted, unpaid invoice (all its instalments): M3 never deletes ledger rows, it posts
+   * opposite entries under a new journal and voucher. The AP entries (TRCD 40, same payee, supplier, number
+   * and year, opposite amounts) net the invoice to zero; the GL lines mirror the invoice's voucher. The
+   * originals are marked settled (PYST 9) and touched by the caller.
+   */
+  buildReversal(rng: Rng, instalments: M3Row[], invoiceGl: M3Row[], day: string): { ledger: M3Row[]; gl: M3Row[] } {
+    const first = instalments[0]!;
+    const cono = first.CONO as string;
+    const divi = first.DIVI as string;
+    const year = day.slice(0, 4);
+    const jrno = String(this.next('JRNO', cono, divi, year));
+    const vono = String(this.next('VONO', cono, divi, year, 'AP'));
+    const negate = (value: string | undefined) => formatScaled(-toScaled(value ?? '0', 2), 2);
+    const ledger = instalments.map((row, i): M3Row => ({
+      ...row,
+      YEA4: year,
+      JRNO: jrno,
+      JSNO: String(i + 1),
+      VONO: vono,
+      CUAM: negate(row.CUAM),
+      VTAM: negate(row.VTAM),
+      ACDT: day,
+      PYST: '9',
+      RECO: '9',
+      REDE: day,
+      ...this.freshAudit(day, 'APS110'),
+    }));
+    const gl = invoiceGl.map((row): M3Row => ({
+      ...row,
+      YEA4: year,
+      JRNO: jrno,
+      VONO: vono,
+      ACDT: day,
+      ACAM: negate(row.ACAM),
+      CUAM: negate(row.CUAM),
+      VTXT: fit(`Reversal ${first.SUNO} ${first.SINO}`, 40),
+      ...this.freshAudit(day, rng.pick(USERS)),
+    }));
+    for (const row of instalments) {
+      row.PYST = '9';
+      row.RECO = '9';
+      row.REDE = day;
+    }
+    return { ledger, gl };
   }
 
   /** Zero to three partial payments of a seeded invoice, all before the start date. */

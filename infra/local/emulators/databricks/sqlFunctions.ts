@@ -111,6 +111,14 @@ export const FUNCTION_REWRITES: Readonly<Record<string, (input: CallRewriteInput
     return `TRY_CAST(${exprSql} AS ${typeSql})`;
   },
   sha2,
+  // Spark's datediff(end, start) counts days from start to end; DuckDB's datediff takes a part first and the
+  // other order. The three-argument form (a unit first) is newer Databricks syntax the product does not use.
+  datediff: ({ translator, args, name }) => {
+    if (args.length !== 2) throw databricksErrors.unsupported('datediff with other than two arguments (datediff(endDate, startDate))');
+    // Databricks answers an INTEGER; DuckDB's date_diff a BIGINT.
+    return `CAST(date_diff('day', CAST(${translator.arg(args[1], name)} AS DATE), CAST(${translator.arg(args[0], name)} AS DATE)) AS INTEGER)`;
+  },
+  current_date: () => 'current_date',
   current_timestamp: () => 'current_timestamp',
   now: () => 'current_timestamp',
   current_catalog: () => CURRENT_CATALOG_SQL,
