@@ -14,10 +14,11 @@ import { joinKey } from '../staging/blobStore.ts';
 import type { UnitManifest } from '../staging/manifest.ts';
 import { readManifest, readStagedFile } from '../staging/stagedUnitReader.ts';
 import { StagedDataError } from '../staging/stagingErrors.ts';
+import { businessViewSql, viewFingerprint, viewOf, VIEW_PROPERTY } from './businessView.ts';
 import { COPY_FILES_PER_STATEMENT, copyIntoSql } from './copySql.ts';
 import { validateTarget } from './identifiers.ts';
 import {
-  addColumnsSql, countVanishedSql, createCurrentTableSql, createHistoryTableSql, createSchemaSql, createWorkingTableSql, describeTableSql,
+  addColumnsSql, alterColumnCommentSql, commentOnTableSql, countVanishedSql, createCurrentTableSql, createHistoryTableSql, createSchemaSql, createWorkingTableSql, describeTableSql,
   dropStagedUnitSql, dropTableSql, heartbeatSql, HISTORY_SUFFIX, insertBatchSql, mergeCurrentSql, mergeHistorySql, setTablePropertiesSql,
   showTablePropertiesSql, showTablesSql, softDeleteSql, stageCountsSql,
 } from './loadSql.ts';
@@ -28,6 +29,7 @@ import type {
 import { LoadError, VanishedKeysError } from './loadErrors.ts';
 import { encodeStagedRecord } from './stagedRowEncoder.ts';
 import { normalizeType, tableColumns } from './tableColumns.ts';
+import { TABLE_COMMENT_PROPERTY, tableComment, tableCommentFingerprint } from './tableDescriptions.ts';
 import { STATS_COLUMNS_PROPERTY, statsColumns } from './tableLayout.ts';
 import { isAbandoned, isWorkingTableName, workingTableOf } from './workingTable.ts';
 
@@ -51,15 +53,34 @@ function isSchemaNotFound(error: unknown): boolean {
   return /SCHEMA_NOT_FOUND|42704/.test(`${(error as { sqlState?: string }).sqlState ?? ''} ${(error as Error).message}`) && !/CATALOG/.test((error as Error).message);
 }
 
-async function describeColumns(wh: WarehouseSession, table: TargetTable, suffix: string, deadline: Deadline): Promise<Map<string, string>> {
+interface DescribedColumn {
+  type: string;
+  comment: string | null;
+}
+
+async function describeColumns(wh: WarehouseSession, table: TargetTable, suffix: string, deadline: Deadline): Promise<Map<string, DescribedColumn>> {
   const rows = await wh.execute(describeTableSql(table, suffix), {}, { deadline });
-  const existing = new Map<string, string>();
+  const existing = new Map<string, DescribedColumn>();
   for (const row of rows) {
     const name = String(row.col_name ?? '').trim();
     if (name === '' || name.startsWith('#')) break;
-    existing.set(name.toLowerCase(), normalizeType(String(row.data_type ?? '')));
+    existing.set(name.toLowerCase(), { type: normalizeType(String(row.data_type ?? '')), comment: typeof row.comment === 'string' ? row.comment : null });
   }
   return existing;
+}
+
+/** Sets the comment of every column whose comment differs from the entity's (DESCRIBE shows them); rewrites no data. */
+async function syncColumnComments(
+  wh: WarehouseSession, entity: EntityDefinition, table: TargetTable, suffix: string, existing: Map<string, DescribedColumn>, deadline: Deadline,
+): Promise<number> {
+  let changed = 0;
+  for (const column of tableColumns(entity)) {
+    const found = existing.get(column.name);
+    if (!column.comment || !found || found.comment === column.comment) continue;
+    await wh.execute(alterColumnCommentSql(table, suffix, column.name, column.comment), {}, { deadline });
+    changed += 1;
+  }
+  return changed;
 }
 
 /**
@@ -67,24 +88,27 @@ async function describeColumns(wh: WarehouseSession, table: TargetTable, suffix:
  * idempotent (FIELDS_ALREADY_EXISTS when sent again after a lost answer), so a failure is checked against the
  * table: if every column is there now, the earlier attempt did it.
  */
-async function ensureColumns(wh: WarehouseSession, entity: EntityDefinition, table: TargetTable, suffix: string, deadline: Deadline): Promise<number> {
+async function ensureColumns(wh: WarehouseSession, entity: EntityDefinition, table: TargetTable, suffix: string, deadline: Deadline, log: Log): Promise<number> {
   const existing = await describeColumns(wh, table, suffix, deadline);
   const wanted = tableColumns(entity);
-  const conflicts = wanted.filter((c) => existing.has(c.name) && existing.get(c.name) !== normalizeType(c.type));
+  const conflicts = wanted.filter((c) => existing.has(c.name) && existing.get(c.name)!.type !== normalizeType(c.type));
   if (conflicts.length) {
     throw new LoadError(
       `${table.catalog}.${table.schema}.${table.name}${suffix}: ` +
-        conflicts.map((c) => `column ${c.name} is ${existing.get(c.name)} but entity ${entity.id} now needs ${normalizeType(c.type)}`).join('; ') +
+        conflicts.map((c) => `column ${c.name} is ${existing.get(c.name)!.type} but entity ${entity.id} now needs ${normalizeType(c.type)}`).join('; ') +
         '; nothing was loaded or changed. Point the flow at a new table, or migrate the column in Databricks, then rerun',
     );
   }
+  // Columns made before comments existed, or whose M3 text changed, get today's comment; added ones come with it.
+  const recommented = await syncColumnComments(wh, entity, table, suffix, existing, deadline);
+  if (recommented) log.info('column comments brought in line', { table: `${table.catalog}.${table.schema}.${table.name}${suffix}`, columns: recommented });
   const missing = wanted.filter((c) => !existing.has(c.name));
   if (missing.length === 0) return 0;
   try {
     await wh.execute(addColumnsSql(table, suffix, missing), {}, { deadline });
   } catch (error) {
     const after = await describeColumns(wh, table, suffix, deadline);
-    if (!missing.every((c) => after.get(c.name) === normalizeType(c.type))) throw error;
+    if (!missing.every((c) => after.get(c.name)?.type === normalizeType(c.type))) throw error;
   }
   return missing.length;
 }
@@ -119,23 +143,49 @@ async function prepareTables(wh: WarehouseSession, entity: EntityDefinition, tab
   const label = `${table.catalog}.${table.schema}.${table.name}`;
   const wantedStats = statsColumns(entity).join(',');
   let added = 0;
+  let viewProperty: string | undefined;
   for (const [suffix, create] of [['', createCurrentTableSql], [HISTORY_SUFFIX, createHistoryTableSql]] as const) {
     if (!names.includes(`${table.name}${suffix}`)) {
       await wh.execute(create(entity, table), {}, { deadline });
-    } else {
-      // Tables from earlier versions (or drift) get the statistics columns of today's layout.
-      const properties = await tableProperties(wh, table, suffix, deadline);
-      if (properties.get(STATS_COLUMNS_PROPERTY) !== wantedStats) {
-        added += await ensureColumns(wh, entity, table, suffix, deadline);
-        await wh.execute(setTablePropertiesSql(table, suffix, { [STATS_COLUMNS_PROPERTY]: wantedStats }), {}, { deadline });
-        log.info('table layout brought in line: statistics columns set', { table: `${label}${suffix}` });
-        continue;
-      }
+      added += await ensureColumns(wh, entity, table, suffix, deadline, log);
+      continue;
     }
-    added += await ensureColumns(wh, entity, table, suffix, deadline);
+    const properties = await tableProperties(wh, table, suffix, deadline);
+    if (suffix === '') viewProperty = properties.get(VIEW_PROPERTY);
+    added += await ensureColumns(wh, entity, table, suffix, deadline, log);
+    const update: Record<string, string> = {};
+    // Tables from earlier versions (or drift) get the statistics columns of today's layout.
+    if (properties.get(STATS_COLUMNS_PROPERTY) !== wantedStats) {
+      update[STATS_COLUMNS_PROPERTY] = wantedStats;
+      log.info('table layout brought in line: statistics columns set', { table: `${label}${suffix}` });
+    }
+    // DESCRIBE does not show the table's comment: a fingerprint of it on the table says whether it is today's.
+    const wantedComment = tableCommentFingerprint(entity, table.name, suffix);
+    if (properties.get(TABLE_COMMENT_PROPERTY) !== wantedComment) {
+      await wh.execute(commentOnTableSql(table, suffix, tableComment(entity, table.name, suffix)), {}, { deadline });
+      update[TABLE_COMMENT_PROPERTY] = wantedComment;
+      log.info('table comment brought in line', { table: `${label}${suffix}` });
+    }
+    if (Object.keys(update).length > 0) await wh.execute(setTablePropertiesSql(table, suffix, update), {}, { deadline });
   }
+  await ensureBusinessView(wh, entity, table, names.includes(viewOf(table).name) ? viewProperty : undefined, deadline, log);
   if (added) log.info('schema drift: columns added', { table: label, columns: added });
   return names.filter((n) => isWorkingTableName(table, n));
+}
+
+/**
+ * Creates or replaces the entity's business-named view when it is missing or its definition changed (`existing`:
+ * the fingerprint on the current table of the view there, undefined when there is none), so reruns issue no DDL.
+ */
+async function ensureBusinessView(
+  wh: WarehouseSession, entity: EntityDefinition, table: TargetTable, existing: string | undefined, deadline: Deadline, log: Log,
+): Promise<void> {
+  const view = viewOf(table);
+  const wanted = viewFingerprint(entity, table);
+  if (existing === wanted) return;
+  await wh.execute(businessViewSql(entity, table), {}, { deadline });
+  await wh.execute(setTablePropertiesSql(table, '', { [VIEW_PROPERTY]: wanted }), {}, { deadline });
+  log.info('business-named view created or replaced', { view: `${view.catalog}.${view.schema}.${view.name}` });
 }
 
 /** Drops working tables of earlier loads of this table whose load is over (see workingTable.ts). */
