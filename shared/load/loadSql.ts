@@ -11,6 +11,8 @@ import { currentClusteringKeys, HISTORY_CLUSTERING_KEYS, targetTableProperties }
 import { PROPERTY_HEARTBEAT, PROPERTY_LOAD_ID, PROPERTY_WORKING_TABLE_OF, tablesPattern } from './workingTable.ts';
 
 export const HISTORY_SUFFIX = '_history';
+/** The schema's control-totals table (controlTotalsSql.ts), named here so the one look at the schema sees it. */
+const CONTROL_TOTALS_PATTERN = '_sync_control_totals';
 
 /** Columns the working table has beyond the target's: the unit each row came from and the batch that staged it. */
 export const WORKING_COLUMNS: readonly Column[] = [
@@ -41,9 +43,10 @@ export function createSchemaSql(table: TargetTable): string {
   return `CREATE SCHEMA IF NOT EXISTS ${quote(table.catalog)}.${quote(table.schema)}`;
 }
 
-/** One look at the schema: the target, its history, its view and every working table of it (fails if the schema is missing). */
+/** One look at the schema: the target, its history, its view, every working table of it and the control totals (fails if the schema is missing). */
 export function showTablesSql(table: TargetTable): string {
-  return `SHOW TABLES IN ${quote(table.catalog)}.${quote(table.schema)} LIKE ${sqlString(`${tablesPattern(table, HISTORY_SUFFIX)}|${table.name}${VIEW_SUFFIX}`)}`;
+  const pattern = `${tablesPattern(table, HISTORY_SUFFIX)}|${table.name}${VIEW_SUFFIX}|${CONTROL_TOTALS_PATTERN}`;
+  return `SHOW TABLES IN ${quote(table.catalog)}.${quote(table.schema)} LIKE ${sqlString(pattern)}`;
 }
 
 export function showTablePropertiesSql(table: TargetTable, suffix = ''): string {

@@ -16,6 +16,11 @@ import { readManifest, readStagedFile } from '../staging/stagedUnitReader.ts';
 import { StagedDataError } from '../staging/stagingErrors.ts';
 import { businessViewSql, viewFingerprint, viewOf, VIEW_PROPERTY } from './businessView.ts';
 import { COPY_FILES_PER_STATEMENT, copyIntoSql } from './copySql.ts';
+import {
+  CONTROL_TOTALS_TABLE, createControlTotalsTableSql, currentRowTotalsSql, RECORDS_FIELD, stagedRowTotalsSql, totalAlias, writeControlTotalsSql,
+  type ControlTotalsRow,
+} from './controlTotalsSql.ts';
+import { amountFields, canonicalTotalOf, type ControlTotals } from '../staging/controlTotals.ts';
 import { validateTarget } from './identifiers.ts';
 import {
   addColumnsSql, alterColumnCommentSql, commentOnTableSql, countVanishedSql, createCurrentTableSql, createHistoryTableSql, createSchemaSql, createWorkingTableSql, describeTableSql,
@@ -23,10 +28,10 @@ import {
   showTablePropertiesSql, showTablesSql, softDeleteSql, stageCountsSql,
 } from './loadSql.ts';
 import type {
-  LoadCheckpoint, LoadContinuation, LoadOutcome, LoadTableRequest, LoadTableResult, RefusedUnit, TargetTable, UnitLoadResult, UnitProgress,
+  LoadCheckpoint, LoadContinuation, LoadOutcome, LoadTableRequest, MergeProgress, LoadTableResult, RefusedUnit, TargetTable, UnitLoadResult, UnitProgress,
   WarehouseSession,
 } from './loadTypes.ts';
-import { LoadError, VanishedKeysError } from './loadErrors.ts';
+import { ControlTotalError, LoadError, VanishedKeysError } from './loadErrors.ts';
 import { encodeStagedRecord } from './stagedRowEncoder.ts';
 import { normalizeType, tableColumns } from './tableColumns.ts';
 import { TABLE_COMMENT_PROPERTY, tableComment, tableCommentFingerprint } from './tableDescriptions.ts';
@@ -45,6 +50,10 @@ export const MAX_STEP_ESTIMATE_MS = 600_000;
 
 
 const count = (value: unknown): number => Number(value ?? 0);
+
+const CONTROL_TOTALS_ADVICE =
+  "What the warehouse holds differs from what was staged from CloudSuite (a value the warehouse rounded or could not read, or a lost row): " +
+  "compare the unit's staged files with the table's column types, then rerun the load";
 
 /** Stops staging: the load answers a checkpoint. */
 class OutOfTime extends Error {}
@@ -169,6 +178,7 @@ async function prepareTables(wh: WarehouseSession, entity: EntityDefinition, tab
     if (Object.keys(update).length > 0) await wh.execute(setTablePropertiesSql(table, suffix, update), {}, { deadline });
   }
   await ensureBusinessView(wh, entity, table, names.includes(viewOf(table).name) ? viewProperty : undefined, deadline, log);
+  if (!names.includes(CONTROL_TOTALS_TABLE)) await wh.execute(createControlTotalsTableSql(table), {}, { deadline });
   if (added) log.info('schema drift: columns added', { table: label, columns: added });
   return names.filter((n) => isWorkingTableName(table, n));
 }
@@ -369,7 +379,7 @@ export async function loadTable(req: LoadTableRequest): Promise<LoadOutcome> {
 
     // Before the first MERGE the best estimate is the staging time (capped, so that a fresh invocation always has it).
     let lastStepMs = Math.min(checkpoint.stagingMs ?? 0, MAX_STEP_ESTIMATE_MS);
-    const step = async (name: 'current' | 'history' | 'softDeletes', run: () => Promise<void>) => {
+    const step = async (name: MergeProgress['steps'][number], run: () => Promise<void>) => {
       if (progress.steps.includes(name)) return;
       if (deadline.remainingMs() < Math.max(MERGE_PHASE_RESERVE_MS, Math.min(1.2 * lastStepMs, MAX_STEP_ESTIMATE_MS))) throw new OutOfTime();
       const started = Date.now();
@@ -394,6 +404,7 @@ export async function loadTable(req: LoadTableRequest): Promise<LoadOutcome> {
       }
       progress.counts.currentSoftDeleted = softDeleted;
     });
+    await step('controlTotals', () => writeControlTotals());
     await wh.execute(dropTableSql(working), {}, { deadline });
 
     const units: UnitLoadResult[] = [...manifests].map(([unitId, m]) => ({
@@ -406,7 +417,7 @@ export async function loadTable(req: LoadTableRequest): Promise<LoadOutcome> {
       statements: wh.stats.statements - at.statements,
       bytesSent: wh.stats.bytesSent - at.bytes,
       units,
-      refused: progress.refused.map(({ unitId, reason }) => ({ unitId, reason })),
+      refused: progress.refused.map(({ unitId, reason, kind }) => ({ unitId, reason, ...(kind ? { kind } : {}) })),
     };
     log.info('table loaded', { ...result, units: units.length, refused: progress.refused.length, mode, invocations: checkpoint.invocations });
     return result;
@@ -418,11 +429,12 @@ export async function loadTable(req: LoadTableRequest): Promise<LoadOutcome> {
    * its scope unchanged) while the others load; when every unit is refused the load fails.
    */
   async function checkStaged(
-    snapshots: [string, UnitManifest][],
+    allSnapshots: [string, UnitManifest][],
     divisional: boolean,
     scopeParams: (unitId: string, m: UnitManifest) => Record<string, string>,
     refusedOut: RefusedUnit[],
   ): Promise<void> {
+    let snapshots = allSnapshots;
     const staged = new Map((await wh.execute(stageCountsSql(working), {}, { deadline })).map((r) => [String(r.unit), count(r.row_count)]));
     for (const [unitId, manifest] of manifests) {
       const rows = staged.get(unitId) ?? 0;
@@ -430,6 +442,19 @@ export async function loadTable(req: LoadTableRequest): Promise<LoadOutcome> {
         throw new LoadError(`${label}: unit ${unitId} staged ${rows} rows but its manifest lists ${manifest.totalRecords}; nothing was merged, rerun the load`);
       }
     }
+    const mismatched = await checkControlTotals();
+    if (mismatched.length > 0 && mismatched.length === manifests.size) {
+      throw new ControlTotalError(`${label}: ${mismatched.map((m) => m.detail).join('; ')}. Nothing was merged. ${CONTROL_TOTALS_ADVICE}`);
+    }
+    for (const unit of mismatched) {
+      await wh.execute(dropStagedUnitSql(working), { unit: unit.unitId }, { deadline });
+      log.error('unit refused: control totals differ', { table: label, unitId: unit.unitId, detail: unit.detail });
+      refusedOut.push({ unitId: unit.unitId, kind: 'control-totals', reason: `${label}: ${unit.detail}. Nothing of this unit was merged. ${CONTROL_TOTALS_ADVICE}` });
+    }
+    const refusedForTotals = new Set(mismatched.map((m) => m.unitId));
+    snapshots = snapshots.filter(([unitId]) => !refusedForTotals.has(unitId));
+    const remaining = manifests.size - refusedForTotals.size;
+
     const tolerated = `tolerated: ${(maxVanishedShare * 100).toFixed(1)}%`;
     const advice = 'Check the source (a wrong company or filter?) or raise the flow\'s vanished-keys share, then rerun';
     const refused: (RefusedUnit & { scope: string })[] = [];
@@ -445,7 +470,7 @@ export async function loadTable(req: LoadTableRequest): Promise<LoadOutcome> {
         });
       }
     }
-    if (refused.length > 0 && refused.length === manifests.size) {
+    if (refused.length > 0 && refused.length === remaining) {
       throw new VanishedKeysError(
         `${label}: too many keys would be marked deleted at once (${refused.map((r) => r.scope).join('; ')}; ${tolerated}). Nothing was changed. ${advice}`,
       );
@@ -453,8 +478,84 @@ export async function loadTable(req: LoadTableRequest): Promise<LoadOutcome> {
     for (const unit of refused) {
       await wh.execute(dropStagedUnitSql(working), { unit: unit.unitId }, { deadline });
       log.warn('unit refused: too many keys would vanish', { table: label, unitId: unit.unitId, scope: unit.scope });
-      refusedOut.push({ unitId: unit.unitId, reason: unit.reason });
+      refusedOut.push({ unitId: unit.unitId, kind: 'vanished-keys', reason: unit.reason });
     }
+  }
+
+  /**
+   * Control totals, before anything merges: per unit and period, the record count and every amount's sum in the
+   * working table (the rows exactly as the MERGE writes them) must equal the manifest's, computed from M3's own
+   * text when the unit was staged. Compared as exact decimals. Units staged before control totals existed have none.
+   */
+  async function checkControlTotals(): Promise<{ unitId: string; detail: string }[]> {
+    const loaded = groupTotals(await wh.execute(stagedRowTotalsSql(entity, working), {}, { deadline }));
+    const mismatched: { unitId: string; detail: string }[] = [];
+    for (const [unitId, manifest] of manifests) {
+      const staged = manifest.controlTotals;
+      if (!staged) continue;
+      const found = loaded.get(unitId) ?? {};
+      const difference = firstDifference(staged, found);
+      if (difference) {
+        mismatched.push({
+          unitId,
+          detail: `control totals differ for unit ${unitId} (company ${manifest.company}${manifest.division ? ` division ${manifest.division}` : ''}), ` +
+            `period ${difference.period}, field ${difference.field}: staged ${difference.staged}, about to be merged ${difference.loaded}`,
+        });
+      }
+    }
+    return mismatched;
+  }
+
+  /** Rows of a totals query → unit → period → totals (amount fields by M3 name, canonical decimal text). */
+  function groupTotals(rows: Record<string, unknown>[]): Map<string, ControlTotals> {
+    const byUnit = new Map<string, ControlTotals>();
+    for (const row of rows) {
+      const totals = byUnit.get(String(row.unit)) ?? {};
+      totals[String(row.period)] = {
+        records: count(row.records),
+        amounts: Object.fromEntries(amountFields(entity).map((f) => [f, canonicalTotalOf(String(row[totalAlias(f)] ?? '0')) ?? String(row[totalAlias(f)])])),
+      };
+      byUnit.set(String(row.unit), totals);
+    }
+    return byUnit;
+  }
+
+  function firstDifference(staged: ControlTotals, loaded: ControlTotals): { period: string; field: string; staged: string; loaded: string } | undefined {
+    for (const period of [...new Set([...Object.keys(staged), ...Object.keys(loaded)])].sort()) {
+      const a = staged[period];
+      const b = loaded[period];
+      if ((a?.records ?? 0) !== (b?.records ?? 0)) return { period, field: 'record count', staged: String(a?.records ?? 0), loaded: String(b?.records ?? 0) };
+      for (const field of amountFields(entity)) {
+        const x = canonicalTotalOf(a?.amounts[field] ?? '0') ?? 'not a number';
+        const y = canonicalTotalOf(b?.amounts[field] ?? '0') ?? 'not a number';
+        if (x !== y) return { period, field, staged: x, loaded: y };
+      }
+    }
+    return undefined;
+  }
+
+  /** One row per unit, period and field (count and each amount): as staged, as merged, as found in the current table now. */
+  async function writeControlTotals(): Promise<void> {
+    const merged = groupTotals(await wh.execute(stagedRowTotalsSql(entity, working), {}, { deadline }));
+    const current = groupTotals(await wh.execute(currentRowTotalsSql(entity, table, working), {}, { deadline }));
+    const rows: ControlTotalsRow[] = [];
+    for (const [unitId, m] of manifests) {
+      if (!m.controlTotals) continue;
+      const merges = merged.get(unitId) ?? {};
+      const now = current.get(unitId) ?? {};
+      for (const period of [...new Set([...Object.keys(m.controlTotals), ...Object.keys(merges), ...Object.keys(now)])].sort()) {
+        const totalOf = (t: ControlTotals, field: string) => (field === RECORDS_FIELD ? String(t[period]?.records ?? 0) : canonicalTotalOf(t[period]?.amounts[field] ?? '0') ?? '0');
+        for (const field of [RECORDS_FIELD, ...amountFields(entity)]) {
+          rows.push({
+            tenant: m.tenant, table_name: label, entity: entity.id, unit_id: unitId, run_id: m.runId, company: m.company, division: m.division, period,
+            field: field === RECORDS_FIELD ? field : field.toLowerCase(),
+            staged_total: totalOf(m.controlTotals, field), loaded_total: totalOf(merges, field), current_total: totalOf(now, field),
+            load_id: loadId, loaded_at: loadedAt,
+          });
+        }
+      }
+    }
+    if (rows.length > 0) await wh.execute(writeControlTotalsSql(table), { rows: JSON.stringify(rows) }, { deadline });
   }
 }
 

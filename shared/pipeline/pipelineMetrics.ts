@@ -23,6 +23,8 @@ export const MetricNames = {
   commitLagSeconds: 'CommitLagSeconds',
   runSeconds: 'RunSeconds',
   failedUnits: 'FailedUnits',
+  /** Units a load refused because what it was about to merge differed from what was staged (control totals). */
+  controlTotalMismatches: 'ControlTotalMismatches',
 } as const;
 
 export type MetricName = (typeof MetricNames)[keyof typeof MetricNames];

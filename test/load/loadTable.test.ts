@@ -203,6 +203,7 @@ describe('a snapshot unit in which too many keys vanished, loaded with healthy u
     expect(result.refused).toEqual([
       {
         unitId: 'suppliers/100',
+        kind: 'vanished-keys',
         reason: expect.stringMatching(/too many keys would be marked deleted at once \(company 100: 10 of 40 keys \(25\.0%\); tolerated: 5\.0%\)\. Nothing of this unit was loaded/),
       },
     ]);
