@@ -60,14 +60,15 @@ function m3Source(entity: EntityDefinition, field: FieldDefinition): string {
 }
 
 /**
- * A field's comment: the tenant's own M3 text and the catalog's explanation (either alone when the other is
+ * A field's comment: the catalog's explanation and the tenant's own M3 text (either alone when the other is
  * missing or says the same), the codes with a fixed meaning, then where it lives in M3 and its M3 type.
  */
 export function fieldComment(entity: EntityDefinition, field: FieldDefinition): string {
   const tenant = field.tenantDescription?.trim();
   const catalog = field.description?.trim();
   const same = tenant && catalog && catalog.toLowerCase().startsWith(tenant.toLowerCase());
-  const text = tenant && catalog && !same ? `${tenant}: ${catalog}` : catalog || tenant || `M3 field ${field.name}`;
+  // The catalog's explanation reads first; M3's own text (EXPORTMI cuts it to 15 characters) follows, quoted.
+  const text = tenant && catalog && !same ? `${catalog}. M3: "${tenant}"` : catalog || tenant || `M3 field ${field.name}`;
   const codes = field.codes ? ` Codes: ${Object.entries(field.codes).map(([code, meaning]) => `${code} = ${meaning}`).join(', ')}.` : '';
   const type = `${field.type}${field.length}${field.decimals ? `.${field.decimals}` : ''}`;
   const comment = `${text}.${codes} [M3 ${m3Source(entity, field)}, ${type}]`.replace(/\.\./g, '.');

@@ -90,7 +90,7 @@ describe('tables that describe themselves', () => {
     expect(ledger.find((c) => c.col_name === 'trcd')?.comment).toContain('Codes: 40 = supplier invoice, 50 = payment');
   });
 
-  it("shows the tenant's own M3 text beside the catalog's, and keeps comments in step without rewriting data", async () => {
+  it("shows the tenant's own M3 text after the catalog's, and keeps comments in step without rewriting data", async () => {
     const base = catalog.get('supplier_invoices');
     const table = { catalog: 'main', schema: 'described_tenant', name: 'supplier_invoices' };
     const withText = (text: string): EntityDefinition => ({ ...base, fields: base.fields.map((f) => (f.name === 'SPYN' ? { ...f, tenantDescription: text } : f)) });
@@ -100,8 +100,8 @@ describe('tables that describe themselves', () => {
 
     const rec = recording(wh.session);
     await load(withText('Payee number'), table, [record(base, { INBN: '1' })], rec.session);
-    expect((await columnsOf('main.described_tenant.supplier_invoices')).find((c) => c.col_name === 'spyn')?.comment).toMatch(/^Payee number: Payee \(the supplier paid\)\./);
-    expect((await columnsOf('main.described_tenant.supplier_invoices_history')).find((c) => c.col_name === 'spyn')?.comment).toMatch(/^Payee number: /);
+    expect((await columnsOf('main.described_tenant.supplier_invoices')).find((c) => c.col_name === 'spyn')?.comment).toMatch(/^Payee \(the supplier paid\)\. M3: "Payee number"\. \[M3 FAPIBH\.E5SPYN, A10\]$/);
+    expect((await columnsOf('main.described_tenant.supplier_invoices_history')).find((c) => c.col_name === 'spyn')?.comment).toMatch(/M3: "Payee number"/);
     // One column changed: one ALTER COLUMN per table, no other column touched, no data rewritten.
     expect(rec.statements.filter((s) => /ALTER COLUMN/.test(s))).toHaveLength(2);
     expect(rec.statements.filter((s) => /ALTER COLUMN/.test(s)).every((s) => s.includes('`spyn`'))).toBe(true);
