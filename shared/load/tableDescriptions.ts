@@ -18,7 +18,7 @@ function m3Source(entity: EntityDefinition): string {
 
 function strategy(entity: EntityDefinition): string {
   return entity.strategy === 'incremental'
-    ? `incremental: records changed since the last sync (change date ${entity.changeFields.date}), with periodic full reads to find deletes`
+    ? `incremental: records changed since the last sync (change date ${entity.changeFields.date})`
     : 'snapshot: every record read on every sync, changes found by content';
 }
 
