@@ -58,20 +58,21 @@ export function setTablePropertiesSql(table: TargetTable, suffix: string, values
 }
 
 /** A target table as created: columns with their comments, and the table's comment with its fingerprint. */
-function createTargetSql(entity: EntityDefinition, table: TargetTable, suffix: string, clusterBy: readonly string[]): string {
-  const described = { ...targetTableProperties(entity), [TABLE_COMMENT_PROPERTY]: tableCommentFingerprint(entity, table.name, suffix) };
+function createTargetSql(entity: EntityDefinition, table: TargetTable, suffix: string, clusterBy: readonly string[], extra: Record<string, string>): string {
+  const described = { ...targetTableProperties(entity), [TABLE_COMMENT_PROPERTY]: tableCommentFingerprint(entity, table.name, suffix), ...extra };
   return (
     `CREATE TABLE IF NOT EXISTS ${qualifiedName(table, suffix)} (${columnDefinitions(tableColumns(entity), true)}) USING DELTA ` +
     `CLUSTER BY (${clusterBy.map(quote).join(', ')}) COMMENT ${sqlString(tableComment(entity, table.name, suffix))} ${properties(described)}`
   );
 }
 
-export function createCurrentTableSql(entity: EntityDefinition, table: TargetTable): string {
-  return createTargetSql(entity, table, '', currentClusteringKeys(entity));
+/** `extra`: further table properties (the fingerprint of the view the load makes next). */
+export function createCurrentTableSql(entity: EntityDefinition, table: TargetTable, extra: Record<string, string> = {}): string {
+  return createTargetSql(entity, table, '', currentClusteringKeys(entity), extra);
 }
 
-export function createHistoryTableSql(entity: EntityDefinition, table: TargetTable): string {
-  return createTargetSql(entity, table, HISTORY_SUFFIX, HISTORY_CLUSTERING_KEYS);
+export function createHistoryTableSql(entity: EntityDefinition, table: TargetTable, extra: Record<string, string> = {}): string {
+  return createTargetSql(entity, table, HISTORY_SUFFIX, HISTORY_CLUSTERING_KEYS, extra);
 }
 
 /** Sets one column's comment (Databricks: ALTER TABLE … ALTER COLUMN … COMMENT); rewrites no data. */

@@ -155,7 +155,9 @@ async function prepareTables(wh: WarehouseSession, entity: EntityDefinition, tab
   let viewProperty: string | undefined;
   for (const [suffix, create] of [['', createCurrentTableSql], [HISTORY_SUFFIX, createHistoryTableSql]] as const) {
     if (!names.includes(`${table.name}${suffix}`)) {
-      await wh.execute(create(entity, table), {}, { deadline });
+      // A new current table carries the fingerprint of the view made right after it (saves a metadata commit).
+      await wh.execute(create(entity, table, suffix === '' ? { [VIEW_PROPERTY]: viewFingerprint(entity, table) } : {}), {}, { deadline });
+      if (suffix === '') viewProperty = viewFingerprint(entity, table);
       added += await ensureColumns(wh, entity, table, suffix, deadline, log);
       continue;
     }
@@ -177,7 +179,7 @@ async function prepareTables(wh: WarehouseSession, entity: EntityDefinition, tab
     }
     if (Object.keys(update).length > 0) await wh.execute(setTablePropertiesSql(table, suffix, update), {}, { deadline });
   }
-  await ensureBusinessView(wh, entity, table, names.includes(viewOf(table).name) ? viewProperty : undefined, deadline, log);
+  await ensureBusinessView(wh, entity, table, names.includes(viewOf(table).name) ? viewProperty : undefined, viewProperty, deadline, log);
   if (!names.includes(CONTROL_TOTALS_TABLE)) await wh.execute(createControlTotalsTableSql(table), {}, { deadline });
   if (added) log.info('schema drift: columns added', { table: label, columns: added });
   return names.filter((n) => isWorkingTableName(table, n));
@@ -185,16 +187,17 @@ async function prepareTables(wh: WarehouseSession, entity: EntityDefinition, tab
 
 /**
  * Creates or replaces the entity's business-named view when it is missing or its definition changed (`existing`:
- * the fingerprint on the current table of the view there, undefined when there is none), so reruns issue no DDL.
+ * the fingerprint of the view there, undefined when there is none; `recorded`: the fingerprint the current table
+ * carries), so reruns issue no DDL.
  */
 async function ensureBusinessView(
-  wh: WarehouseSession, entity: EntityDefinition, table: TargetTable, existing: string | undefined, deadline: Deadline, log: Log,
+  wh: WarehouseSession, entity: EntityDefinition, table: TargetTable, existing: string | undefined, recorded: string | undefined, deadline: Deadline, log: Log,
 ): Promise<void> {
   const view = viewOf(table);
   const wanted = viewFingerprint(entity, table);
   if (existing === wanted) return;
   await wh.execute(businessViewSql(entity, table), {}, { deadline });
-  await wh.execute(setTablePropertiesSql(table, '', { [VIEW_PROPERTY]: wanted }), {}, { deadline });
+  if (recorded !== wanted) await wh.execute(setTablePropertiesSql(table, '', { [VIEW_PROPERTY]: wanted }), {}, { deadline });
   log.info('business-named view created or replaced', { view: `${view.catalog}.${view.schema}.${view.name}` });
 }
 
@@ -536,20 +539,19 @@ export async function loadTable(req: LoadTableRequest): Promise<LoadOutcome> {
 
   /** One row per unit, period and field (count and each amount): as staged, as merged, as found in the current table now. */
   async function writeControlTotals(): Promise<void> {
-    const merged = groupTotals(await wh.execute(stagedRowTotalsSql(entity, working), {}, { deadline }));
+    // What merged equals what was staged for every unit still here: checkControlTotals refused the others.
     const current = groupTotals(await wh.execute(currentRowTotalsSql(entity, table, working), {}, { deadline }));
     const rows: ControlTotalsRow[] = [];
     for (const [unitId, m] of manifests) {
       if (!m.controlTotals) continue;
-      const merges = merged.get(unitId) ?? {};
       const now = current.get(unitId) ?? {};
-      for (const period of [...new Set([...Object.keys(m.controlTotals), ...Object.keys(merges), ...Object.keys(now)])].sort()) {
+      for (const period of [...new Set([...Object.keys(m.controlTotals), ...Object.keys(now)])].sort()) {
         const totalOf = (t: ControlTotals, field: string) => (field === RECORDS_FIELD ? String(t[period]?.records ?? 0) : canonicalTotalOf(t[period]?.amounts[field] ?? '0') ?? '0');
         for (const field of [RECORDS_FIELD, ...amountFields(entity)]) {
           rows.push({
             tenant: m.tenant, table_name: label, entity: entity.id, unit_id: unitId, run_id: m.runId, company: m.company, division: m.division, period,
             field: field === RECORDS_FIELD ? field : field.toLowerCase(),
-            staged_total: totalOf(m.controlTotals, field), loaded_total: totalOf(merges, field), current_total: totalOf(now, field),
+            staged_total: totalOf(m.controlTotals, field), loaded_total: totalOf(m.controlTotals, field), current_total: totalOf(now, field),
             load_id: loadId, loaded_at: loadedAt,
           });
         }
