@@ -1,6 +1,7 @@
 // Lambda: Load (in the table Map), one target table under its lease; see shared/pipeline/loadPlannedTable.ts.
 import * as z from 'zod';
 import { loadPlannedTable, type LoadContinueResult, type LoadDeps, type LoadStepResult } from '../shared/pipeline/loadPlannedTable.ts';
+import { ControlTotalError } from '../shared/load/loadErrors.ts';
 import { MetricNames } from '../shared/pipeline/pipelineMetrics.ts';
 import type { PipelineDeps } from '../shared/pipeline/pipelineDeps.ts';
 import { executionOfPlanKey } from '../shared/pipeline/runPlan.ts';
@@ -26,8 +27,18 @@ export function createLoadHandler(getDeps: () => Deps | Promise<Deps>) {
     return withLogKeys({ execution: executionOfPlanKey(request.plan), table: request.table }, async () => {
       const deps = await getDeps();
       const started = performance.now();
-      const result = await loadPlannedTable(request, { ...deps, deadline: deadlineOf(context, 30_000) });
-      deps.metrics.publish([{ name: MetricNames.loadSeconds, unit: 'Seconds', value: (performance.now() - started) / 1000 }]);
+      let result: LoadStepResult | LoadContinueResult;
+      try {
+        result = await loadPlannedTable(request, { ...deps, deadline: deadlineOf(context, 30_000) });
+      } catch (error) {
+        // Every unit of the table refused by its control totals: the alarm must hear of it as well.
+        if (error instanceof ControlTotalError) deps.metrics.publish([{ name: MetricNames.controlTotalMismatches, unit: 'Count', value: 1 }]);
+        throw error;
+      }
+      deps.metrics.publish([
+        { name: MetricNames.loadSeconds, unit: 'Seconds', value: (performance.now() - started) / 1000 },
+        ...(result.status === 'complete' ? [{ name: MetricNames.controlTotalMismatches, unit: 'Count' as const, value: result.controlTotalMismatches }] : []),
+      ]);
       return result;
     });
   });

@@ -15,6 +15,8 @@ import { UnitStager } from '../../shared/staging/unitStager.ts';
 import type { MiRecord } from '../../shared/m3/miTypes.ts';
 import { quote } from '../../shared/load/identifiers.ts';
 import { HISTORY_SUFFIX } from '../../shared/load/loadSql.ts';
+import { VIEW_SUFFIX } from '../../shared/load/tableDescriptions.ts';
+import { CONTROL_TOTALS_TABLE } from '../../shared/load/controlTotalsSql.ts';
 import { expectLoaded, loadTable } from '../../shared/load/loadTable.ts';
 import type { LoadMode, TargetTable, WarehouseSession } from '../../shared/load/loadTypes.ts';
 import type { BlobStore } from '../../shared/staging/blobStore.ts';
@@ -171,6 +173,9 @@ export async function warehouseRoundTrip(session: WarehouseSession, catalog: str
   } finally {
     await wh.execute(`DROP TABLE IF EXISTS ${qualified}`).catch(() => undefined);
     await wh.execute(`DROP TABLE IF EXISTS ${quote(catalog)}.${quote(schema)}.${quote(`${ROUND_TRIP_TABLE}${HISTORY_SUFFIX}`)}`).catch(() => undefined);
+    // The probe's business-named view and its control totals go with it (the schema's totals table stays).
+    await wh.execute(`DROP VIEW IF EXISTS ${quote(catalog)}.${quote(schema)}.${quote(`${ROUND_TRIP_TABLE}${VIEW_SUFFIX}`)}`).catch(() => undefined);
+    await wh.execute(`DELETE FROM ${quote(catalog)}.${quote(schema)}.${quote(CONTROL_TOTALS_TABLE)} WHERE table_name = :probe`, { probe: `${catalog}.${schema}.${ROUND_TRIP_TABLE}` }).catch(() => undefined);
     await rm(folder, { recursive: true, force: true });
   }
 }

@@ -1,7 +1,7 @@
 // Alarms and the dashboard: a failed (or timed out, or aborted) execution, per flow "no successful commit
 // within its freshness interval" (missing data counts as breaching: a schedule that silently stops running
-// alarms too), per pipeline function any error or throttle, and a scheduled start Scheduler could not
-// deliver (its dead-letter queue). Alarms notify an SNS topic encrypted with its own key; CloudWatch may use
+// alarms too), per pipeline function any error or throttle, a scheduled start Scheduler could not
+// deliver (its dead-letter queue), and a load whose finance control totals differed from what was staged. Alarms notify an SNS topic encrypted with its own key; CloudWatch may use
 // the key and publish to the topic only for this account's alarms of this stack (aws:SourceAccount and
 // aws:SourceArn), so no other account's alarm can borrow them (the confused-deputy guard).
 import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
@@ -50,6 +50,7 @@ export class SyncMonitoring extends Construct {
   /** Per pipeline function: any error, any throttle. */
   readonly functionAlarms = new Map<PipelineFunctionName, { errors: Alarm; throttles: Alarm }>();
   readonly scheduleDeadLettersAlarm: Alarm;
+  readonly controlTotalsAlarm: Alarm;
   readonly dashboard: Dashboard;
 
   constructor(scope: Construct, id: string, props: SyncMonitoringProps) {
@@ -197,6 +198,20 @@ export class SyncMonitoring extends Construct {
     });
     this.scheduleDeadLettersAlarm.addAlarmAction(notify);
 
+    this.controlTotalsAlarm = new Alarm(this, 'ControlTotalMismatches', {
+      alarmName: alarmName('control-total-mismatches'),
+      alarmDescription:
+        'A load refused a unit because the record count or an amount sum it was about to merge differed from what was staged ' +
+        'from CloudSuite: nothing of that unit was merged and its watermark did not move. The failed unit\'s error names the ' +
+        'table, unit, period and field; fix the cause, then rerun the execution (infra/README.md, "Alarms").',
+      metric: flowMetric(MetricNames.controlTotalMismatches, undefined, 'Sum', period),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+    this.controlTotalsAlarm.addAlarmAction(notify);
+
     const flows = props.config.flows.filter((f) => f.enabled).map((f) => f.id);
     const perFlow = (name: MetricName, statistic: string) => flows.map((f) => flowMetric(name, f, statistic, Duration.hours(1)).with({ label: f }));
     this.dashboard = new Dashboard(this, 'Dashboard', { defaultInterval: Duration.days(7) });
@@ -215,6 +230,7 @@ export class SyncMonitoring extends Construct {
           ...this.freshnessAlarms.values(),
           ...this.unbalancedVoucherAlarms.values(),
           this.scheduleDeadLettersAlarm,
+          this.controlTotalsAlarm,
           ...[...this.functionAlarms.values()].flatMap((a) => [a.errors, a.throttles]),
         ],
         width: 24,
@@ -234,6 +250,13 @@ export class SyncMonitoring extends Construct {
       new GraphWidget({ title: 'Run duration (s)', left: [flowMetric(MetricNames.runSeconds, undefined, 'Maximum', Duration.hours(1))], width: 8 }),
       new GraphWidget({ title: 'Commit lag per flow (s from run start)', left: perFlow(MetricNames.commitLagSeconds, 'Maximum'), width: 8 }),
       new GraphWidget({ title: 'Failed units per flow', left: perFlow(MetricNames.failedUnits, 'Sum'), width: 8 }),
+    );
+    this.dashboard.addWidgets(
+      new GraphWidget({
+        title: 'Units refused by control totals',
+        left: [flowMetric(MetricNames.controlTotalMismatches, undefined, 'Sum', Duration.hours(1))],
+        width: 8,
+      }),
     );
   }
 }

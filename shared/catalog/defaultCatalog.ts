@@ -2,16 +2,20 @@
 // README ("Entities"); field names and types follow M3's own metadata (`cloudsuite-sync describe`).
 // Field lists are the columns a finance team needs; types come from M3 metadata (`describe`).
 import { entityDefinitionSchema, type EntityDefinition, type EntityDefinitionInput } from './entityDefinition.ts';
+import { withFieldText, type FieldTextOverrides } from './fieldTexts.ts';
 
-/** Fields as M3 metadata lists them: "NAME:<type><length>[.<decimals>]", e.g. "CUAM:N17.2". */
-function fields(spec: string) {
+/**
+ * Fields as M3 metadata lists them: "NAME:<type><length>[.<decimals>]", e.g. "CUAM:N17.2", each with its
+ * business name and description (fieldTexts.ts), overridden where the entity gives a field a narrower meaning.
+ */
+function fields(spec: string, overrides: FieldTextOverrides = {}) {
   return spec
     .trim()
     .split(/\s+/)
     .map((item) => {
       const m = /^([A-Z0-9]{4}):([AND])(\d+)(?:\.(\d+))?$/.exec(item);
       if (!m) throw new Error(`bad field spec "${item}"`);
-      return { name: m[1]!, type: m[2] as 'A' | 'N' | 'D', length: Number(m[3]), decimals: Number(m[4] ?? 0) };
+      return withFieldText({ name: m[1]!, type: m[2] as 'A' | 'N' | 'D', length: Number(m[3]), decimals: Number(m[4] ?? 0) }, overrides);
     });
 }
 
@@ -39,7 +43,11 @@ const definitions: EntityDefinitionInput[] = [
     },
     key: ['CONO', 'DIVI', 'AITP', 'AITM'],
     fields: fields(`CONO:N3 DIVI:A3 AITP:N1 AITM:A10 AICL:A8 TX40:A40 TX15:A15 VFDT:D8 VTDT:D8 ACGR:A10 RESP:A10 VTCD:N2
-      CUCD:A3 ${AUDIT}`),
+      CUCD:A3 ${AUDIT}`, {
+      AITM: { businessName: 'account', description: 'Accounting identity: the account number (accounting dimension 1)' },
+      TX40: { businessName: 'account_name', description: 'Account name' },
+      TX15: { businessName: 'account_short_name', description: 'Account short name' },
+    }),
     changeFields: CHANGE,
     strategy: 'snapshot',
     scope: 'division',
@@ -60,7 +68,7 @@ const definitions: EntityDefinitionInput[] = [
     key: ['CONO', 'PUNO'],
     fields: fields(`CONO:N3 DIVI:A3 PUNO:A10 SUNO:A10 PUDT:D8 DWDT:D8 LEDT:D8 BUYE:A10 RESP:A10 CUCD:A3 YRE1:A36 REMK:A30
       COAM:N17.2 FACI:A3 WHLO:A3 ORTY:A3 TEPY:A3 OURR:A10 AGNT:A10 NTAM:N17.2 TOQT:N17.6 PROJ:A7 PUSL:A2 PUST:A2
-      ARAT:N12.6 LNAM:N17.2 ${AUDIT}`),
+      ARAT:N12.6 LNAM:N17.2 ${AUDIT}`, { LNAM: { businessName: 'line_amount_total', description: 'Total of the line amounts in order currency' } }),
     changeFields: CHANGE,
     strategy: 'incremental',
   },
@@ -72,7 +80,7 @@ const definitions: EntityDefinitionInput[] = [
     fields: fields(`CONO:N3 DIVI:A3 PUNO:A10 PNLI:N5 PNLS:N3 ITNO:A15 SITE:A30 CODT:D8 PUUN:A3 ITDS:A30 FACI:A3 WHLO:A3
       PUST:A2 PUSL:A2 SUNO:A10 SUFI:A20 PITD:A30 PITT:A60 SORN:A20 PUPR:N17.6 PPUN:A3 PUCD:N5 LNAM:N17.2 DWDT:D8
       ORQA:N15.6 RVQA:N15.6 RCDT:D8 CAQA:N15.6 RJQA:N15.6 IVQA:N15.6 BUYE:A10 VTCD:N2 PROD:A10 TEL1:A36 CUPR:N19.6
-      SAAM:N17.2 ${AUDIT}`),
+      SAAM:N17.2 ${AUDIT}`, { IVQA: { description: 'Invoiced quantity in the alternate unit of measure' } }),
     changeFields: CHANGE,
     strategy: 'incremental',
   },
@@ -92,7 +100,7 @@ const definitions: EntityDefinitionInput[] = [
     source: { kind: 'exportmi', table: 'FAPIBL', prefix: 'E6' },
     key: ['CONO', 'DIVI', 'INBN', 'TRNO'],
     fields: fields(`CONO:N3 DIVI:A3 INBN:N10 TRNO:N5 RDTP:N1 PUNO:A10 PNLI:N5 PNLS:N3 ITNO:A15 NLAM:N17.2 IVQA:N15.6
-      PUPR:N17.6 AIT1:A8 AIT2:A8 VTCD:N2 TX40:A40 ${AUDIT}`),
+      PUPR:N17.6 AIT1:A8 AIT2:A8 VTCD:N2 TX40:A40 ${AUDIT}`, { TX40: { businessName: 'line_text', description: 'Line text' } }),
     changeFields: CHANGE,
     strategy: 'incremental',
   },
@@ -103,8 +111,12 @@ const definitions: EntityDefinitionInput[] = [
     key: ['CONO', 'DIVI', 'YEA4', 'JRNO', 'JSNO'],
     fields: fields(`CONO:N3 DIVI:A3 YEA4:N4 JRNO:N7 JSNO:N7 TRCD:N2 SPYN:A10 SUNO:A10 SINO:A24 INYR:N4 VSER:A3 VONO:N8
       IVTP:A2 APCD:A10 CUCD:A3 CRTP:N2 ARAT:N12.6 CUAM:N17.2 VTAM:N17.2 IVDT:D8 DUDT:D8 ACDT:D8 TEPY:A3 PYME:A3
-      PYST:N1 RECO:N1 REDE:D8 ${AUDIT}`),
+      PYST:N1 RECO:N1 REDE:D8 ${AUDIT}`, {
+      TRCD: { description: 'Transaction code', codes: { '40': 'supplier invoice', '50': 'payment' } },
+    }),
     changeFields: CHANGE,
+    // A ledger's period is its accounting period: the month of the accounting date.
+    controlPeriodField: 'ACDT',
     strategy: 'incremental',
   },
   {
@@ -113,8 +125,11 @@ const definitions: EntityDefinitionInput[] = [
     source: { kind: 'exportmi', table: 'FGLEDG', prefix: 'EG' },
     key: ['CONO', 'DIVI', 'YEA4', 'JRNO', 'JSNO'],
     fields: fields(`CONO:N3 DIVI:A3 YEA4:N4 JRNO:N7 JSNO:N7 TRCD:N2 ACDT:D8 AIT1:A8 AIT2:A8 AIT3:A8 AIT4:A8 AIT5:A8 AIT6:A8
-      AIT7:A8 ACAM:N17.2 CUAM:N17.2 CUCD:A3 ARAT:N12.6 VTCD:N2 VTXT:A40 VSER:A3 VONO:N8 FEID:A4 ${AUDIT}`),
+      AIT7:A8 ACAM:N17.2 CUAM:N17.2 CUCD:A3 ARAT:N12.6 VTCD:N2 VTXT:A40 VSER:A3 VONO:N8 FEID:A4 ${AUDIT}`, {
+      TRCD: { description: 'Transaction code (the kind of general ledger transaction)' },
+    }),
     changeFields: CHANGE,
+    controlPeriodField: 'ACDT',
     strategy: 'incremental',
   },
 ];

@@ -11,6 +11,16 @@ const fieldDefinitionSchema = z.object({
   type: z.enum(['A', 'N', 'D']),
   length: z.number().int().positive().max(999),
   decimals: z.number().int().min(0).max(30).default(0),
+  /** What the field means, as the catalog explains it (column comments). */
+  description: z.string().max(500).optional(),
+  /** The field's own text in the tenant's M3 metadata (FLDS), set when the entity is resolved against a tenant. */
+  tenantDescription: z.string().max(200).optional(),
+  /** The column's name in the entity's business-named view (`<table>_v`), e.g. amount_fc for CUAM. */
+  businessName: z.string().regex(/^[a-z][a-z0-9_]{0,62}$/, 'lower-case letters, digits and _, e.g. invoice_date').optional(),
+  /** An amount the load's control totals sum per unit and period (exact decimal). */
+  amount: z.boolean().optional(),
+  /** Codes with a fixed meaning in M3 (e.g. TRCD 40 = invoice): the view shows the meaning beside the code. */
+  codes: z.record(z.string().regex(/^[A-Za-z0-9]{1,15}$/), z.string().min(1).max(60)).optional(),
 });
 
 const miListSourceSchema = z.object({
@@ -67,6 +77,11 @@ export const entityDefinitionSchema = z
     changeFields: z
       .object({ date: fieldName.optional(), counter: fieldName.optional(), timestamp: fieldName.optional() })
       .default({}),
+    /**
+     * The date field whose month is a record's period in the load's control totals (the ledger's accounting
+     * date for ledgers); default the change date. Entities without either have one period, "none".
+     */
+    controlPeriodField: fieldName.optional(),
     /** snapshot: full read every run, changes found by content hash. incremental: filter on the change date. */
     strategy: z.enum(['snapshot', 'incremental']),
     /** company: one unit per company; division: one unit per company and division. */
@@ -106,6 +121,12 @@ export const entityDefinitionSchema = z
         problem(['strategy'], 'incremental reads need a server-side date filter: use an exportmi source');
       }
     }
+    if (entity.controlPeriodField && !has(entity.controlPeriodField)) {
+      problem(['controlPeriodField'], `control period field ${entity.controlPeriodField} is not among the entity's fields`);
+    }
+    const businessNames = (listed ?? []).flatMap((f) => (f.businessName ? [f.businessName] : []));
+    const repeated = businessNames.find((n, i) => businessNames.indexOf(n) !== i);
+    if (repeated) problem(['fields'], `business name ${repeated} is given to two fields; each column of the view needs its own`);
     if (entity.scope === 'division' && !has('DIVI')) problem(['scope'], 'a division-scoped entity needs a DIVI field');
     if (entity.source.kind === 'mi-list') {
       for (const [k, input] of Object.entries(entity.source.startKeyInputs)) {

@@ -4,6 +4,7 @@
 // missing key, change-date or start-key field makes the entity unusable there, which fails its units
 // before any data call with the field named and the fix. `fields: "all"` takes every field the tenant has.
 import { entityDefinitionSchema, type EntityDefinition, type FieldDefinition } from '../catalog/entityDefinition.ts';
+import { withFieldText } from '../catalog/fieldTexts.ts';
 import type { TenantField, TenantFields } from './tenantFields.ts';
 
 /** A field whose tenant type, length or decimals differ from the catalog's (the tenant's are used). */
@@ -41,10 +42,21 @@ function describeCommand(entity: EntityDefinition): string {
     : `cloudsuite-sync describe --transaction ${entity.source.program}/${entity.source.transaction}`;
 }
 
-/** The catalog's field with the tenant's type, length and decimals (a catalog date stays a date when M3 says N8). */
+/** The tenant's own text for the field, kept beside the catalog's for the column comments. */
+function tenantText(tenant: TenantField): { tenantDescription?: string } {
+  // Comments are SQL literals: no control characters, and M3 texts are short.
+  const text = tenant.description.replace(/[\u0000-\u001f]/g, ' ').trim().slice(0, 200);
+  return text ? { tenantDescription: text } : {};
+}
+
+/**
+ * The catalog's field with the tenant's type, length and decimals (a catalog date stays a date when M3 says N8),
+ * keeping what the catalog says about it (business name, description, amount, codes) and the tenant's text.
+ */
 function asTenantHasIt(configured: FieldDefinition, tenant: TenantField): FieldDefinition {
   const type = configured.type === 'D' && tenant.type === 'N' && tenant.length === 8 ? 'D' : tenant.type;
-  return { name: configured.name, type, length: tenant.length, decimals: tenant.decimals };
+  const { tenantDescription: _, ...texts } = configured;
+  return { ...texts, name: configured.name, type, length: tenant.length, decimals: tenant.decimals, ...tenantText(tenant) };
 }
 
 export function resolveEntity(entity: EntityDefinition, tenant: TenantFields): EntityResolution {
@@ -88,8 +100,18 @@ export function resolveEntity(entity: EntityDefinition, tenant: TenantFields): E
   const dropped: string[] = [];
   const retyped: RetypedField[] = [];
   if (entity.allFields) {
-    for (const f of tenant.fields) fields.push(configured.has(f.name) ? asTenantHasIt(configured.get(f.name)!, f) : { name: f.name, type: f.type, length: f.length, decimals: f.decimals });
+    for (const f of tenant.fields) {
+      fields.push(configured.has(f.name) ? asTenantHasIt(configured.get(f.name)!, f) : withFieldText({ name: f.name, type: f.type, length: f.length, decimals: f.decimals, ...tenantText(f) }));
+    }
     for (const name of fromUnit) if (!byName.has(name)) fields.unshift({ name, type: name === 'CONO' ? 'N' : 'A', length: 3, decimals: 0 });
+    // General business names may meet twice in a table the catalog does not list: the first field keeps it.
+    const named = new Set<string>();
+    for (const [i, f] of fields.entries()) {
+      if (f.businessName && named.has(f.businessName)) {
+        const { businessName: _, ...rest } = f;
+        fields[i] = rest;
+      } else if (f.businessName) named.add(f.businessName);
+    }
   } else {
     for (const f of entity.fields) {
       const own = byName.get(f.name);

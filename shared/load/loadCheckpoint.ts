@@ -14,8 +14,8 @@ export const loadCheckpointSchema = z.object({
   merge: z
     .object({
       checked: z.boolean(),
-      refused: z.array(z.object({ unitId: z.string(), reason: z.string() })),
-      steps: z.array(z.enum(['current', 'history', 'softDeletes'])),
+      refused: z.array(z.object({ unitId: z.string(), reason: z.string(), kind: z.enum(['vanished-keys', 'control-totals']).optional() })),
+      steps: z.array(z.enum(['current', 'history', 'softDeletes', 'controlTotals'])),
       counts: z.object({ currentInserted: z.number(), currentUpdated: z.number(), historyInserted: z.number(), currentSoftDeleted: z.number() }),
     })
     .optional(),

@@ -12,6 +12,14 @@ export class VanishedKeysError extends LoadError {
   override name = 'VanishedKeysError';
 }
 
+/**
+ * What the warehouse is about to merge differs from what was staged (a record count or an amount sum, for one
+ * unit and period): the unit is refused, nothing of it merged; the message names unit, period and field.
+ */
+export class ControlTotalError extends LoadError {
+  override name = 'ControlTotalError';
+}
+
 /** A staged value the warehouse could not hold exactly (a malformed number or date): never loaded as NULL or rounded. */
 export class RecordValueError extends SyncError {
   override name = 'RecordValueError';

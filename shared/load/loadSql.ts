@@ -6,10 +6,13 @@ import type { EntityDefinition } from '../catalog/entityDefinition.ts';
 import { qualifiedName, quote } from './identifiers.ts';
 import type { TargetTable } from './loadTypes.ts';
 import { currentKeyColumns, tableColumns, type Column } from './tableColumns.ts';
+import { TABLE_COMMENT_PROPERTY, tableComment, tableCommentFingerprint, VIEW_SUFFIX } from './tableDescriptions.ts';
 import { currentClusteringKeys, HISTORY_CLUSTERING_KEYS, targetTableProperties } from './tableLayout.ts';
 import { PROPERTY_HEARTBEAT, PROPERTY_LOAD_ID, PROPERTY_WORKING_TABLE_OF, tablesPattern } from './workingTable.ts';
 
 export const HISTORY_SUFFIX = '_history';
+/** The schema's control-totals table (controlTotalsSql.ts), named here so the one look at the schema sees it. */
+const CONTROL_TOTALS_PATTERN = '_sync_control_totals';
 
 /** Columns the working table has beyond the target's: the unit each row came from and the batch that staged it. */
 export const WORKING_COLUMNS: readonly Column[] = [
@@ -27,8 +30,9 @@ function columnList(columns: readonly Column[], prefix = ''): string {
   return columns.map((c) => prefix + quote(c.name)).join(', ');
 }
 
-function columnDefinitions(columns: readonly Column[]): string {
-  return columns.map((c) => `${quote(c.name)} ${c.type}`).join(', ');
+/** Column definitions; with comments for the target tables (the working table needs none). */
+function columnDefinitions(columns: readonly Column[], withComments = false): string {
+  return columns.map((c) => `${quote(c.name)} ${c.type}${withComments && c.comment ? ` COMMENT ${sqlString(c.comment)}` : ''}`).join(', ');
 }
 
 function properties(values: Record<string, string>): string {
@@ -39,9 +43,10 @@ export function createSchemaSql(table: TargetTable): string {
   return `CREATE SCHEMA IF NOT EXISTS ${quote(table.catalog)}.${quote(table.schema)}`;
 }
 
-/** One look at the schema: the target, its history and every working table of the target (fails if the schema is missing). */
+/** One look at the schema: the target, its history, its view, every working table of it and the control totals (fails if the schema is missing). */
 export function showTablesSql(table: TargetTable): string {
-  return `SHOW TABLES IN ${quote(table.catalog)}.${quote(table.schema)} LIKE ${sqlString(tablesPattern(table, HISTORY_SUFFIX))}`;
+  const pattern = `${tablesPattern(table, HISTORY_SUFFIX)}|${table.name}${VIEW_SUFFIX}|${CONTROL_TOTALS_PATTERN}`;
+  return `SHOW TABLES IN ${quote(table.catalog)}.${quote(table.schema)} LIKE ${sqlString(pattern)}`;
 }
 
 export function showTablePropertiesSql(table: TargetTable, suffix = ''): string {
@@ -52,13 +57,31 @@ export function setTablePropertiesSql(table: TargetTable, suffix: string, values
   return `ALTER TABLE ${qualifiedName(table, suffix)} SET ${properties(values)}`;
 }
 
-export function createCurrentTableSql(entity: EntityDefinition, table: TargetTable): string {
-  const cluster = currentClusteringKeys(entity).map(quote).join(', ');
-  return `CREATE TABLE IF NOT EXISTS ${qualifiedName(table)} (${columnDefinitions(tableColumns(entity))}) USING DELTA CLUSTER BY (${cluster}) ${properties(targetTableProperties(entity))}`;
+/** A target table as created: columns with their comments, and the table's comment with its fingerprint. */
+function createTargetSql(entity: EntityDefinition, table: TargetTable, suffix: string, clusterBy: readonly string[], extra: Record<string, string>): string {
+  const described = { ...targetTableProperties(entity), [TABLE_COMMENT_PROPERTY]: tableCommentFingerprint(entity, table.name, suffix), ...extra };
+  return (
+    `CREATE TABLE IF NOT EXISTS ${qualifiedName(table, suffix)} (${columnDefinitions(tableColumns(entity), true)}) USING DELTA ` +
+    `CLUSTER BY (${clusterBy.map(quote).join(', ')}) COMMENT ${sqlString(tableComment(entity, table.name, suffix))} ${properties(described)}`
+  );
 }
 
-export function createHistoryTableSql(entity: EntityDefinition, table: TargetTable): string {
-  return `CREATE TABLE IF NOT EXISTS ${qualifiedName(table, HISTORY_SUFFIX)} (${columnDefinitions(tableColumns(entity))}) USING DELTA CLUSTER BY (${HISTORY_CLUSTERING_KEYS.map(quote).join(', ')}) ${properties(targetTableProperties(entity))}`;
+/** `extra`: further table properties (the fingerprint of the view the load makes next). */
+export function createCurrentTableSql(entity: EntityDefinition, table: TargetTable, extra: Record<string, string> = {}): string {
+  return createTargetSql(entity, table, '', currentClusteringKeys(entity), extra);
+}
+
+export function createHistoryTableSql(entity: EntityDefinition, table: TargetTable, extra: Record<string, string> = {}): string {
+  return createTargetSql(entity, table, HISTORY_SUFFIX, HISTORY_CLUSTERING_KEYS, extra);
+}
+
+/** Sets one column's comment (Databricks: ALTER TABLE … ALTER COLUMN … COMMENT); rewrites no data. */
+export function alterColumnCommentSql(table: TargetTable, suffix: string, column: string, comment: string): string {
+  return `ALTER TABLE ${qualifiedName(table, suffix)} ALTER COLUMN ${quote(column)} COMMENT ${sqlString(comment)}`;
+}
+
+export function commentOnTableSql(table: TargetTable, suffix: string, comment: string): string {
+  return `COMMENT ON TABLE ${qualifiedName(table, suffix)} IS ${sqlString(comment)}`;
 }
 
 export function describeTableSql(table: TargetTable, suffix = ''): string {
@@ -66,7 +89,7 @@ export function describeTableSql(table: TargetTable, suffix = ''): string {
 }
 
 export function addColumnsSql(table: TargetTable, suffix: string, columns: readonly Column[]): string {
-  return `ALTER TABLE ${qualifiedName(table, suffix)} ADD COLUMNS (${columnDefinitions(columns)})`;
+  return `ALTER TABLE ${qualifiedName(table, suffix)} ADD COLUMNS (${columnDefinitions(columns, true)})`;
 }
 
 /** The load's own working table (see workingTable.ts): the table's columns plus unit and batch, and whose it is. */

@@ -14,20 +14,27 @@ import { joinKey } from '../staging/blobStore.ts';
 import type { UnitManifest } from '../staging/manifest.ts';
 import { readManifest, readStagedFile } from '../staging/stagedUnitReader.ts';
 import { StagedDataError } from '../staging/stagingErrors.ts';
+import { businessViewSql, viewFingerprint, viewOf, VIEW_PROPERTY } from './businessView.ts';
 import { COPY_FILES_PER_STATEMENT, copyIntoSql } from './copySql.ts';
+import {
+  CONTROL_TOTALS_TABLE, createControlTotalsTableSql, currentRowTotalsSql, RECORDS_FIELD, stagedRowTotalsSql, totalAlias, writeControlTotalsSql,
+  type ControlTotalsRow,
+} from './controlTotalsSql.ts';
+import { amountFields, canonicalTotalOf, type ControlTotals } from '../staging/controlTotals.ts';
 import { validateTarget } from './identifiers.ts';
 import {
-  addColumnsSql, countVanishedSql, createCurrentTableSql, createHistoryTableSql, createSchemaSql, createWorkingTableSql, describeTableSql,
+  addColumnsSql, alterColumnCommentSql, commentOnTableSql, countVanishedSql, createCurrentTableSql, createHistoryTableSql, createSchemaSql, createWorkingTableSql, describeTableSql,
   dropStagedUnitSql, dropTableSql, heartbeatSql, HISTORY_SUFFIX, insertBatchSql, mergeCurrentSql, mergeHistorySql, setTablePropertiesSql,
   showTablePropertiesSql, showTablesSql, softDeleteSql, stageCountsSql,
 } from './loadSql.ts';
 import type {
-  LoadCheckpoint, LoadContinuation, LoadOutcome, LoadTableRequest, LoadTableResult, RefusedUnit, TargetTable, UnitLoadResult, UnitProgress,
+  LoadCheckpoint, LoadContinuation, LoadOutcome, LoadTableRequest, MergeProgress, LoadTableResult, RefusedUnit, TargetTable, UnitLoadResult, UnitProgress,
   WarehouseSession,
 } from './loadTypes.ts';
-import { LoadError, VanishedKeysError } from './loadErrors.ts';
+import { ControlTotalError, LoadError, VanishedKeysError } from './loadErrors.ts';
 import { encodeStagedRecord } from './stagedRowEncoder.ts';
 import { normalizeType, tableColumns } from './tableColumns.ts';
+import { TABLE_COMMENT_PROPERTY, tableComment, tableCommentFingerprint } from './tableDescriptions.ts';
 import { STATS_COLUMNS_PROPERTY, statsColumns } from './tableLayout.ts';
 import { isAbandoned, isWorkingTableName, workingTableOf } from './workingTable.ts';
 
@@ -44,6 +51,10 @@ export const MAX_STEP_ESTIMATE_MS = 600_000;
 
 const count = (value: unknown): number => Number(value ?? 0);
 
+const CONTROL_TOTALS_ADVICE =
+  "What the warehouse holds differs from what was staged from CloudSuite (a value the warehouse rounded or could not read, or a lost row): " +
+  "compare the unit's staged files with the table's column types, then rerun the load";
+
 /** Stops staging: the load answers a checkpoint. */
 class OutOfTime extends Error {}
 
@@ -51,15 +62,34 @@ function isSchemaNotFound(error: unknown): boolean {
   return /SCHEMA_NOT_FOUND|42704/.test(`${(error as { sqlState?: string }).sqlState ?? ''} ${(error as Error).message}`) && !/CATALOG/.test((error as Error).message);
 }
 
-async function describeColumns(wh: WarehouseSession, table: TargetTable, suffix: string, deadline: Deadline): Promise<Map<string, string>> {
+interface DescribedColumn {
+  type: string;
+  comment: string | null;
+}
+
+async function describeColumns(wh: WarehouseSession, table: TargetTable, suffix: string, deadline: Deadline): Promise<Map<string, DescribedColumn>> {
   const rows = await wh.execute(describeTableSql(table, suffix), {}, { deadline });
-  const existing = new Map<string, string>();
+  const existing = new Map<string, DescribedColumn>();
   for (const row of rows) {
     const name = String(row.col_name ?? '').trim();
     if (name === '' || name.startsWith('#')) break;
-    existing.set(name.toLowerCase(), normalizeType(String(row.data_type ?? '')));
+    existing.set(name.toLowerCase(), { type: normalizeType(String(row.data_type ?? '')), comment: typeof row.comment === 'string' ? row.comment : null });
   }
   return existing;
+}
+
+/** Sets the comment of every column whose comment differs from the entity's (DESCRIBE shows them); rewrites no data. */
+async function syncColumnComments(
+  wh: WarehouseSession, entity: EntityDefinition, table: TargetTable, suffix: string, existing: Map<string, DescribedColumn>, deadline: Deadline,
+): Promise<number> {
+  let changed = 0;
+  for (const column of tableColumns(entity)) {
+    const found = existing.get(column.name);
+    if (!column.comment || !found || found.comment === column.comment) continue;
+    await wh.execute(alterColumnCommentSql(table, suffix, column.name, column.comment), {}, { deadline });
+    changed += 1;
+  }
+  return changed;
 }
 
 /**
@@ -67,24 +97,27 @@ async function describeColumns(wh: WarehouseSession, table: TargetTable, suffix:
  * idempotent (FIELDS_ALREADY_EXISTS when sent again after a lost answer), so a failure is checked against the
  * table: if every column is there now, the earlier attempt did it.
  */
-async function ensureColumns(wh: WarehouseSession, entity: EntityDefinition, table: TargetTable, suffix: string, deadline: Deadline): Promise<number> {
+async function ensureColumns(wh: WarehouseSession, entity: EntityDefinition, table: TargetTable, suffix: string, deadline: Deadline, log: Log): Promise<number> {
   const existing = await describeColumns(wh, table, suffix, deadline);
   const wanted = tableColumns(entity);
-  const conflicts = wanted.filter((c) => existing.has(c.name) && existing.get(c.name) !== normalizeType(c.type));
+  const conflicts = wanted.filter((c) => existing.has(c.name) && existing.get(c.name)!.type !== normalizeType(c.type));
   if (conflicts.length) {
     throw new LoadError(
       `${table.catalog}.${table.schema}.${table.name}${suffix}: ` +
-        conflicts.map((c) => `column ${c.name} is ${existing.get(c.name)} but entity ${entity.id} now needs ${normalizeType(c.type)}`).join('; ') +
+        conflicts.map((c) => `column ${c.name} is ${existing.get(c.name)!.type} but entity ${entity.id} now needs ${normalizeType(c.type)}`).join('; ') +
         '; nothing was loaded or changed. Point the flow at a new table, or migrate the column in Databricks, then rerun',
     );
   }
+  // Columns made before comments existed, or whose M3 text changed, get today's comment; added ones come with it.
+  const recommented = await syncColumnComments(wh, entity, table, suffix, existing, deadline);
+  if (recommented) log.info('column comments brought in line', { table: `${table.catalog}.${table.schema}.${table.name}${suffix}`, columns: recommented });
   const missing = wanted.filter((c) => !existing.has(c.name));
   if (missing.length === 0) return 0;
   try {
     await wh.execute(addColumnsSql(table, suffix, missing), {}, { deadline });
   } catch (error) {
     const after = await describeColumns(wh, table, suffix, deadline);
-    if (!missing.every((c) => after.get(c.name) === normalizeType(c.type))) throw error;
+    if (!missing.every((c) => after.get(c.name)?.type === normalizeType(c.type))) throw error;
   }
   return missing.length;
 }
@@ -119,23 +152,53 @@ async function prepareTables(wh: WarehouseSession, entity: EntityDefinition, tab
   const label = `${table.catalog}.${table.schema}.${table.name}`;
   const wantedStats = statsColumns(entity).join(',');
   let added = 0;
+  let viewProperty: string | undefined;
   for (const [suffix, create] of [['', createCurrentTableSql], [HISTORY_SUFFIX, createHistoryTableSql]] as const) {
     if (!names.includes(`${table.name}${suffix}`)) {
-      await wh.execute(create(entity, table), {}, { deadline });
-    } else {
-      // Tables from earlier versions (or drift) get the statistics columns of today's layout.
-      const properties = await tableProperties(wh, table, suffix, deadline);
-      if (properties.get(STATS_COLUMNS_PROPERTY) !== wantedStats) {
-        added += await ensureColumns(wh, entity, table, suffix, deadline);
-        await wh.execute(setTablePropertiesSql(table, suffix, { [STATS_COLUMNS_PROPERTY]: wantedStats }), {}, { deadline });
-        log.info('table layout brought in line: statistics columns set', { table: `${label}${suffix}` });
-        continue;
-      }
+      // A new current table carries the fingerprint of the view made right after it (saves a metadata commit).
+      await wh.execute(create(entity, table, suffix === '' ? { [VIEW_PROPERTY]: viewFingerprint(entity, table) } : {}), {}, { deadline });
+      if (suffix === '') viewProperty = viewFingerprint(entity, table);
+      added += await ensureColumns(wh, entity, table, suffix, deadline, log);
+      continue;
     }
-    added += await ensureColumns(wh, entity, table, suffix, deadline);
+    const properties = await tableProperties(wh, table, suffix, deadline);
+    if (suffix === '') viewProperty = properties.get(VIEW_PROPERTY);
+    added += await ensureColumns(wh, entity, table, suffix, deadline, log);
+    const update: Record<string, string> = {};
+    // Tables from earlier versions (or drift) get the statistics columns of today's layout.
+    if (properties.get(STATS_COLUMNS_PROPERTY) !== wantedStats) {
+      update[STATS_COLUMNS_PROPERTY] = wantedStats;
+      log.info('table layout brought in line: statistics columns set', { table: `${label}${suffix}` });
+    }
+    // DESCRIBE does not show the table's comment: a fingerprint of it on the table says whether it is today's.
+    const wantedComment = tableCommentFingerprint(entity, table.name, suffix);
+    if (properties.get(TABLE_COMMENT_PROPERTY) !== wantedComment) {
+      await wh.execute(commentOnTableSql(table, suffix, tableComment(entity, table.name, suffix)), {}, { deadline });
+      update[TABLE_COMMENT_PROPERTY] = wantedComment;
+      log.info('table comment brought in line', { table: `${label}${suffix}` });
+    }
+    if (Object.keys(update).length > 0) await wh.execute(setTablePropertiesSql(table, suffix, update), {}, { deadline });
   }
+  await ensureBusinessView(wh, entity, table, names.includes(viewOf(table).name) ? viewProperty : undefined, viewProperty, deadline, log);
+  if (!names.includes(CONTROL_TOTALS_TABLE)) await wh.execute(createControlTotalsTableSql(table), {}, { deadline });
   if (added) log.info('schema drift: columns added', { table: label, columns: added });
   return names.filter((n) => isWorkingTableName(table, n));
+}
+
+/**
+ * Creates or replaces the entity's business-named view when it is missing or its definition changed (`existing`:
+ * the fingerprint of the view there, undefined when there is none; `recorded`: the fingerprint the current table
+ * carries), so reruns issue no DDL.
+ */
+async function ensureBusinessView(
+  wh: WarehouseSession, entity: EntityDefinition, table: TargetTable, existing: string | undefined, recorded: string | undefined, deadline: Deadline, log: Log,
+): Promise<void> {
+  const view = viewOf(table);
+  const wanted = viewFingerprint(entity, table);
+  if (existing === wanted) return;
+  await wh.execute(businessViewSql(entity, table), {}, { deadline });
+  if (recorded !== wanted) await wh.execute(setTablePropertiesSql(table, '', { [VIEW_PROPERTY]: wanted }), {}, { deadline });
+  log.info('business-named view created or replaced', { view: `${view.catalog}.${view.schema}.${view.name}` });
 }
 
 /** Drops working tables of earlier loads of this table whose load is over (see workingTable.ts). */
@@ -319,7 +382,7 @@ export async function loadTable(req: LoadTableRequest): Promise<LoadOutcome> {
 
     // Before the first MERGE the best estimate is the staging time (capped, so that a fresh invocation always has it).
     let lastStepMs = Math.min(checkpoint.stagingMs ?? 0, MAX_STEP_ESTIMATE_MS);
-    const step = async (name: 'current' | 'history' | 'softDeletes', run: () => Promise<void>) => {
+    const step = async (name: MergeProgress['steps'][number], run: () => Promise<void>) => {
       if (progress.steps.includes(name)) return;
       if (deadline.remainingMs() < Math.max(MERGE_PHASE_RESERVE_MS, Math.min(1.2 * lastStepMs, MAX_STEP_ESTIMATE_MS))) throw new OutOfTime();
       const started = Date.now();
@@ -344,6 +407,7 @@ export async function loadTable(req: LoadTableRequest): Promise<LoadOutcome> {
       }
       progress.counts.currentSoftDeleted = softDeleted;
     });
+    await step('controlTotals', () => writeControlTotals());
     await wh.execute(dropTableSql(working), {}, { deadline });
 
     const units: UnitLoadResult[] = [...manifests].map(([unitId, m]) => ({
@@ -356,7 +420,7 @@ export async function loadTable(req: LoadTableRequest): Promise<LoadOutcome> {
       statements: wh.stats.statements - at.statements,
       bytesSent: wh.stats.bytesSent - at.bytes,
       units,
-      refused: progress.refused.map(({ unitId, reason }) => ({ unitId, reason })),
+      refused: progress.refused.map(({ unitId, reason, kind }) => ({ unitId, reason, ...(kind ? { kind } : {}) })),
     };
     log.info('table loaded', { ...result, units: units.length, refused: progress.refused.length, mode, invocations: checkpoint.invocations });
     return result;
@@ -368,11 +432,12 @@ export async function loadTable(req: LoadTableRequest): Promise<LoadOutcome> {
    * its scope unchanged) while the others load; when every unit is refused the load fails.
    */
   async function checkStaged(
-    snapshots: [string, UnitManifest][],
+    allSnapshots: [string, UnitManifest][],
     divisional: boolean,
     scopeParams: (unitId: string, m: UnitManifest) => Record<string, string>,
     refusedOut: RefusedUnit[],
   ): Promise<void> {
+    let snapshots = allSnapshots;
     const staged = new Map((await wh.execute(stageCountsSql(working), {}, { deadline })).map((r) => [String(r.unit), count(r.row_count)]));
     for (const [unitId, manifest] of manifests) {
       const rows = staged.get(unitId) ?? 0;
@@ -380,6 +445,19 @@ export async function loadTable(req: LoadTableRequest): Promise<LoadOutcome> {
         throw new LoadError(`${label}: unit ${unitId} staged ${rows} rows but its manifest lists ${manifest.totalRecords}; nothing was merged, rerun the load`);
       }
     }
+    const mismatched = await checkControlTotals();
+    if (mismatched.length > 0 && mismatched.length === manifests.size) {
+      throw new ControlTotalError(`${label}: ${mismatched.map((m) => m.detail).join('; ')}. Nothing was merged. ${CONTROL_TOTALS_ADVICE}`);
+    }
+    for (const unit of mismatched) {
+      await wh.execute(dropStagedUnitSql(working), { unit: unit.unitId }, { deadline });
+      log.error('unit refused: control totals differ', { table: label, unitId: unit.unitId, detail: unit.detail });
+      refusedOut.push({ unitId: unit.unitId, kind: 'control-totals', reason: `${label}: ${unit.detail}. Nothing of this unit was merged. ${CONTROL_TOTALS_ADVICE}` });
+    }
+    const refusedForTotals = new Set(mismatched.map((m) => m.unitId));
+    snapshots = snapshots.filter(([unitId]) => !refusedForTotals.has(unitId));
+    const remaining = manifests.size - refusedForTotals.size;
+
     const tolerated = `tolerated: ${(maxVanishedShare * 100).toFixed(1)}%`;
     const advice = 'Check the source (a wrong company or filter?) or raise the flow\'s vanished-keys share, then rerun';
     const refused: (RefusedUnit & { scope: string })[] = [];
@@ -395,7 +473,7 @@ export async function loadTable(req: LoadTableRequest): Promise<LoadOutcome> {
         });
       }
     }
-    if (refused.length > 0 && refused.length === manifests.size) {
+    if (refused.length > 0 && refused.length === remaining) {
       throw new VanishedKeysError(
         `${label}: too many keys would be marked deleted at once (${refused.map((r) => r.scope).join('; ')}; ${tolerated}). Nothing was changed. ${advice}`,
       );
@@ -403,8 +481,83 @@ export async function loadTable(req: LoadTableRequest): Promise<LoadOutcome> {
     for (const unit of refused) {
       await wh.execute(dropStagedUnitSql(working), { unit: unit.unitId }, { deadline });
       log.warn('unit refused: too many keys would vanish', { table: label, unitId: unit.unitId, scope: unit.scope });
-      refusedOut.push({ unitId: unit.unitId, reason: unit.reason });
+      refusedOut.push({ unitId: unit.unitId, kind: 'vanished-keys', reason: unit.reason });
     }
+  }
+
+  /**
+   * Control totals, before anything merges: per unit and period, the record count and every amount's sum in the
+   * working table (the rows exactly as the MERGE writes them) must equal the manifest's, computed from M3's own
+   * text when the unit was staged. Compared as exact decimals. Units staged before control totals existed have none.
+   */
+  async function checkControlTotals(): Promise<{ unitId: string; detail: string }[]> {
+    const loaded = groupTotals(await wh.execute(stagedRowTotalsSql(entity, working), {}, { deadline }));
+    const mismatched: { unitId: string; detail: string }[] = [];
+    for (const [unitId, manifest] of manifests) {
+      const staged = manifest.controlTotals;
+      if (!staged) continue;
+      const found = loaded.get(unitId) ?? {};
+      const difference = firstDifference(staged, found);
+      if (difference) {
+        mismatched.push({
+          unitId,
+          detail: `control totals differ for unit ${unitId} (company ${manifest.company}${manifest.division ? ` division ${manifest.division}` : ''}), ` +
+            `period ${difference.period}, field ${difference.field}: staged ${difference.staged}, about to be merged ${difference.loaded}`,
+        });
+      }
+    }
+    return mismatched;
+  }
+
+  /** Rows of a totals query → unit → period → totals (amount fields by M3 name, canonical decimal text). */
+  function groupTotals(rows: Record<string, unknown>[]): Map<string, ControlTotals> {
+    const byUnit = new Map<string, ControlTotals>();
+    for (const row of rows) {
+      const totals = byUnit.get(String(row.unit)) ?? {};
+      totals[String(row.period)] = {
+        records: count(row.records),
+        amounts: Object.fromEntries(amountFields(entity).map((f) => [f, canonicalTotalOf(String(row[totalAlias(f)] ?? '0')) ?? String(row[totalAlias(f)])])),
+      };
+      byUnit.set(String(row.unit), totals);
+    }
+    return byUnit;
+  }
+
+  function firstDifference(staged: ControlTotals, loaded: ControlTotals): { period: string; field: string; staged: string; loaded: string } | undefined {
+    for (const period of [...new Set([...Object.keys(staged), ...Object.keys(loaded)])].sort()) {
+      const a = staged[period];
+      const b = loaded[period];
+      if ((a?.records ?? 0) !== (b?.records ?? 0)) return { period, field: 'record count', staged: String(a?.records ?? 0), loaded: String(b?.records ?? 0) };
+      for (const field of amountFields(entity)) {
+        const x = canonicalTotalOf(a?.amounts[field] ?? '0') ?? 'not a number';
+        const y = canonicalTotalOf(b?.amounts[field] ?? '0') ?? 'not a number';
+        if (x !== y) return { period, field, staged: x, loaded: y };
+      }
+    }
+    return undefined;
+  }
+
+  /** One row per unit, period and field (count and each amount): as staged, as merged, as found in the current table now. */
+  async function writeControlTotals(): Promise<void> {
+    // What merged equals what was staged for every unit still here: checkControlTotals refused the others.
+    const current = groupTotals(await wh.execute(currentRowTotalsSql(entity, table, working), {}, { deadline }));
+    const rows: ControlTotalsRow[] = [];
+    for (const [unitId, m] of manifests) {
+      if (!m.controlTotals) continue;
+      const now = current.get(unitId) ?? {};
+      for (const period of [...new Set([...Object.keys(m.controlTotals), ...Object.keys(now)])].sort()) {
+        const totalOf = (t: ControlTotals, field: string) => (field === RECORDS_FIELD ? String(t[period]?.records ?? 0) : canonicalTotalOf(t[period]?.amounts[field] ?? '0') ?? '0');
+        for (const field of [RECORDS_FIELD, ...amountFields(entity)]) {
+          rows.push({
+            tenant: m.tenant, table_name: label, entity: entity.id, unit_id: unitId, run_id: m.runId, company: m.company, division: m.division, period,
+            field: field === RECORDS_FIELD ? field : field.toLowerCase(),
+            staged_total: totalOf(m.controlTotals, field), loaded_total: totalOf(m.controlTotals, field), current_total: totalOf(now, field),
+            load_id: loadId, loaded_at: loadedAt,
+          });
+        }
+      }
+    }
+    if (rows.length > 0) await wh.execute(writeControlTotalsSql(table), { rows: JSON.stringify(rows) }, { deadline });
   }
 }
 

@@ -60,6 +60,8 @@ export interface UnitLoadResult {
 export interface RefusedUnit {
   unitId: string;
   reason: string;
+  /** Which check refused it: too many vanished keys (the default), or control totals that differ. */
+  kind?: 'vanished-keys' | 'control-totals';
 }
 
 export interface LoadTableResult {
@@ -73,7 +75,7 @@ export interface LoadTableResult {
   bytesSent: number;
   /** The units merged: their watermarks may move. */
   units: UnitLoadResult[];
-  /** Snapshot units left out because too many of their keys would vanish at once. */
+  /** Units left out: too many of their keys would vanish at once, or their control totals differ. */
   refused: RefusedUnit[];
 }
 
@@ -103,7 +105,7 @@ export interface MergeProgress {
   /** Completeness and vanished keys checked; `refused` are out of the working table. */
   checked: boolean;
   refused: RefusedUnit[];
-  steps: ('current' | 'history' | 'softDeletes')[];
+  steps: ('current' | 'history' | 'softDeletes' | 'controlTotals')[];
   counts: { currentInserted: number; currentUpdated: number; historyInserted: number; currentSoftDeleted: number };
 }
 

@@ -6,7 +6,7 @@
 import { Readable } from 'node:stream';
 import { parseLoadCheckpoint } from '../load/loadCheckpoint.ts';
 import type { LoadCheckpoint, LoadOutcome, StagedUnitRef, WarehouseSession } from '../load/loadTypes.ts';
-import { VanishedKeysError } from '../load/loadErrors.ts';
+import { ControlTotalError, VanishedKeysError } from '../load/loadErrors.ts';
 import { SyncError } from '../errors/syncError.ts';
 import { Deadline } from '../runtime/deadline.ts';
 import { joinKey } from '../staging/blobStore.ts';
@@ -63,8 +63,10 @@ export interface LoadStepResult {
   table: string;
   status: 'complete';
   units: LoadedUnit[];
-  /** Units the vanished-keys guard refused: failed in the ledger, not committed. */
+  /** Units the vanished-keys guard or the control totals refused: failed in the ledger, not committed. */
   refused: string[];
+  /** Of those, the units whose control totals differed (the ControlTotalMismatches metric). */
+  controlTotalMismatches: number;
   records: number;
   historyInserted: number;
   currentInserted: number;
@@ -96,7 +98,7 @@ export async function loadPlannedTable(request: LoadStepRequest, deps: LoadDeps)
   // Loaded by an earlier attempt whose answer was lost: the manifest has the stamps that load committed.
   const alreadyLoaded = tableUnits.filter((u) => statuses.get(u.unitId) === 'loaded');
   const result: LoadStepResult = {
-    plan: request.plan, table: request.table, status: 'complete', units: [], refused: [], records: 0,
+    plan: request.plan, table: request.table, status: 'complete', units: [], refused: [], controlTotalMismatches: 0, records: 0,
     historyInserted: 0, currentInserted: 0, currentUpdated: 0, currentSoftDeleted: 0,
   };
   for (const unit of alreadyLoaded) {
@@ -164,12 +166,14 @@ export async function loadPlannedTable(request: LoadStepRequest, deps: LoadDeps)
     await deps.ledger.transitionUnit(plan.unitsRunKey, unit.unitId, ['loading'], 'loaded', { recordsLoaded: unit.records });
     result.units.push({ unitId: unit.unitId, records: unit.records, maxChangeStamp: unit.maxChangeStamp, maxChangeDate: unit.maxChangeDate });
   }
-  // Refused by the vanished-keys guard: failed here (FinishRun names them, rerunOf replays them); the
+  // Refused by the vanished-keys guard or the control totals: failed here (FinishRun names them, rerunOf replays them); the
   // table's other units go on to Commit.
   for (const unit of loaded.refused) {
-    await deps.ledger.transitionUnit(plan.unitsRunKey, unit.unitId, ['loading'], 'failed', { error: new VanishedKeysError(unit.reason) });
+    const error = unit.kind === 'control-totals' ? new ControlTotalError(unit.reason) : new VanishedKeysError(unit.reason);
+    await deps.ledger.transitionUnit(plan.unitsRunKey, unit.unitId, ['loading'], 'failed', { error });
   }
   result.refused = loaded.refused.map((u) => u.unitId);
+  result.controlTotalMismatches = loaded.refused.filter((u) => u.kind === 'control-totals').length;
   result.historyInserted = loaded.historyInserted;
   result.currentInserted = loaded.currentInserted;
   result.currentUpdated = loaded.currentUpdated;

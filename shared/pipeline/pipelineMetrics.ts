@@ -30,6 +30,8 @@ export const MetricNames = {
   failedUnits: 'FailedUnits',
   /** Rows of gl_unbalanced_vouchers per schema after the marts are refreshed: above 0 a voucher is incomplete in the warehouse. */
   unbalancedVouchers: 'UnbalancedVouchers',
+  /** Units a load refused because what it was about to merge differed from what was staged (control totals). */
+  controlTotalMismatches: 'ControlTotalMismatches',
 } as const;
 
 export type MetricName = (typeof MetricNames)[keyof typeof MetricNames];

@@ -1,6 +1,7 @@
 // The manifest of one staged unit: what was extracted, into which files, with counts and checksums.
 // The load step trusts nothing it cannot check against it.
 import * as z from 'zod';
+import { controlTotalsSchema } from './controlTotals.ts';
 
 const stagedFileSchema = z.object({
   name: z.string().regex(/^part-\d{5}\.jsonl\.gz$/),
@@ -30,6 +31,8 @@ export const unitManifestSchema = z.object({
   maxChangeStamp: z.string().nullable(),
   /** Largest change date (LMDT, yyyyMMdd) staged, for the watermark; null for snapshot entities or no records. */
   maxChangeDate: z.string().regex(/^\d{8}$/, 'a yyyyMMdd date').nullable(),
+  /** Per period, the record count and exact amount sums as staged (controlTotals.ts); absent in older manifests. */
+  controlTotals: controlTotalsSchema.optional(),
   /** What the operator should know about the unit, e.g. configured fields this tenant does not have. */
   warnings: z.array(z.string()).optional(),
 });

@@ -6,6 +6,7 @@ import { joinKey, type BlobStore } from './blobStore.ts';
 import { MANIFEST_NAME, partFileName, type ReadWindow, type StagedFile, type UnitManifest } from './manifest.ts';
 import { PartWriter } from './partWriter.ts';
 import { assertChangeDate, isNoDate, latestChangeDate } from './changeDate.ts';
+import { addToTotals, type ControlTotals } from './controlTotals.ts';
 import { BlankKeyError, DuplicateKeyError } from './stagingErrors.ts';
 import { changeStamp, recordHash, recordKey, SOURCE_SYSTEM, type SourceCall, type SourceRecord, type StagedRecord } from './stagedRecord.ts';
 
@@ -34,6 +35,8 @@ export interface StagerState {
   maxChangeStamp: string | null;
   maxChangeDate: string | null;
   startedAt: string;
+  /** Control totals of the records staged so far (absent in checkpoints of earlier versions: then none are kept). */
+  controlTotals?: ControlTotals;
 }
 
 export class UnitStager {
@@ -41,6 +44,8 @@ export class UnitStager {
   private maxChangeStamp: string | null;
   private maxChangeDate: string | null;
   private readonly startedAt: string;
+  /** Undefined when continuing a checkpoint that did not keep them: totals of part of a unit would be wrong. */
+  private readonly controlTotals: ControlTotals | undefined;
   /** The latest change date this run may stage (yyyyMMdd). */
   private readonly latestChangeDate: string;
   private part: PartWriter | undefined;
@@ -59,6 +64,7 @@ export class UnitStager {
     this.maxChangeStamp = resume?.maxChangeStamp ?? null;
     this.maxChangeDate = resume?.maxChangeDate ?? null;
     this.startedAt = resume?.startedAt ?? new Date().toISOString();
+    this.controlTotals = resume ? (resume.controlTotals ? structuredClone(resume.controlTotals) : undefined) : {};
     this.latestChangeDate = latestChangeDate(unit.runStartedAt, unit.timeZone ?? 'UTC');
   }
 
@@ -97,6 +103,7 @@ export class UnitStager {
         assertChangeDate(date, dateField!, this.latestChangeDate, `${entity.id}, company ${company}${division ? ` division ${division}` : ''}: record ${key}`);
         if (this.maxChangeDate === null || date > this.maxChangeDate) this.maxChangeDate = date;
       }
+      if (this.controlTotals) addToTotals(this.controlTotals, entity, record);
       const stamp = changeStamp(entity, record, this.unit.runStartedAt);
       if (this.maxChangeStamp === null || stamp > this.maxChangeStamp) this.maxChangeStamp = stamp;
       const staged: StagedRecord = {
@@ -136,7 +143,10 @@ export class UnitStager {
   /** Completes the open part file and returns what the next invocation needs to continue. */
   async checkpoint(): Promise<StagerState> {
     await this.finishPart();
-    return { files: [...this.files], maxChangeStamp: this.maxChangeStamp, maxChangeDate: this.maxChangeDate, startedAt: this.startedAt };
+    return {
+      files: [...this.files], maxChangeStamp: this.maxChangeStamp, maxChangeDate: this.maxChangeDate, startedAt: this.startedAt,
+      ...(this.controlTotals ? { controlTotals: structuredClone(this.controlTotals) } : {}),
+    };
   }
 
   /** Writes the last part and the manifest; the unit is complete once the manifest exists. */
@@ -147,6 +157,7 @@ export class UnitStager {
       formatVersion: 1, tenant, entity: entity.id, company, division, strategy: entity.strategy, window, runId, runStartedAt,
       startedAt: this.startedAt, completedAt: new Date().toISOString(), sourceCall: this.sourceCall, files: [...this.files],
       totalRecords: this.files.reduce((n, f) => n + f.records, 0), maxChangeStamp: this.maxChangeStamp, maxChangeDate: this.maxChangeDate,
+      ...(this.controlTotals ? { controlTotals: this.controlTotals } : {}),
       ...(warnings.length > 0 ? { warnings: [...warnings] } : {}),
     };
     const manifestKey = joinKey(this.unitPrefix, MANIFEST_NAME);

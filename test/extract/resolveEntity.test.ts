@@ -36,7 +36,9 @@ describe('resolving an entity against the tenant', () => {
     const orders = catalog.get('purchase_orders');
     const resolution = ready(await resolve(orders));
     expect(resolution).toMatchObject({ dropped: [], retyped: [], verified: true, warnings: [] });
-    expect(resolution.entity.fields).toEqual(orders.fields);
+    // As configured, plus each field's own text from the tenant's metadata (for the column comments).
+    expect(resolution.entity.fields.map(({ tenantDescription: _, ...f }) => f)).toEqual(orders.fields);
+    expect(resolution.entity.fields.find((f) => f.name === 'PUNO')).toMatchObject({ businessName: 'purchase_order_number', tenantDescription: expect.stringMatching(/^Purchase order/) });
   });
 
   it('drops configured fields the tenant lacks with one warning, and takes types and lengths from the tenant', async () => {
@@ -46,8 +48,8 @@ describe('resolving an entity against the tenant', () => {
     expect(resolution.warnings).toEqual(['purchase_orders: 2 configured fields not on this tenant: REMK, PUSL']);
     const field = (name: string) => resolution.entity.fields.find((f) => f.name === name);
     expect(field('REMK')).toBeUndefined();
-    expect(field('YRE1')).toEqual({ name: 'YRE1', type: 'A', length: 20, decimals: 0 });
-    expect(field('NTAM')).toEqual({ name: 'NTAM', type: 'N', length: 15, decimals: 2 });
+    expect(field('YRE1')).toMatchObject({ name: 'YRE1', type: 'A', length: 20, decimals: 0, businessName: 'your_reference' });
+    expect(field('NTAM')).toMatchObject({ name: 'NTAM', type: 'N', length: 15, decimals: 2, businessName: 'net_order_value', amount: true });
     expect(resolution.retyped).toEqual([
       { field: 'YRE1', catalog: 'A36', tenant: 'A20' },
       { field: 'COAM', catalog: 'N17.2', tenant: 'N17.4' },

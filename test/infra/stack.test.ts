@@ -275,4 +275,23 @@ describe('the CloudSuite sync stack', () => {
       AlarmActions: [Match.objectLike({ Ref: Match.stringLikeRegexp('AlarmTopic') })],
     });
   });
+
+  it('alarms when a load refuses a unit for its control totals, on the metric the Load handler publishes', () => {
+    const { template } = stackTemplate();
+    const alarms = template.findResources('AWS::CloudWatch::Alarm', { Properties: { MetricName: 'ControlTotalMismatches' } });
+    expect(Object.keys(alarms)).toHaveLength(1);
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: Match.stringLikeRegexp('-control-total-mismatches$'),
+      Namespace: 'CloudSuiteSync',
+      MetricName: 'ControlTotalMismatches',
+      Dimensions: [{ Name: 'service', Value: 'cloudsuite-sync' }],
+      Statistic: 'Sum',
+      Threshold: 1,
+      EvaluationPeriods: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+      AlarmDescription: Match.stringLikeRegexp('period and field'),
+      AlarmActions: [Match.anyValue()],
+    });
+  });
 });

@@ -132,6 +132,7 @@ describe('value checks in copy mode', () => {
         expect(await wh.warehouse.query(`SHOW TABLES IN main.check_copy LIKE 't${n}*'`), label).toEqual([
           { database: 'check_copy', tableName: `t${n}`, isTemporary: false },
           { database: 'check_copy', tableName: `t${n}_history`, isTemporary: false },
+          { database: 'check_copy', tableName: `t${n}_v`, isTemporary: false },
         ]);
         expect(await wh.warehouse.query(`SELECT count(*) AS n FROM main.check_copy.t${n}`), label).toEqual([{ n: 0n }]);
       }

@@ -137,7 +137,7 @@ describe('two writers on one table', () => {
       expect(rows.filter((r) => r._deleted_at !== null)).toEqual([]);
       const working = wh.warehouse.statements.filter((s) => s.sql.startsWith('CREATE TABLE IF NOT EXISTS') && s.sql.includes('`suppliers__ld')).map((s) => /`(suppliers__ld\w+)`/.exec(s.sql)![1]);
       expect(new Set(working).size).toBe(2);
-      expect((await wh.warehouse.query(`SHOW TABLES IN ${table.catalog}.${table.schema}`)).map((r) => r.tableName).sort()).toEqual(['suppliers', 'suppliers_history']);
+      expect((await wh.warehouse.query(`SHOW TABLES IN ${table.catalog}.${table.schema}`)).map((r) => r.tableName).sort()).toEqual(['_sync_control_totals', 'suppliers', 'suppliers_history', 'suppliers_v']);
     } finally {
       await session2.close();
       await second.close();
@@ -159,7 +159,7 @@ describe('two writers on one table', () => {
     expect((await tables()).filter((n) => n.includes('__ld'))).toEqual(left); // its heartbeat is fresh: it may be a live load
     await wh.session.execute(`ALTER TABLE ${table.catalog}.${table.schema}.${left[0]} SET TBLPROPERTIES ('cloudsuite_sync.heartbeat' = '${new Date(Date.now() - 61 * 60_000).toISOString()}')`);
     expectLoaded(await load(invoices, table, `left-${counter}`, 'merge'));
-    expect(await tables()).toEqual(['invoices', 'invoices_history']);
+    expect(await tables()).toEqual(['_sync_control_totals', 'invoices', 'invoices_history', 'invoices_v']);
   });
 });
 

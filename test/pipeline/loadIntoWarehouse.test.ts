@@ -11,6 +11,12 @@ import { defaultCatalog } from '#shared/catalog/defaultCatalog.ts';
 import { estimateHistoryEvents } from '#shared/pipeline/historyBudget.ts';
 import defaultConfig from '../../infra/flows.config.ts';
 import { capturingLog } from '../support/cloudSuite.ts';
+import { Readable } from 'node:stream';
+import { loadTable } from '#shared/load/loadTable.ts';
+import { MetricNames } from '#shared/pipeline/pipelineMetrics.ts';
+import { joinKey } from '#shared/staging/blobStore.ts';
+import { MANIFEST_NAME } from '#shared/staging/manifest.ts';
+import { readManifest } from '#shared/staging/stagedUnitReader.ts';
 
 const quiet = { progress: () => undefined, log: capturingLog() } satisfies Partial<LocalSyncOptions>;
 const M3_TABLE: Record<string, string> = { suppliers: 'CIDMAS', purchase_orders: 'MPHEAD', supplier_invoices: 'FAPIBH', gl_transactions: 'FGLEDG' };
@@ -108,6 +114,48 @@ describe('the local sync with the real loader', () => {
     const after = await warehouseState(dbFile, 'suppliers');
     const of200 = (state: typeof before) => [...state.current.entries()].filter(([key]) => JSON.parse(key)[0] === '200');
     expect(of200(after)).toEqual(of200(before));
+  });
+
+  it('fails only the unit whose control totals differ, publishes the mismatch for the alarm, and commits the others', async () => {
+    const stateDir = await mkdtemp(path.join(tmpdir(), 'local-sync-totals-'));
+    const dbFile = path.join(stateDir, 'databricks', 'warehouse.duckdb');
+    const input = { flows: ['supplier-invoices'] };
+    // Between staging and loading, company 200's manifest comes to promise one record more in its first period
+    // than the files hold: what the warehouse is about to merge no longer matches what was staged.
+    const result = await runLocalSync(
+      { ...quiet, stateDir, input },
+      {
+        loadTable: async (request) => {
+          for (const unit of request.units.filter((u) => u.unitId.endsWith('/200'))) {
+            const manifest = await readManifest(request.store, unit.unitPrefix);
+            const [period] = Object.keys(manifest.controlTotals!).sort();
+            manifest.controlTotals![period!]!.records += 1;
+            await request.store.put(joinKey(unit.unitPrefix, MANIFEST_NAME), Readable.from([JSON.stringify(manifest)]));
+          }
+          return loadTable(request);
+        },
+      },
+    );
+    expect(result.status).toBe('failed');
+    const failed = result.units.filter((u) => u.status === 'failed');
+    expect(failed.map((u) => u.unitId)).toEqual(['supplier-invoices/200']);
+    expect(failed[0]!.error).toEqual({
+      name: 'ControlTotalError',
+      message: expect.stringMatching(/control totals differ for unit supplier-invoices\/200 \(company 200\), period \d{4}-\d{2}, field record count: staged \d+, about to be merged \d+\. Nothing of this unit was merged/),
+    });
+    expect(result.units.filter((u) => u.status === 'committed').length).toBe(result.units.length - 1);
+    expect(result.metrics.points.filter((p) => p.name === MetricNames.controlTotalMismatches).map((p) => p.value)).toEqual([1]);
+    // Company 200 left no row and no totals behind; the others did.
+    const warehouse = await startWarehouseEmulator({ dbFile });
+    try {
+      expect(await warehouse.query("SELECT count(*) AS n FROM main.cloudsuite.supplier_invoices WHERE cono = 200")).toEqual([{ n: 0n }]);
+      const units = await warehouse.query('SELECT DISTINCT unit_id FROM main.cloudsuite._sync_control_totals ORDER BY unit_id');
+      expect(units.map((u) => u.unit_id)).toEqual(result.units.filter((u) => u.status === 'committed').map((u) => u.unitId).sort());
+      const differing = await warehouse.query('SELECT count(*) AS n FROM main.cloudsuite._sync_control_totals WHERE staged_total <> loaded_total');
+      expect(differing).toEqual([{ n: 0n }]);
+    } finally {
+      await warehouse.close();
+    }
   });
 
   it('loads in copy mode through the real state machine, each Load continuing past its deadline and committing once', async () => {

@@ -264,8 +264,8 @@ describe('a full local sync with canary secrets and DEBUG logs', () => {
 
   it('keeps the warehouse\'s tables and every file of the state folder free of secrets', async () => {
     const rows = await warehouseRows(stateDir);
-    // 9 current and 9 history tables, and the finance marts (views: their rows too).
-    expect(rows.size).toBe(18 + MARTS.length);
+    // 9 current and 9 history tables, their 9 business-named views, the control totals and the finance marts (views: their rows too).
+    expect(rows.size).toBe(28 + MARTS.length);
     for (const [table, text] of rows) expectNoCanary(`warehouse table ${table}`, text, canaries);
     const { files } = await stateOf(stateDir);
     expect([...files.keys()].some((f) => f.startsWith('databricks/'))).toBe(true);

@@ -134,3 +134,37 @@ describe('a principal without CREATE SCHEMA', () => {
     expect(await run('SHOW SCHEMAS IN main LIKE \'finance\'')).toEqual([{ databaseName: 'finance' }]);
   });
 });
+
+describe('comments and views, as Databricks takes them', () => {
+  it('keeps column comments from CREATE TABLE and ALTER COLUMN, and the table comment from COMMENT ON TABLE', async () => {
+    await run(`CREATE TABLE t (a STRING COMMENT 'first', b BIGINT) USING DELTA COMMENT 'the table'`);
+    await run(`ALTER TABLE t ALTER COLUMN b COMMENT 'it\\'s second'`);
+    await run(`ALTER TABLE t ALTER COLUMN a COMMENT 'first, again'`);
+    expect(await run('DESCRIBE TABLE t')).toEqual([
+      { col_name: 'a', data_type: 'string', comment: 'first, again' },
+      { col_name: 'b', data_type: 'bigint', comment: "it's second" },
+    ]);
+    await run(`COMMENT ON TABLE t IS 'what t holds'`);
+    expect(await run(`SELECT comment FROM main.information_schema.tables WHERE table_name = 't'`)).toEqual([{ comment: 'what t holds' }]);
+    await run('COMMENT ON TABLE t IS NULL');
+    expect(await run(`SELECT comment FROM main.information_schema.tables WHERE table_name = 't'`)).toEqual([{ comment: null }]);
+  });
+
+  it('refuses a comment on a column or table that does not exist, and other ALTER COLUMN forms', async () => {
+    await run('CREATE TABLE t (a STRING) USING DELTA');
+    expect((await failure(`ALTER TABLE t ALTER COLUMN z COMMENT 'x'`)).sqlState).toBe('42703');
+    expect((await failure(`COMMENT ON TABLE missing IS 'x'`)).errorClass).toBe('TABLE_OR_VIEW_NOT_FOUND');
+    expect((await failure(`ALTER TABLE missing ALTER COLUMN a COMMENT 'x'`)).errorClass).toBe('TABLE_OR_VIEW_NOT_FOUND');
+    await failure('ALTER TABLE t ALTER COLUMN a TYPE BIGINT');
+    await failure(`COMMENT ON COLUMN t.a IS 'x'`);
+  });
+
+  it('replaces a view with CREATE OR REPLACE VIEW, and refuses ALTER COLUMN on it', async () => {
+    await run('CREATE TABLE t (a STRING, d TIMESTAMP) USING DELTA');
+    await run(`INSERT INTO t VALUES ('live', NULL), ('gone', TIMESTAMP '2026-01-01 00:00:00')`);
+    await run('CREATE OR REPLACE VIEW main.default.t_v AS SELECT t.`a` AS `name` FROM main.default.t AS t WHERE t.`d` IS NULL');
+    await run('CREATE OR REPLACE VIEW main.default.t_v AS SELECT t.`a` AS `label` FROM main.default.t AS t WHERE t.`d` IS NULL');
+    expect(await run('SELECT * FROM t_v')).toEqual([{ label: 'live' }]);
+    expect((await failure(`ALTER TABLE t_v ALTER COLUMN label COMMENT 'x'`)).errorClass).toMatch(/^EXPECT_TABLE_NOT_VIEW/);
+  });
+});

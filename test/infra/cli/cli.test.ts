@@ -175,6 +175,8 @@ describe('check --round-trip', () => {
     const tables = await runCli(['query', '--warehouse', `local:${file}`, "SELECT table_name FROM information_schema.tables WHERE table_name LIKE '%probe%'"]);
     expect(tables.code, tables.stderr).toBe(0);
     expect(tables.stdout).not.toMatch(/probe/);
+    const totals = await runCli(['query', '--warehouse', `local:${file}`, "SELECT count(*) AS n FROM main.finance._sync_control_totals WHERE table_name LIKE '%probe%'"]);
+    expect(totals.stdout.trim()).toBe('{"n":"0"}');
     const noWarehouse = await runCli(['check', '--ionapi', ionapi, '--round-trip']);
     expect(noWarehouse.code).toBe(1);
     expect(noWarehouse.stderr).toMatch(/--round-trip loads into a warehouse: give --databricks-host\/--databricks-path or --warehouse local/);

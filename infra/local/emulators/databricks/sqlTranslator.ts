@@ -78,6 +78,10 @@ export type Plan =
       clusterBy?: ClusterSpec;
     }
   | { kind: 'showTblProperties'; table: ObjectName; key?: string }
+  /** ALTER TABLE … ALTER COLUMN c COMMENT '…': the column must exist. */
+  | { kind: 'commentColumn'; table: ObjectName; column: string; comment: string }
+  /** COMMENT ON TABLE … IS '…' | NULL. */
+  | { kind: 'commentTable'; table: ObjectName; comment: string | null }
   | CopyIntoPlan
   | { kind: 'createCatalog'; name: string; ifNotExists: boolean }
   | { kind: 'use'; catalog?: string; schema?: string }
@@ -207,6 +211,8 @@ class Translator implements ArgumentReader {
         return this.show();
       case 'MERGE':
         return this.mergeInto();
+      case 'COMMENT':
+        return this.commentOn();
       case 'COPY':
         return this.copyInto();
       case 'INSERT':
@@ -431,7 +437,31 @@ class Translator implements ArgumentReader {
       return { kind: 'alterTableMetadata', table, clusterBy: this.clusterSpec(end + 2).spec };
     }
     if (['SET', 'UNSET'].includes(action) && this.word(end + 1) === 'TAGS') return { kind: 'noop' };
+    if (action === 'ALTER' || action === 'CHANGE') {
+      // Only the comment form: `ALTER TABLE t { ALTER | CHANGE } [COLUMN] c COMMENT 'text'`.
+      const at = this.word(end + 1) === 'COLUMN' ? end + 2 : end + 1;
+      const column = identifierName(this.tokens[at]);
+      const text = this.tokens[at + 2];
+      if (column === undefined || this.word(at + 1) !== 'COMMENT' || text?.kind !== 'string' || at + 3 !== this.end) {
+        throw databricksErrors.unsupported(`ALTER TABLE … ${action} COLUMN other than \`${action} COLUMN c COMMENT '…'\``);
+      }
+      return { kind: 'commentColumn', table, column, comment: text.value };
+    }
     return this.sqlPlan();
+  }
+
+  /** `COMMENT ON TABLE name IS 'text' | NULL`; columns take ALTER TABLE … ALTER COLUMN (COMMENT ON COLUMN needs DBR 16.1). */
+  private commentOn(): Plan {
+    if (this.word(1) !== 'ON') throw databricksErrors.parseSyntax(`'${this.tokens[1]?.text ?? 'end of input'}'`, ': expected COMMENT ON');
+    if (this.word(2) !== 'TABLE') throw databricksErrors.unsupported(`COMMENT ON ${this.word(2)}`);
+    const { parts, end } = this.readName(3);
+    if (this.word(end) !== 'IS') throw databricksErrors.parseSyntax(`'${this.tokens[end]?.text ?? 'end of input'}'`, ': expected IS');
+    const text = this.tokens[end + 1];
+    const isNull = this.word(end + 1) === 'NULL';
+    if ((!isNull && text?.kind !== 'string') || end + 2 !== this.end) {
+      throw databricksErrors.parseSyntax(`'${text?.text ?? 'end of input'}'`, ": expected IS 'comment' or IS NULL");
+    }
+    return { kind: 'commentTable', table: this.tableName(parts), comment: isNull ? null : text!.value };
   }
 
   // ---- COPY INTO ------------------------------------------------------------------------------------

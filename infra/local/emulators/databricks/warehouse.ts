@@ -228,6 +228,25 @@ export class WarehouseSession {
         return this.alterTableMetadata(plan);
       case 'showTblProperties':
         return this.showTblProperties(plan.table, plan.key);
+      case 'commentColumn': {
+        const table = await this.resolveTable(plan.table);
+        if (table.isView) {
+          throw new WarehouseError('EXPECT_TABLE_NOT_VIEW.NO_ALTERNATIVE', '42809', `'ALTER TABLE … ALTER COLUMN' expects a table but \`${table.catalog}\`.\`${table.schema}\`.\`${table.name}\` is a view.`);
+        }
+        const column = (await this.tableColumnsOf(table)).find((c) => c.name.toLowerCase() === plan.column.toLowerCase());
+        if (!column) {
+          throw new WarehouseError('UNRESOLVED_COLUMN.WITHOUT_SUGGESTION', '42703', `A column, variable, or function parameter with name \`${plan.column}\` cannot be resolved.`);
+        }
+        trace.sql = `COMMENT ON COLUMN ${objectSql(table)}.${quoteIdent(column.name)} IS ${quoteLiteral(plan.comment)}`;
+        await this.connection.run(trace.sql);
+        return { result: EMPTY_RESULT, translatedSql: trace.sql, rows: 0 };
+      }
+      case 'commentTable': {
+        const table = await this.resolveTable(plan.table);
+        trace.sql = `COMMENT ON ${table.isView ? 'VIEW' : 'TABLE'} ${objectSql(table)} IS ${plan.comment === null ? 'NULL' : quoteLiteral(plan.comment)}`;
+        await this.connection.run(trace.sql);
+        return { result: EMPTY_RESULT, translatedSql: trace.sql, rows: 0 };
+      }
       case 'copyInto':
         return this.copyInto(plan, trace);
       case 'createCatalog':
@@ -657,15 +676,17 @@ export class WarehouseSession {
     return reader.getRowObjectsJson().map((r) => String(r.schema_name));
   }
 
-  private async objectsIn(catalog: string, schema?: string): Promise<Array<{ schema: string; name: string; isView: boolean }>> {
+  private async objectsIn(catalog: string, schema?: string): Promise<Array<{ schema: string; name: string; isView: boolean; comment: string | null }>> {
     const filter = `${schema === undefined ? '' : ' AND schema_name = $sch'} AND schema_name <> '${METADATA_SCHEMA}'`;
     const reader = await this.connection.runAndReadAll(
-      `SELECT schema_name, table_name AS name, false AS is_view FROM duckdb_tables() WHERE database_name = $db${filter}
-       UNION ALL SELECT schema_name, view_name, true FROM duckdb_views() WHERE database_name = $db AND NOT internal${filter}
+      `SELECT schema_name, table_name AS name, false AS is_view, comment FROM duckdb_tables() WHERE database_name = $db${filter}
+       UNION ALL SELECT schema_name, view_name, true, comment FROM duckdb_views() WHERE database_name = $db AND NOT internal${filter}
        ORDER BY 1, 2`,
       { db: catalogAlias(catalog), ...(schema === undefined ? {} : { sch: schema }) },
     );
-    return reader.getRowObjectsJson().map((r) => ({ schema: String(r.schema_name), name: String(r.name), isView: r.is_view === true }));
+    return reader.getRowObjectsJson().map((r) => ({
+      schema: String(r.schema_name), name: String(r.name), isView: r.is_view === true, comment: typeof r.comment === 'string' ? r.comment : null,
+    }));
   }
 
   /** Fills this session's temp tables behind `information_schema.columns/tables/schemata`. */
@@ -677,7 +698,8 @@ export class WarehouseSession {
       for (const schema of await this.schemasOf(catalog)) schemaRows.push(`(${[catalog, schema].map(quoteLiteral).join(', ')})`);
       for (const object of await this.objectsIn(catalog)) {
         const table: ResolvedTable = { catalog, schema: object.schema, name: object.name, isView: object.isView };
-        tableRows.push(`(${[catalog, object.schema, object.name, object.isView ? 'VIEW' : 'MANAGED'].map(quoteLiteral).join(', ')})`);
+        const tableValues = [catalog, object.schema, object.name, object.isView ? 'VIEW' : 'MANAGED'].map(quoteLiteral);
+        tableRows.push(`(${[...tableValues, object.comment === null ? 'NULL' : quoteLiteral(object.comment)].join(', ')})`);
         (await this.tableColumnsOf(table)).forEach((c, position) => {
           const typeName = databricksTypeName(c.type);
           const values = [catalog, object.schema, object.name, c.name].map(quoteLiteral);
@@ -694,7 +716,7 @@ export class WarehouseSession {
       if (rows.length > 0) await this.connection.run(`INSERT INTO temp.${table} VALUES ${rows.join(', ')}`);
     };
     await replace(CATALOG_VIEW_TABLES.schemata, 'catalog_name VARCHAR, schema_name VARCHAR', schemaRows);
-    await replace(CATALOG_VIEW_TABLES.tables, 'table_catalog VARCHAR, table_schema VARCHAR, table_name VARCHAR, table_type VARCHAR', tableRows);
+    await replace(CATALOG_VIEW_TABLES.tables, 'table_catalog VARCHAR, table_schema VARCHAR, table_name VARCHAR, table_type VARCHAR, comment VARCHAR', tableRows);
     await replace(
       CATALOG_VIEW_TABLES.columns,
       'table_catalog VARCHAR, table_schema VARCHAR, table_name VARCHAR, column_name VARCHAR, ordinal_position INTEGER, ' +
