@@ -18,6 +18,11 @@ function fields(spec: string) {
 // CHNO is N3 in M3 (it wraps after 999): see changeStamp in shared/staging/stagedRecord.ts.
 const AUDIT = 'RGDT:D8 RGTM:N6 LMDT:D8 CHNO:N3 CHID:A10 LMTS:N18';
 const CHANGE = { date: 'LMDT', counter: 'CHNO', timestamp: 'LMTS' };
+// Backfills and full reads of the big tables run as parallel sub-units (README "Backfills"): the ledgers by
+// accounting year (their key has YEA4, and years are about equal in size), the invoice batches by division (their
+// key has DIVI; the entities are company-scoped). Purchase orders key on PUNO alone and stay one unit.
+const BY_YEAR = { field: 'YEA4', by: 'year', years: 6 } as const;
+const BY_DIVISION = { field: 'DIVI', by: 'division' } as const;
 
 const definitions: EntityDefinitionInput[] = [
   {
@@ -85,6 +90,7 @@ const definitions: EntityDefinitionInput[] = [
       ARAT:N12.6 CUAM:N17.2 VTAM:N15.2 TEPY:A3 PYME:A3 SUPA:A2 PUNO:A10 APCD:A10 TX40:A40 ${AUDIT}`),
     changeFields: CHANGE,
     strategy: 'incremental',
+    split: BY_DIVISION,
   },
   {
     id: 'supplier_invoice_lines',
@@ -95,6 +101,7 @@ const definitions: EntityDefinitionInput[] = [
       PUPR:N17.6 AIT1:A8 AIT2:A8 VTCD:N2 TX40:A40 ${AUDIT}`),
     changeFields: CHANGE,
     strategy: 'incremental',
+    split: BY_DIVISION,
   },
   {
     id: 'ap_ledger',
@@ -106,6 +113,7 @@ const definitions: EntityDefinitionInput[] = [
       PYST:N1 RECO:N1 REDE:D8 ${AUDIT}`),
     changeFields: CHANGE,
     strategy: 'incremental',
+    split: BY_YEAR,
   },
   {
     id: 'gl_transactions',
@@ -116,6 +124,7 @@ const definitions: EntityDefinitionInput[] = [
       AIT7:A8 ACAM:N17.2 CUAM:N17.2 CUCD:A3 ARAT:N12.6 VTCD:N2 VTXT:A40 VSER:A3 VONO:N8 FEID:A4 ${AUDIT}`),
     changeFields: CHANGE,
     strategy: 'incremental',
+    split: BY_YEAR,
   },
 ];
 

@@ -162,12 +162,15 @@ export function mergeHistorySql(entity: EntityDefinition, table: TargetTable, wo
   );
 }
 
-/** The rows of one snapshot unit's scope that its complete read no longer contains. */
+/**
+ * The rows of a snapshot scope (tenant, company [, division]) that its complete read no longer contains. The read
+ * is every staged row of the scope in the working table: the union of its sub-units when a split read it in parts.
+ */
 function vanishedPredicate(working: TargetTable, divisional: boolean): string {
+  const scope = (alias: string) => `${alias}.\`_tenant\` = :tenant AND ${alias}.\`_company\` = :company${divisional ? ` AND ${alias}.\`_division\` = :division` : ''}`;
   return (
-    `t.\`_tenant\` = :tenant AND t.\`_company\` = :company${divisional ? ' AND t.`_division` = :division' : ''} ` +
-    `AND t.\`_deleted_at\` IS NULL AND t.\`_change_stamp\` < :stamp ` +
-    `AND NOT EXISTS (SELECT 1 FROM ${qualifiedName(working)} AS s WHERE s.\`_unit\` = :unit AND s.\`_record_key\` = t.\`_record_key\`)`
+    `${scope('t')} AND t.\`_deleted_at\` IS NULL AND t.\`_change_stamp\` < :stamp ` +
+    `AND NOT EXISTS (SELECT 1 FROM ${qualifiedName(working)} AS s WHERE ${scope('s')} AND s.\`_record_key\` = t.\`_record_key\`)`
   );
 }
 

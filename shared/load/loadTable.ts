@@ -310,8 +310,8 @@ export async function loadTable(req: LoadTableRequest): Promise<LoadOutcome> {
     });
     const snapshots = [...manifests].filter(([, m]) => m.strategy === 'snapshot');
     const divisional = entity.scope === 'division';
-    const scopeParams = (unitId: string, m: UnitManifest) => ({
-      tenant: m.tenant, company: m.company, ...(divisional ? { division: m.division } : {}), stamp: m.runStartedAt, unit: unitId,
+    const scopeParams = (m: UnitManifest) => ({
+      tenant: m.tenant, company: m.company, ...(divisional ? { division: m.division } : {}), stamp: m.runStartedAt,
     });
     if (!progress.checked) await checkStaged(snapshots, divisional, scopeParams, progress.refused);
     for (const unit of progress.refused) manifests.delete(unit.unitId);
@@ -338,8 +338,9 @@ export async function loadTable(req: LoadTableRequest): Promise<LoadOutcome> {
     });
     await step('softDeletes', async () => {
       let softDeleted = 0;
-      for (const [unitId, m] of snapshots.filter(([unitId]) => manifests.has(unitId))) {
-        const [row] = await wh.execute(softDeleteSql(table, working, divisional), { ...scopeParams(unitId, m), loaded_at: loadedAt, run_id: m.runId }, { deadline });
+      for (const [, units] of snapshotScopes(snapshots.filter(([unitId]) => manifests.has(unitId)), divisional)) {
+        const m = units[0]![1];
+        const [row] = await wh.execute(softDeleteSql(table, working, divisional), { ...scopeParams(m), loaded_at: loadedAt, run_id: m.runId }, { deadline });
         softDeleted += count(row?.num_affected_rows);
       }
       progress.counts.currentSoftDeleted = softDeleted;
@@ -370,7 +371,7 @@ export async function loadTable(req: LoadTableRequest): Promise<LoadOutcome> {
   async function checkStaged(
     snapshots: [string, UnitManifest][],
     divisional: boolean,
-    scopeParams: (unitId: string, m: UnitManifest) => Record<string, string>,
+    scopeParams: (m: UnitManifest) => Record<string, string>,
     refusedOut: RefusedUnit[],
   ): Promise<void> {
     const staged = new Map((await wh.execute(stageCountsSql(working), {}, { deadline })).map((r) => [String(r.unit), count(r.row_count)]));
@@ -383,16 +384,20 @@ export async function loadTable(req: LoadTableRequest): Promise<LoadOutcome> {
     const tolerated = `tolerated: ${(maxVanishedShare * 100).toFixed(1)}%`;
     const advice = 'Check the source (a wrong company or filter?) or raise the flow\'s vanished-keys share, then rerun';
     const refused: (RefusedUnit & { scope: string })[] = [];
-    for (const [unitId, m] of snapshots) {
-      const [row] = await wh.execute(countVanishedSql(table, working, divisional), scopeParams(unitId, m), { deadline });
+    // Per scope, never per sub-unit: a split read's sub-units are one complete read only together.
+    for (const [, units] of snapshotScopes(snapshots, divisional)) {
+      const m = units[0]![1];
+      const [row] = await wh.execute(countVanishedSql(table, working, divisional), scopeParams(m), { deadline });
       const vanished = count(row?.vanished);
       const active = count(row?.active);
       if (vanished > 0 && vanished > maxVanishedShare * active) {
         const scope = `company ${m.company}${m.division ? ` division ${m.division}` : ''}: ${vanished} of ${active} keys (${((100 * vanished) / active).toFixed(1)}%)`;
-        refused.push({
-          unitId, scope,
-          reason: `${label}: too many keys would be marked deleted at once (${scope}; ${tolerated}). Nothing of this unit was loaded. ${advice}`,
-        });
+        for (const [unitId] of units) {
+          refused.push({
+            unitId, scope,
+            reason: `${label}: too many keys would be marked deleted at once (${scope}; ${tolerated}). Nothing of this unit was loaded. ${advice}`,
+          });
+        }
       }
     }
     if (refused.length > 0 && refused.length === manifests.size) {
@@ -406,6 +411,17 @@ export async function loadTable(req: LoadTableRequest): Promise<LoadOutcome> {
       refusedOut.push({ unitId: unit.unitId, reason: unit.reason });
     }
   }
+}
+
+/** Snapshot units by scope (tenant, company [, division]): the sub-units of a split read share one. */
+function snapshotScopes(snapshots: [string, UnitManifest][], divisional: boolean): Map<string, [string, UnitManifest][]> {
+  const scopes = new Map<string, [string, UnitManifest][]>();
+  for (const entry of snapshots) {
+    const m = entry[1];
+    const key = JSON.stringify([m.tenant, m.company, divisional ? m.division : '']);
+    scopes.set(key, [...(scopes.get(key) ?? []), entry]);
+  }
+  return scopes;
 }
 
 /** For callers without a deadline (the CLI, benchmarks): a load that answers a checkpoint is a bug there. */
