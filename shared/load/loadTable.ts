@@ -38,7 +38,7 @@ export const DEFAULT_MAX_VANISHED_SHARE = 0.05;
 export const STAGE_STEP_RESERVE_MS = 90_000;
 /** The checks and MERGEs start only with this much left; otherwise the next invocation does them, whole. */
 export const MERGE_PHASE_RESERVE_MS = 300_000;
-/** The most a MERGE step waits for: a fresh Load invocation (15 minutes less margins) always has it. */
+/** What a MERGE step is assumed to take until one is timed (and the most any estimate asks for): a fresh Load invocation has it. */
 export const MAX_STEP_ESTIMATE_MS = 600_000;
 
 
@@ -194,8 +194,10 @@ export async function loadTable(req: LoadTableRequest): Promise<LoadOutcome> {
     stagingMs: req.resume?.stagingMs ?? 0,
   };
   /** A staging statement, timed: what staging takes predicts what a MERGE of the same rows takes. */
+  let stagedHere = false;
   const staging = async (run: () => Promise<unknown>) => {
     const started = Date.now();
+    stagedHere = true;
     await run();
     checkpoint.stagingMs = (checkpoint.stagingMs ?? 0) + (Date.now() - started);
   };
@@ -317,11 +319,17 @@ export async function loadTable(req: LoadTableRequest): Promise<LoadOutcome> {
     for (const unit of progress.refused) manifests.delete(unit.unitId);
     progress.checked = true;
 
-    // Before the first MERGE the best estimate is the staging time (capped, so that a fresh invocation always has it).
-    let lastStepMs = Math.min(checkpoint.stagingMs ?? 0, MAX_STEP_ESTIMATE_MS);
+    // Until a step of this invocation has been timed, assume the most a step may take: the staging time does not
+    // predict a MERGE (copy mode stages 10 million rows in minutes; the MERGE writing them takes about as long
+    // again), and a step that outlives the invocation is lost work. An invocation that has sent nothing else yet
+    // runs its first step whatever the estimate: a later one would have no more time.
+    let lastStepMs = MAX_STEP_ESTIMATE_MS;
+    let fresh = !stagedHere;
     const step = async (name: 'current' | 'history' | 'softDeletes', run: () => Promise<void>) => {
       if (progress.steps.includes(name)) return;
-      if (deadline.remainingMs() < Math.max(MERGE_PHASE_RESERVE_MS, Math.min(1.2 * lastStepMs, MAX_STEP_ESTIMATE_MS))) throw new OutOfTime();
+      const needs = fresh ? MERGE_PHASE_RESERVE_MS : Math.max(MERGE_PHASE_RESERVE_MS, Math.min(1.2 * lastStepMs, MAX_STEP_ESTIMATE_MS));
+      if (deadline.remainingMs() < needs) throw new OutOfTime();
+      fresh = false;
       const started = Date.now();
       await run();
       lastStepMs = Date.now() - started;
