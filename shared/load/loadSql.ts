@@ -70,9 +70,15 @@ export function addColumnsSql(table: TargetTable, suffix: string, columns: reado
 }
 
 /** The load's own working table (see workingTable.ts): the table's columns plus unit and batch, and whose it is. */
-export function createWorkingTableSql(entity: EntityDefinition, working: TargetTable, owner: { target: string; loadId: string; heartbeat: string }): string {
+/**
+ * The load's working table. `replace`: a new, empty one even if an earlier attempt of the same load left one (one
+ * statement instead of DROP and CREATE; a Delta CREATE OR REPLACE is atomic and safe to repeat).
+ */
+export function createWorkingTableSql(
+  entity: EntityDefinition, working: TargetTable, owner: { target: string; loadId: string; heartbeat: string }, replace = false,
+): string {
   return (
-    `CREATE TABLE IF NOT EXISTS ${qualifiedName(working)} (${columnDefinitions([...tableColumns(entity), ...WORKING_COLUMNS])}) USING DELTA ` +
+    `CREATE ${replace ? 'OR REPLACE TABLE' : 'TABLE IF NOT EXISTS'} ${qualifiedName(working)} (${columnDefinitions([...tableColumns(entity), ...WORKING_COLUMNS])}) USING DELTA ` +
     properties({ [PROPERTY_WORKING_TABLE_OF]: owner.target, [PROPERTY_LOAD_ID]: owner.loadId, [PROPERTY_HEARTBEAT]: owner.heartbeat })
   );
 }

@@ -208,8 +208,7 @@ export async function loadTable(req: LoadTableRequest): Promise<LoadOutcome> {
       const workingTables = await prepareTables(wh, entity, table, deadline, log);
       await dropAbandonedWorkingTables(wh, table, workingTables, working.name, deadline, log);
       // A first invocation starts from nothing, even if an attempt of the same load left its working table.
-      await wh.execute(dropTableSql(working), {}, { deadline });
-      await wh.execute(createWorkingTableSql(entity, working, { target: label, loadId, heartbeat }), {}, { deadline });
+      await wh.execute(createWorkingTableSql(entity, working, { target: label, loadId, heartbeat }, true), {}, { deadline });
     } else {
       const exists = (await wh.execute(showTablesSql(table), {}, { deadline })).some((r) => String(r.tableName ?? '') === working.name);
       if (exists) await wh.execute(heartbeatSql(working, heartbeat), {}, { deadline });

@@ -135,7 +135,7 @@ describe('two writers on one table', () => {
       const rows = await tableRows(wh.warehouse, qualified(table));
       expect(rows.length).toBe(600);
       expect(rows.filter((r) => r._deleted_at !== null)).toEqual([]);
-      const working = wh.warehouse.statements.filter((s) => s.sql.startsWith('CREATE TABLE IF NOT EXISTS') && s.sql.includes('`suppliers__ld')).map((s) => /`(suppliers__ld\w+)`/.exec(s.sql)![1]);
+      const working = wh.warehouse.statements.filter((s) => s.sql.startsWith('CREATE OR REPLACE TABLE') && s.sql.includes('`suppliers__ld')).map((s) => /`(suppliers__ld\w+)`/.exec(s.sql)![1]);
       expect(new Set(working).size).toBe(2);
       expect((await wh.warehouse.query(`SHOW TABLES IN ${table.catalog}.${table.schema}`)).map((r) => r.tableName).sort()).toEqual(['suppliers', 'suppliers_history']);
     } finally {
