@@ -82,7 +82,7 @@ export function describeBackfill({ one, split }: { one: WorkerResult; split: Wor
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const say = (line: string) => process.stdout.write(`${line}\n`);
-  const records = Number(process.argv[2] ?? 1_000_000);
+  const records = Number(process.argv[2] ?? process.env.BENCH_BACKFILL_RECORDS ?? 1_000_000);
   say(machineLine());
   describeBackfill(await measureBackfill(records)).forEach(say);
 }
