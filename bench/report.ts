@@ -1,7 +1,8 @@
 // `npm run bench`: every benchmark side by side on this machine, written to bench/RESULTS.md.
 // Extraction (throughput under latency and a rate limit; peak memory at 10k/100k/1M records, the
 // emulator in its own process), loading (statements and bytes per 100k records, rows/s), token
-// grants under maximum fan-out, a mid-market day and a first backfill through the real state machine.
+// grants under maximum fan-out, a mid-market day and a first backfill through the real state machine, and a
+// split backfill of a large GL table (one unit vs its year sub-units, under the tenant's call budget).
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os, { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -9,6 +10,7 @@ import flowsConfig from '../infra/flows.config.ts';
 import { logger } from '../shared/observability/logger.ts';
 import { runLocalSync } from '../infra/local/runLocalSync.ts';
 import type { CloudSuiteEmulator } from '../infra/local/emulators/cloudsuite/index.ts';
+import { describeBackfill, measureBackfill } from './backfill.bench.ts';
 import { describeMemory, describeThroughput, measureMemory, measureThroughput } from './extract.bench.ts';
 import { describeBackfills, describeLoad, measureLoad } from './load.bench.ts';
 import { machineLine } from './machine.ts';
@@ -41,6 +43,10 @@ section('Extraction peak memory (the emulator runs in its own process)', memory)
 progress('loading…');
 const loads = await measureLoad(100_000);
 section('Loading into the warehouse emulator (real @databricks/sql driver), merge and copy mode', [...loads.map(describeLoad), ...describeBackfills(loads)]);
+
+progress('split backfill of a large GL table…');
+// BENCH_BACKFILL_RECORDS: fewer rows on a busy machine (one unit of a million rows reads for about 20 minutes).
+section('A backfill split into sub-units by accounting year', describeBackfill(await measureBackfill(Number(process.env.BENCH_BACKFILL_RECORDS ?? 1_000_000))));
 
 /** A full local sync through the real state machine; counts password grants at the emulator. */
 async function localRun(label: string, volume: object, maxConcurrency: number) {

@@ -22,6 +22,11 @@ function fields(spec: string, overrides: FieldTextOverrides = {}) {
 // CHNO is N3 in M3 (it wraps after 999): see changeStamp in shared/staging/stagedRecord.ts.
 const AUDIT = 'RGDT:D8 RGTM:N6 LMDT:D8 CHNO:N3 CHID:A10 LMTS:N18';
 const CHANGE = { date: 'LMDT', counter: 'CHNO', timestamp: 'LMTS' };
+// Backfills and full reads of the big tables run as parallel sub-units (README "Backfills"): the ledgers by
+// accounting year (their key has YEA4, and years are about equal in size), the invoice batches by division (their
+// key has DIVI; the entities are company-scoped). Purchase orders key on PUNO alone and stay one unit.
+const BY_YEAR = { field: 'YEA4', by: 'year', years: 6 } as const;
+const BY_DIVISION = { field: 'DIVI', by: 'division' } as const;
 
 const definitions: EntityDefinitionInput[] = [
   {
@@ -93,6 +98,7 @@ const definitions: EntityDefinitionInput[] = [
       ARAT:N12.6 CUAM:N17.2 VTAM:N15.2 TEPY:A3 PYME:A3 SUPA:A2 PUNO:A10 APCD:A10 TX40:A40 ${AUDIT}`),
     changeFields: CHANGE,
     strategy: 'incremental',
+    split: BY_DIVISION,
   },
   {
     id: 'supplier_invoice_lines',
@@ -103,6 +109,7 @@ const definitions: EntityDefinitionInput[] = [
       PUPR:N17.6 AIT1:A8 AIT2:A8 VTCD:N2 TX40:A40 ${AUDIT}`, { TX40: { businessName: 'line_text', description: 'Line text' } }),
     changeFields: CHANGE,
     strategy: 'incremental',
+    split: BY_DIVISION,
   },
   {
     id: 'ap_ledger',
@@ -118,6 +125,7 @@ const definitions: EntityDefinitionInput[] = [
     // A ledger's period is its accounting period: the month of the accounting date.
     controlPeriodField: 'ACDT',
     strategy: 'incremental',
+    split: BY_YEAR,
   },
   {
     id: 'gl_transactions',
@@ -131,6 +139,7 @@ const definitions: EntityDefinitionInput[] = [
     changeFields: CHANGE,
     controlPeriodField: 'ACDT',
     strategy: 'incremental',
+    split: BY_YEAR,
   },
 ];
 

@@ -59,6 +59,23 @@ const exportMiSourceSchema = z.object({
   separators: z.array(z.string().length(1)).min(1).optional(),
 });
 
+/**
+ * How a backfill or full read of a large EXPORTMI table splits into sub-units, each a range of one key field
+ * read in parallel within the tenant's call budget (shared/pipeline/keyRanges.ts). Boundaries b1 < … < bk make
+ * the ranges (below b1), [b1, b2), …, [bk, above): every key falls in exactly one, whatever the boundaries.
+ * year: the accounting year (YEA4): one range per year of the last `years`, the older years together in the
+ * first. division: the company's divisions (MNS100MI/LstDivisions) as boundaries, for company-scoped tables
+ * whose key holds DIVI. boundaries: fixed values of the field (e.g. order number ranges).
+ */
+const splitSchema = z.object({
+  field: fieldName,
+  by: z.enum(['year', 'division', 'boundaries']),
+  /** by year: how many ranges (the current year, the years before it, and one for everything older). */
+  years: z.number().int().min(1).max(50).default(6),
+  /** by boundaries: the lower bounds of every range after the first, ascending. */
+  boundaries: z.array(z.string().max(40)).max(99).default([]),
+});
+
 export const entityDefinitionSchema = z
   .object({
     id: z.string().regex(/^[a-z][a-z0-9_]{1,62}$/, 'lower-case letters, digits and _ (it names the target table)'),
@@ -99,6 +116,8 @@ export const entityDefinitionSchema = z
      * whatever maxrecs says.
      */
     singleCallCap: z.number().int().positive().default(10_000),
+    /** Backfills and full reads of a large EXPORTMI table: parallel sub-units by key range. */
+    split: splitSchema.optional(),
   })
   .superRefine((entity, ctx) => {
     const problem = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
@@ -128,6 +147,16 @@ export const entityDefinitionSchema = z
     const repeated = businessNames.find((n, i) => businessNames.indexOf(n) !== i);
     if (repeated) problem(['fields'], `business name ${repeated} is given to two fields; each column of the view needs its own`);
     if (entity.scope === 'division' && !has('DIVI')) problem(['scope'], 'a division-scoped entity needs a DIVI field');
+    if (entity.split) {
+      const { split } = entity;
+      if (entity.source.kind !== 'exportmi') problem(['split'], 'only EXPORTMI entities split by key range (MI list transactions take no range conditions)');
+      if (!entity.key.includes(split.field) || split.field === 'CONO') problem(['split', 'field'], `split field ${split.field} must be a key field other than CONO`);
+      if (split.by === 'division' && (split.field !== 'DIVI' || entity.scope !== 'company')) {
+        problem(['split', 'by'], 'a split by division is on DIVI of a company-scoped entity (division-scoped ones are already one unit per division)');
+      }
+      if (split.by === 'year' && listed && listed.find((f) => f.name === split.field)?.type === 'A') problem(['split', 'field'], 'a split by year needs a numeric year field (YEA4)');
+      if (split.by === 'boundaries' && split.boundaries.length === 0) problem(['split', 'boundaries'], 'name at least one boundary');
+    }
     if (entity.source.kind === 'mi-list') {
       for (const [k, input] of Object.entries(entity.source.startKeyInputs)) {
         if (!has(k)) problem(['source', 'startKeyInputs', k], `start key field ${k} is not among the entity's fields`);
@@ -153,3 +182,4 @@ export type EntityDefinition = z.infer<typeof entityDefinitionSchema>;
 export type EntityDefinitionInput = z.input<typeof entityDefinitionSchema>;
 export type MiListSource = z.infer<typeof miListSourceSchema>;
 export type ExportMiSource = z.infer<typeof exportMiSourceSchema>;
+export type EntitySplit = z.infer<typeof splitSchema>;

@@ -7,6 +7,7 @@ import { Deadline, DeadlineExceededError } from '../runtime/deadline.ts';
 import type { BlobStore } from '../staging/blobStore.ts';
 import type { UnitManifest } from '../staging/manifest.ts';
 import { pageExportMi } from './exportMi/exportMiPager.ts';
+import type { KeyRange } from './keyRange.ts';
 import type { MiExecutor } from './miExecutor.ts';
 import { pageMiList } from './miListPager.ts';
 import type { Page, PageCursor, PagedReadRequest } from './pagedRead.ts';
@@ -17,6 +18,8 @@ import { UnitStager, type StagerState, type UnitIdentity } from '../staging/unit
 export interface ExtractUnitRequest extends UnitIdentity {
   /** Ignored for snapshot entities (always a full read). */
   window: ReadWindow;
+  /** A sub-unit of a split backfill: only this key range of the scope (EXPORTMI entities). */
+  range?: KeyRange;
   mi: MiExecutor;
   store: BlobStore;
   /** Where the unit's files go in the store, e.g. runs/T/R/suppliers/100. */
@@ -61,8 +64,10 @@ export async function extractUnit(req: ExtractUnitRequest): Promise<ExtractOutco
   const window: ReadWindow = entity.strategy === 'snapshot' ? { since: null, until: null } : req.window;
   const stager = new UnitStager(req, req.store, req.unitPrefix, sourceCallOf(entity), req.recordsPerPart, req.checkpoint);
   let cursor: PageCursor | undefined = req.checkpoint?.cursor;
+  if (req.range && entity.source.kind !== 'exportmi') throw new Error(`entity ${entity.id} reads an MI list transaction, which cannot be read by key range`);
   const pages = pagesOf({
     mi: req.mi, entity, company: req.company, division: req.division, window, deadline,
+    ...(req.range ? { range: req.range } : {}),
     ...(cursor ? { resumeFrom: cursor } : {}),
     ...(req.log ? { log: req.log } : {}),
   });

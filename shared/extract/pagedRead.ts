@@ -5,6 +5,7 @@ import type { MiRecord } from '../m3/miTypes.ts';
 import type { Log } from '../observability/logger.ts';
 import type { Deadline } from '../runtime/deadline.ts';
 import type { ReadWindow } from '../staging/manifest.ts';
+import type { KeyRange } from './keyRange.ts';
 import type { MiExecutor } from './miExecutor.ts';
 
 export type PageCursor = Record<string, unknown>;
@@ -22,6 +23,8 @@ export interface PagedReadRequest {
   /** '' for company-scoped entities. */
   division: string;
   window: ReadWindow;
+  /** A sub-unit's key range (EXPORTMI only): only rows inside it are read and staged. */
+  range?: KeyRange;
   deadline: Deadline;
   /** Continue after this cursor (from an earlier page); start from the beginning when absent. */
   resumeFrom?: PageCursor;

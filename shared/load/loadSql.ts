@@ -93,9 +93,15 @@ export function addColumnsSql(table: TargetTable, suffix: string, columns: reado
 }
 
 /** The load's own working table (see workingTable.ts): the table's columns plus unit and batch, and whose it is. */
-export function createWorkingTableSql(entity: EntityDefinition, working: TargetTable, owner: { target: string; loadId: string; heartbeat: string }): string {
+/**
+ * The load's working table. `replace`: a new, empty one even if an earlier attempt of the same load left one (one
+ * statement instead of DROP and CREATE; a Delta CREATE OR REPLACE is atomic and safe to repeat).
+ */
+export function createWorkingTableSql(
+  entity: EntityDefinition, working: TargetTable, owner: { target: string; loadId: string; heartbeat: string }, replace = false,
+): string {
   return (
-    `CREATE TABLE IF NOT EXISTS ${qualifiedName(working)} (${columnDefinitions([...tableColumns(entity), ...WORKING_COLUMNS])}) USING DELTA ` +
+    `CREATE ${replace ? 'OR REPLACE TABLE' : 'TABLE IF NOT EXISTS'} ${qualifiedName(working)} (${columnDefinitions([...tableColumns(entity), ...WORKING_COLUMNS])}) USING DELTA ` +
     properties({ [PROPERTY_WORKING_TABLE_OF]: owner.target, [PROPERTY_LOAD_ID]: owner.loadId, [PROPERTY_HEARTBEAT]: owner.heartbeat })
   );
 }
@@ -185,12 +191,15 @@ export function mergeHistorySql(entity: EntityDefinition, table: TargetTable, wo
   );
 }
 
-/** The rows of one snapshot unit's scope that its complete read no longer contains. */
+/**
+ * The rows of a snapshot scope (tenant, company [, division]) that its complete read no longer contains. The read
+ * is every staged row of the scope in the working table: the union of its sub-units when a split read it in parts.
+ */
 function vanishedPredicate(working: TargetTable, divisional: boolean): string {
+  const scope = (alias: string) => `${alias}.\`_tenant\` = :tenant AND ${alias}.\`_company\` = :company${divisional ? ` AND ${alias}.\`_division\` = :division` : ''}`;
   return (
-    `t.\`_tenant\` = :tenant AND t.\`_company\` = :company${divisional ? ' AND t.`_division` = :division' : ''} ` +
-    `AND t.\`_deleted_at\` IS NULL AND t.\`_change_stamp\` < :stamp ` +
-    `AND NOT EXISTS (SELECT 1 FROM ${qualifiedName(working)} AS s WHERE s.\`_unit\` = :unit AND s.\`_record_key\` = t.\`_record_key\`)`
+    `${scope('t')} AND t.\`_deleted_at\` IS NULL AND t.\`_change_stamp\` < :stamp ` +
+    `AND NOT EXISTS (SELECT 1 FROM ${qualifiedName(working)} AS s WHERE ${scope('s')} AND s.\`_record_key\` = t.\`_record_key\`)`
   );
 }
 

@@ -45,7 +45,7 @@ export const DEFAULT_MAX_VANISHED_SHARE = 0.05;
 export const STAGE_STEP_RESERVE_MS = 90_000;
 /** The checks and MERGEs start only with this much left; otherwise the next invocation does them, whole. */
 export const MERGE_PHASE_RESERVE_MS = 300_000;
-/** The most a MERGE step waits for: a fresh Load invocation (15 minutes less margins) always has it. */
+/** What a MERGE step is assumed to take until one is timed (and the most any estimate asks for): a fresh Load invocation has it. */
 export const MAX_STEP_ESTIMATE_MS = 600_000;
 
 
@@ -257,8 +257,10 @@ export async function loadTable(req: LoadTableRequest): Promise<LoadOutcome> {
     stagingMs: req.resume?.stagingMs ?? 0,
   };
   /** A staging statement, timed: what staging takes predicts what a MERGE of the same rows takes. */
+  let stagedHere = false;
   const staging = async (run: () => Promise<unknown>) => {
     const started = Date.now();
+    stagedHere = true;
     await run();
     checkpoint.stagingMs = (checkpoint.stagingMs ?? 0) + (Date.now() - started);
   };
@@ -269,8 +271,7 @@ export async function loadTable(req: LoadTableRequest): Promise<LoadOutcome> {
       const workingTables = await prepareTables(wh, entity, table, deadline, log);
       await dropAbandonedWorkingTables(wh, table, workingTables, working.name, deadline, log);
       // A first invocation starts from nothing, even if an attempt of the same load left its working table.
-      await wh.execute(dropTableSql(working), {}, { deadline });
-      await wh.execute(createWorkingTableSql(entity, working, { target: label, loadId, heartbeat }), {}, { deadline });
+      await wh.execute(createWorkingTableSql(entity, working, { target: label, loadId, heartbeat }, true), {}, { deadline });
     } else {
       const exists = (await wh.execute(showTablesSql(table), {}, { deadline })).some((r) => String(r.tableName ?? '') === working.name);
       if (exists) await wh.execute(heartbeatSql(working, heartbeat), {}, { deadline });
@@ -373,18 +374,24 @@ export async function loadTable(req: LoadTableRequest): Promise<LoadOutcome> {
     });
     const snapshots = [...manifests].filter(([, m]) => m.strategy === 'snapshot');
     const divisional = entity.scope === 'division';
-    const scopeParams = (unitId: string, m: UnitManifest) => ({
-      tenant: m.tenant, company: m.company, ...(divisional ? { division: m.division } : {}), stamp: m.runStartedAt, unit: unitId,
+    const scopeParams = (m: UnitManifest) => ({
+      tenant: m.tenant, company: m.company, ...(divisional ? { division: m.division } : {}), stamp: m.runStartedAt,
     });
     if (!progress.checked) await checkStaged(snapshots, divisional, scopeParams, progress.refused);
     for (const unit of progress.refused) manifests.delete(unit.unitId);
     progress.checked = true;
 
-    // Before the first MERGE the best estimate is the staging time (capped, so that a fresh invocation always has it).
-    let lastStepMs = Math.min(checkpoint.stagingMs ?? 0, MAX_STEP_ESTIMATE_MS);
+    // Until a step of this invocation has been timed, assume the most a step may take: the staging time does not
+    // predict a MERGE (copy mode stages 10 million rows in minutes; the MERGE writing them takes about as long
+    // again), and a step that outlives the invocation is lost work. An invocation that has sent nothing else yet
+    // runs its first step whatever the estimate: a later one would have no more time.
+    let lastStepMs = MAX_STEP_ESTIMATE_MS;
+    let fresh = !stagedHere;
     const step = async (name: MergeProgress['steps'][number], run: () => Promise<void>) => {
       if (progress.steps.includes(name)) return;
-      if (deadline.remainingMs() < Math.max(MERGE_PHASE_RESERVE_MS, Math.min(1.2 * lastStepMs, MAX_STEP_ESTIMATE_MS))) throw new OutOfTime();
+      const needs = fresh ? MERGE_PHASE_RESERVE_MS : Math.max(MERGE_PHASE_RESERVE_MS, Math.min(1.2 * lastStepMs, MAX_STEP_ESTIMATE_MS));
+      if (deadline.remainingMs() < needs) throw new OutOfTime();
+      fresh = false;
       const started = Date.now();
       await run();
       lastStepMs = Date.now() - started;
@@ -401,8 +408,9 @@ export async function loadTable(req: LoadTableRequest): Promise<LoadOutcome> {
     });
     await step('softDeletes', async () => {
       let softDeleted = 0;
-      for (const [unitId, m] of snapshots.filter(([unitId]) => manifests.has(unitId))) {
-        const [row] = await wh.execute(softDeleteSql(table, working, divisional), { ...scopeParams(unitId, m), loaded_at: loadedAt, run_id: m.runId }, { deadline });
+      for (const [, units] of snapshotScopes(snapshots.filter(([unitId]) => manifests.has(unitId)), divisional)) {
+        const m = units[0]![1];
+        const [row] = await wh.execute(softDeleteSql(table, working, divisional), { ...scopeParams(m), loaded_at: loadedAt, run_id: m.runId }, { deadline });
         softDeleted += count(row?.num_affected_rows);
       }
       progress.counts.currentSoftDeleted = softDeleted;
@@ -434,7 +442,7 @@ export async function loadTable(req: LoadTableRequest): Promise<LoadOutcome> {
   async function checkStaged(
     allSnapshots: [string, UnitManifest][],
     divisional: boolean,
-    scopeParams: (unitId: string, m: UnitManifest) => Record<string, string>,
+    scopeParams: (m: UnitManifest) => Record<string, string>,
     refusedOut: RefusedUnit[],
   ): Promise<void> {
     let snapshots = allSnapshots;
@@ -455,22 +463,32 @@ export async function loadTable(req: LoadTableRequest): Promise<LoadOutcome> {
       refusedOut.push({ unitId: unit.unitId, kind: 'control-totals', reason: `${label}: ${unit.detail}. Nothing of this unit was merged. ${CONTROL_TOTALS_ADVICE}` });
     }
     const refusedForTotals = new Set(mismatched.map((m) => m.unitId));
-    snapshots = snapshots.filter(([unitId]) => !refusedForTotals.has(unitId));
+    // A split complete read is complete only with all its sub-units: without the refused one, its key range
+    // would look deleted. Its sibling sub-units of the scope merge (their rows are proven), but the scope's
+    // soft deletes wait for a load in which every sub-unit passes.
+    const incompleteScopes = new Set(
+      [...snapshotScopes(snapshots, divisional)].filter(([, units]) => units.some(([unitId]) => refusedForTotals.has(unitId))).map(([scope]) => scope),
+    );
+    snapshots = [...snapshotScopes(snapshots, divisional)].filter(([scope]) => !incompleteScopes.has(scope)).flatMap(([, units]) => units);
     const remaining = manifests.size - refusedForTotals.size;
 
     const tolerated = `tolerated: ${(maxVanishedShare * 100).toFixed(1)}%`;
     const advice = 'Check the source (a wrong company or filter?) or raise the flow\'s vanished-keys share, then rerun';
     const refused: (RefusedUnit & { scope: string })[] = [];
-    for (const [unitId, m] of snapshots) {
-      const [row] = await wh.execute(countVanishedSql(table, working, divisional), scopeParams(unitId, m), { deadline });
+    // Per scope, never per sub-unit: a split read's sub-units are one complete read only together.
+    for (const [, units] of snapshotScopes(snapshots, divisional)) {
+      const m = units[0]![1];
+      const [row] = await wh.execute(countVanishedSql(table, working, divisional), scopeParams(m), { deadline });
       const vanished = count(row?.vanished);
       const active = count(row?.active);
       if (vanished > 0 && vanished > maxVanishedShare * active) {
         const scope = `company ${m.company}${m.division ? ` division ${m.division}` : ''}: ${vanished} of ${active} keys (${((100 * vanished) / active).toFixed(1)}%)`;
-        refused.push({
-          unitId, scope,
-          reason: `${label}: too many keys would be marked deleted at once (${scope}; ${tolerated}). Nothing of this unit was loaded. ${advice}`,
-        });
+        for (const [unitId] of units) {
+          refused.push({
+            unitId, scope,
+            reason: `${label}: too many keys would be marked deleted at once (${scope}; ${tolerated}). Nothing of this unit was loaded. ${advice}`,
+          });
+        }
       }
     }
     if (refused.length > 0 && refused.length === remaining) {
@@ -559,6 +577,17 @@ export async function loadTable(req: LoadTableRequest): Promise<LoadOutcome> {
     }
     if (rows.length > 0) await wh.execute(writeControlTotalsSql(table), { rows: JSON.stringify(rows) }, { deadline });
   }
+}
+
+/** Snapshot units by scope (tenant, company [, division]): the sub-units of a split read share one. */
+function snapshotScopes(snapshots: [string, UnitManifest][], divisional: boolean): Map<string, [string, UnitManifest][]> {
+  const scopes = new Map<string, [string, UnitManifest][]>();
+  for (const entry of snapshots) {
+    const m = entry[1];
+    const key = JSON.stringify([m.tenant, m.company, divisional ? m.division : '']);
+    scopes.set(key, [...(scopes.get(key) ?? []), entry]);
+  }
+  return scopes;
 }
 
 /** For callers without a deadline (the CLI, benchmarks): a load that answers a checkpoint is a bug there. */

@@ -1,11 +1,14 @@
 // Commit: after a table loaded, advance the watermarks of its units to the change stamps the load
 // committed (forward only; backfills never move them), and mark the units committed. Idempotent: a
-// repeated Commit finds its units committed and the watermarks already there.
+// repeated Commit finds its units committed and the watermarks already there. The sub-units of a split full
+// read share their scope's watermark: it moves only when every one of them loaded in this load, to the
+// largest stamp among them (one sub-unit alone proves nothing about the others' ranges).
 import { assertChangeDate, latestChangeDate } from '../staging/changeDate.ts';
 import { LedgerTransitionError } from '../state/runLedger.ts';
 import type { PipelineDeps } from './pipelineDeps.ts';
 import type { LoadStepResult } from './loadPlannedTable.ts';
 import { entityOf, unitOf } from './runPlan.ts';
+import { UnitRef } from './unitRef.ts';
 import { dateInZone } from './zonedDate.ts';
 
 export interface CommitStepResult {
@@ -29,12 +32,16 @@ export async function commitTable(
   const committed: string[] = [];
   const advanced: string[] = [];
   const perFlow = new Map<string, { flow: string; records: number; units: number }>();
+  const scopes = scopesOf(plan, request.units);
   for (const loaded of request.units) {
     const unit = unitOf(plan, loaded.unitId);
     const current = await deps.ledger.getUnit(plan.unitsRunKey, unit.unitId);
     if (current?.status === 'committed') continue;
-    if (unit.advancesWatermark) {
-      const mark = markOf(plan, unit, loaded);
+    const scope = unit.part ? scopes.get(UnitRef.parse(unit.unitId).scopeId) : undefined;
+    if (unit.part && scope && scope.parts.size < unit.part.of) {
+      deps.log.warn('watermark not moved: not every sub-unit of the scope loaded', { unitId: unit.unitId, loaded: scope.parts.size, of: unit.part.of });
+    } else if (unit.advancesWatermark) {
+      const mark = markOf(plan, unit, scope?.combined ?? loaded);
       if (mark) {
         const key = { tenant: unit.tenant, entity: unit.entity, company: unit.company, division: unit.division };
         const outcome = await deps.watermarks.advance(key, { ...mark, runId: plan.runId });
@@ -54,6 +61,27 @@ export async function commitTable(
   }
   deps.log.info('table committed', { table: request.table, committed: committed.length, watermarksAdvanced: advanced.length });
   return { plan: request.plan, table: request.table, committed, advanced, flows: [...perFlow.values()], startedAt: plan.startedAt };
+}
+
+/** Per scope of split sub-units: which parts loaded, and their largest change date and stamp together. */
+function scopesOf(plan: Parameters<typeof unitOf>[0], units: LoadStepResult['units']): Map<string, { parts: Set<number>; combined: LoadStepResult['units'][number] }> {
+  const scopes = new Map<string, { parts: Set<number>; combined: LoadStepResult['units'][number] }>();
+  const larger = (a: string | null, b: string | null) => (a === null ? b : b === null ? a : a > b ? a : b);
+  for (const loaded of units) {
+    const unit = unitOf(plan, loaded.unitId);
+    if (!unit.part) continue;
+    const id = UnitRef.parse(unit.unitId).scopeId;
+    const scope = scopes.get(id) ?? { parts: new Set<number>(), combined: { unitId: id, records: 0, maxChangeStamp: null, maxChangeDate: null } };
+    scope.parts.add(unit.part.index);
+    scope.combined = {
+      ...scope.combined,
+      records: scope.combined.records + loaded.records,
+      maxChangeStamp: larger(scope.combined.maxChangeStamp, loaded.maxChangeStamp),
+      maxChangeDate: larger(scope.combined.maxChangeDate, loaded.maxChangeDate),
+    };
+    scopes.set(id, scope);
+  }
+  return scopes;
 }
 
 /**

@@ -69,6 +69,7 @@ export async function extractPlannedUnit(request: ExtractStepRequest, deps: Extr
     company: unit.company,
     division: unit.division,
     window: unit.window,
+    ...(unit.part ? { range: unit.part.range } : {}),
     runId: plan.runId,
     runStartedAt: plan.startedAt,
     timeZone: tenant.timeZone,
@@ -82,7 +83,7 @@ export async function extractPlannedUnit(request: ExtractStepRequest, deps: Extr
   });
 
   if (outcome.status === 'continue') {
-    const key = UnitRef.of(unit).checkpointKey(unit.tenant, plan.runId, invocation);
+    const key = UnitRef.parse(unit.unitId).checkpointKey(unit.tenant, plan.runId, invocation);
     await deps.store.put(key, Readable.from([JSON.stringify(outcome.checkpoint)]));
     await deps.ledger.transitionUnit(plan.unitsRunKey, unit.unitId, ['extracting'], 'extracting', { recordsExtracted: outcome.records });
     return { ...base, status: 'continue', checkpoint: key, invocation, records: outcome.records };

@@ -48,7 +48,7 @@ export async function planRerun(request: PlanRunRequest, rerunOf: string, deps: 
     rerunOf,
     startedAt: runStartedAt(request, deps),
     // Same windows and watermark rule as the original; new staging folders so nothing mixes with its files.
-    units: failed.map((u) => ({ ...u, unitPrefix: UnitRef.of(u).stagingPrefix(u.tenant, runId) })),
+    units: failed.map((u) => ({ ...u, unitPrefix: UnitRef.parse(u.unitId).stagingPrefix(u.tenant, runId) })),
   };
   delete plan.schedule;
   // The plan is written before units are claimed, so a retried Plan claims the same ones.

@@ -18,7 +18,9 @@ import { openRun, PLAN_REUSED, planResult, runStartedAt, type PlanDeps, type Pla
 import { resolveTenantSchemas } from './planTenantSchemas.ts';
 import { planWarnings, type PlannedTenant, type PlannedUnit, type RunPlan } from './runPlan.ts';
 import { tenantCallOptions, unitShare } from './tenantCallOptions.ts';
+import { keyRangesOf, splitBoundaries } from './keyRanges.ts';
 import { UnitRef } from './unitRef.ts';
+import { dateInZone } from './zonedDate.ts';
 
 type FlowsInput = Exclude<ExecutionInput, { kind: 'rerun' }>;
 
@@ -99,21 +101,35 @@ async function planFlows(request: PlanRunRequest, input: FlowsInput, deps: PlanD
             : flow.divisions;
         if (divisionFilter) divisions = divisions.filter((d) => divisionFilter.has(d));
       }
+      const split = splitOf(entity, mode);
       for (const division of divisions) {
-        const unit = UnitRef.of({ flow: flow.id, company, division });
         const window = await windowOf(flow, entity, { tenant: flow.tenant, entity: entity.id, company, division }, input, mode, deps);
-        units.push({
-          unitId: unit.id,
-          flow: flow.id,
-          tenant: flow.tenant,
-          entity: entity.id,
-          company,
-          division,
-          window,
-          advancesWatermark: mode !== 'backfill',
-          table: targetTableOf(config, flow, company),
-          maxVanishedShare: flow.maxVanishedShare,
-          unitPrefix: unit.stagingPrefix(flow.tenant, runId),
+        // A backfill or full read of a big table: one sub-unit per key range, extracted in parallel.
+        const ranges = split
+          ? keyRangesOf(schemas[flow.tenant]?.[entity.id]?.entity ?? entity, split.field, splitBoundaries(split, {
+            currentYear: Number(dateInZone(Date.parse(runStartedAt(request, deps)), tenant.timeZone).slice(0, 4)),
+            ...(split.by === 'division'
+              ? { divisions: await listDivisions(await deps.connectTenant(tenant.secretName, flow.tenant, tenantCallOptions(tenant)), company, deadline) }
+              : {}),
+          }))
+          : [undefined];
+        ranges.forEach((range, i) => {
+          const part = range && ranges.length > 1 ? { index: i + 1, of: ranges.length, range } : undefined;
+          const unit = UnitRef.of({ flow: flow.id, company, division, ...(part ? { part } : {}) });
+          units.push({
+            unitId: unit.id,
+            flow: flow.id,
+            tenant: flow.tenant,
+            entity: entity.id,
+            company,
+            division,
+            window,
+            advancesWatermark: mode !== 'backfill',
+            table: targetTableOf(config, flow, company),
+            maxVanishedShare: flow.maxVanishedShare,
+            unitPrefix: unit.stagingPrefix(flow.tenant, runId),
+            ...(part ? { part } : {}),
+          });
         });
       }
     }
@@ -158,6 +174,12 @@ async function planFlows(request: PlanRunRequest, input: FlowsInput, deps: PlanD
     (warnings.length > 0 ? `; ${warnings.length} warning(s): ${warnings.join('; ')}` : '');
   deps.log.info(message, { runKey, runId, units: units.length, tables, estimatedHistoryEvents: events });
   return planResult(plan, message);
+}
+
+/** The entity's split when this run reads it whole or backfills it (incremental runs read small windows). */
+function splitOf(entity: EntityDefinition, mode: RunMode): EntityDefinition['split'] {
+  if (mode !== 'backfill' && mode !== 'full') return undefined;
+  return entity.source.kind === 'exportmi' ? entity.split : undefined;
 }
 
 /** A tenant's settings in the plan, with each extraction's share of its call budget. */

@@ -11,6 +11,12 @@ import { BlobNotFoundError, joinKey, type BlobStore } from '../staging/blobStore
 
 const windowSchema = z.object({ since: z.string().nullable(), until: z.string().nullable() });
 
+/** A sub-unit's key range: `field` >= from (none: no lower bound) and < to (none: no upper bound). */
+export const keyRangeSchema = z.object({ field: z.string(), from: z.string().nullable(), to: z.string().nullable() });
+
+/** Sub-unit `index` (1-based) of `of` that together read one scope (flow × company [× division]). */
+const unitPartSchema = z.object({ index: z.number().int().positive(), of: z.number().int().positive(), range: keyRangeSchema });
+
 export const plannedUnitSchema = z.object({
   unitId: z.string(),
   flow: z.string(),
@@ -27,6 +33,11 @@ export const plannedUnitSchema = z.object({
   maxVanishedShare: z.number(),
   /** Staging folder of the unit's part files and manifest. */
   unitPrefix: z.string(),
+  /**
+   * Set on the sub-units of a split backfill or full read: the scope's key range this one reads. The scope's
+   * watermark moves only when all `of` sub-units load together (Commit).
+   */
+  part: unitPartSchema.optional(),
 });
 
 const plannedTenantSchema = z.object({
@@ -83,6 +94,7 @@ export const runPlanSchema = z.object({
 });
 
 export type PlannedUnit = z.infer<typeof plannedUnitSchema>;
+export type KeyRange = z.infer<typeof keyRangeSchema>;
 export type RunPlan = z.infer<typeof runPlanSchema>;
 
 export class PlanNotFoundError extends SyncError {

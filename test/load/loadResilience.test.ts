@@ -135,7 +135,7 @@ describe('two writers on one table', () => {
       const rows = await tableRows(wh.warehouse, qualified(table));
       expect(rows.length).toBe(600);
       expect(rows.filter((r) => r._deleted_at !== null)).toEqual([]);
-      const working = wh.warehouse.statements.filter((s) => s.sql.startsWith('CREATE TABLE IF NOT EXISTS') && s.sql.includes('`suppliers__ld')).map((s) => /`(suppliers__ld\w+)`/.exec(s.sql)![1]);
+      const working = wh.warehouse.statements.filter((s) => s.sql.startsWith('CREATE OR REPLACE TABLE') && s.sql.includes('`suppliers__ld')).map((s) => /`(suppliers__ld\w+)`/.exec(s.sql)![1]);
       expect(new Set(working).size).toBe(2);
       expect((await wh.warehouse.query(`SHOW TABLES IN ${table.catalog}.${table.schema}`)).map((r) => r.tableName).sort()).toEqual(['_sync_control_totals', 'suppliers', 'suppliers_history', 'suppliers_v']);
     } finally {
@@ -197,4 +197,31 @@ describe('a load that reaches its deadline', () => {
       expect((await wh.warehouse.query(`SELECT count(*) AS n FROM ${qualified(table)}`))[0]!.n).toBe(BigInt(records));
     });
   }
+});
+
+describe('a MERGE step and the time left', () => {
+  it('does not start a MERGE after staging took most of the invocation, but as the first thing of the next one', async () => {
+    const table = fresh();
+    const prefix = `late-merge-${counter}`;
+    await stageInvoices(prefix, 4200, 100); // 42 part files: 3 COPY INTO statements
+    const outcomes: LoadOutcome[] = [];
+    let resume: LoadCheckpoint | undefined;
+    for (let i = 0; i < 4; i++) {
+      // A 15-minute invocation in which each COPY INTO takes a nominal 2 minutes and everything else no time:
+      // the first has 9 minutes left after staging, more than the merge phase's reserve, less than a MERGE may take.
+      let used = 0;
+      const counting = {
+        execute: (sql: string, p?: never, o?: never) => ((used += sql.startsWith('COPY INTO') ? 2 : 0), wh.session.execute(sql, p, o)),
+        stats: wh.session.stats, close: async () => {},
+      };
+      const outcome = await load(invoices, table, prefix, 'copy', { warehouse: counting as never, deadline: Deadline.measuredBy(() => (15 - used) * 60_000), loadId: 'late', ...(resume ? { resume } : {}) });
+      outcomes.push(outcome);
+      if (outcome.status === 'loaded') break;
+      resume = outcome.checkpoint;
+    }
+    const [first, second] = outcomes;
+    expect(first).toMatchObject({ status: 'continue', checkpoint: { merge: { steps: [] } } });
+    expect(second).toMatchObject({ status: 'loaded', currentInserted: 4200, historyInserted: 4200 });
+    expect(outcomes).toHaveLength(2);
+  });
 });

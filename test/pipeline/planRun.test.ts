@@ -96,12 +96,40 @@ describe('Plan', () => {
   it('plans a full read that still advances watermarks', async () => {
     const { deps, plan } = await setUp();
     await deps.watermarks.advance({ tenant: 'ACME_PRD', entity: 'ap_ledger', company: '100', division: '' }, { changeDate: '20261110', changeStamp: '1', runId: 'x' });
-    const doc = await deps.plans.get((await plan('full-1', { flows: 'ap-ledger', mode: 'full' })).plan);
+    const doc = await deps.plans.get((await plan('full-1', { flows: 'suppliers', mode: 'full' })).plan);
     expect(doc.units.map((u) => [u.unitId, u.window.since, u.advancesWatermark])).toEqual([
-      ['ap-ledger/100', null, true],
-      ['ap-ledger/200', null, true],
-      ['ap-ledger/300', null, true],
+      ['suppliers/100', null, true],
+      ['suppliers/200', null, true],
+      ['suppliers/300', null, true],
     ]);
+  });
+
+  it('splits a full read or backfill of a ledger into sub-units by accounting year, and of invoice batches by division; incremental runs stay whole', async () => {
+    const { deps, plan } = await setUp();
+    const full = await deps.plans.get((await plan('full-split', { flows: 'ap-ledger', mode: 'full', companies: ['100'] })).plan);
+    // The run starts in 2026 (Europe/Stockholm): the last six years as ranges, everything older in the first.
+    expect(full.units.map((u) => [u.unitId, u.part?.range.from, u.part?.range.to, u.part?.of, u.advancesWatermark])).toEqual([
+      ['ap-ledger/100/~1', null, '2022', 6, true],
+      ['ap-ledger/100/~2', '2022', '2023', 6, true],
+      ['ap-ledger/100/~3', '2023', '2024', 6, true],
+      ['ap-ledger/100/~4', '2024', '2025', 6, true],
+      ['ap-ledger/100/~5', '2025', '2026', 6, true],
+      ['ap-ledger/100/~6', '2026', null, 6, true],
+    ]);
+    expect(full.units[1]!.unitPrefix).toBe(`runs/ACME_PRD/${full.runId}/ap-ledger/100/~2`);
+    // Sub-units are units of their own for the ledger and for the tenant's call budget.
+    expect((await deps.ledger.listUnits(full.runKey)).map((u) => u.unitId).sort()).toEqual(full.units.map((u) => u.unitId).sort());
+    expect(full.tenants.ACME_PRD!.unitCallsPerSecond).toBe(40 / 6);
+
+    const backfill = await deps.plans.get((await plan('backfill-split', { flows: 'supplier-invoices', mode: 'backfill', companies: ['200'], since: '2025-01-01' })).plan);
+    // Divisions 2A1 and 2B9: the smallest shares its range with anything below it.
+    expect(backfill.units.map((u) => [u.unitId, u.part?.range, u.window.since, u.advancesWatermark])).toEqual([
+      ['supplier-invoices/200/~1', { field: 'DIVI', from: null, to: '2B9' }, '20250101', false],
+      ['supplier-invoices/200/~2', { field: 'DIVI', from: '2B9', to: null }, '20250101', false],
+    ]);
+
+    const incremental = await deps.plans.get((await plan('incr', { flows: 'ap-ledger', companies: ['100'] })).plan);
+    expect(incremental.units.map((u) => [u.unitId, u.part])).toEqual([['ap-ledger/100', undefined]]);
   });
 
   it('ends a second delivery of the same scheduled start quietly, and reuses its own plan when Plan is retried', async () => {

@@ -28,9 +28,28 @@ describe('UnitRef', () => {
     expect(odd.stagingPrefix('ACME_PRD', 'r1').startsWith(`${plain.stagingPrefix('ACME_PRD', 'r1')}/`)).toBe(false);
   });
 
-  it.each(['', 'suppliers', 'suppliers/', '/100', 'suppliers//AAA', 'a/b/c/d', 'suppliers/100/'])('refuses "%s", which is not a unit id', (text) => {
-    expect(UnitRef.tryParse(text)).toBeUndefined();
-    expect(() => UnitRef.parse(text)).toThrow(/is not a unit id \(flow\/company\[\/division\]\)/);
+  it.each(['', 'suppliers', 'suppliers/', '/100', 'suppliers//AAA', 'a/b/c/d', 'suppliers/100/', 'gl/100/~0', 'gl/100/~x', '~1/100', 'gl/100/~2/~3', 'gl/~1'])(
+    'refuses "%s", which is not a unit id',
+    (text) => {
+      expect(UnitRef.tryParse(text)).toBeUndefined();
+      expect(() => UnitRef.parse(text)).toThrow(/is not a unit id \(flow\/company\[\/division\]\[\/~part\]\)/);
+    },
+  );
+
+  it("writes a split backfill's sub-unit as its scope's id and /~part, reads it back, and gives it a folder of its own", () => {
+    const part = UnitRef.of({ flow: 'gl-transactions', company: '100', division: '', part: { index: 3 } });
+    expect(part.id).toBe('gl-transactions/100/~3');
+    expect(part.scopeId).toBe('gl-transactions/100');
+    const back = UnitRef.parse(part.id);
+    expect({ flow: back.flow, company: back.company, division: back.division, part: back.part }).toEqual({ flow: 'gl-transactions', company: '100', division: '', part: 3 });
+    const divisional = UnitRef.parse('gl-accounts/100/AAA/~12');
+    expect({ division: divisional.division, part: divisional.part, scope: divisional.scopeId }).toEqual({ division: 'AAA', part: 12, scope: 'gl-accounts/100/AAA' });
+    expect(part.stagingPrefix('ACME_PRD', 'r1')).toBe('runs/ACME_PRD/r1/gl-transactions/100/~3');
+    expect(part.logKeys()).toEqual({ unitId: 'gl-transactions/100/~3', flow: 'gl-transactions', company: '100', part: 3 });
+    // A division holding "~" is escaped, so it never reads as a part.
+    const tilde = UnitRef.of({ flow: 'gl-accounts', company: '100', division: '~1' });
+    expect(tilde.id).toBe('gl-accounts/100/%7E1');
+    expect(UnitRef.parse(tilde.id)).toMatchObject({ division: '~1', part: undefined });
   });
 
   it('gives the log keys of a unit, with a division only where there is one', () => {

@@ -5,6 +5,8 @@
 // empty page moves one level up; an empty page at level 1 ends the read.
 // Every row is checked against the conditions asked for and for key order, so a server that ignores
 // a condition or returns rows unordered fails loudly instead of silently skipping records.
+// A sub-unit of a split backfill adds its key range as conditions; rows outside it (a tenant that ignores a
+// condition) belong to sibling sub-units and are dropped here after the checks, never staged twice.
 // A page the gateway cannot answer in time (504, or an attempt timeout: EXPORTMI is slow without a
 // supporting index) is asked for again at half the size, down to the entity's minPageSize, and the size
 // grows back after successes; it travels in the cursor, so a continuation keeps it.
@@ -15,6 +17,7 @@ import type { Log } from '../../observability/logger.ts';
 import type { Deadline } from '../../runtime/deadline.ts';
 import { assertCursorValuesFit } from '../cursorValues.ts';
 import { CursorStuckError, ExportResultError, ReadCapReachedError, SlowSourceError } from '../extractErrors.ts';
+import { inKeyRange } from '../keyRange.ts';
 import { compareFieldValues, compareKeys } from '../keyOrder.ts';
 import type { MiExecutor } from '../miExecutor.ts';
 import type { Page, PagedReadRequest } from '../pagedRead.ts';
@@ -201,6 +204,25 @@ function windowConditions(reader: ExportReader, req: PagedReadRequest): Conditio
   return conditions;
 }
 
+/** A sub-unit's key range as conditions (asked for, but not relied on: see inRange). */
+function rangeConditions(reader: ExportReader, req: PagedReadRequest): Condition[] {
+  const range = req.range;
+  if (!range) return [];
+  const field = reader.field(range.field);
+  return [
+    ...(range.from !== null ? [{ field, op: '>=' as const, value: range.from }] : []),
+    ...(range.to !== null ? [{ field, op: '<' as const, value: range.to }] : []),
+  ];
+}
+
+/** Keeps the rows of the sub-unit's range: the others are its siblings' (the tenant ignored the condition). */
+function inRange(reader: ExportReader, req: PagedReadRequest, rows: MiRecord[]): MiRecord[] {
+  const range = req.range;
+  if (!range) return rows;
+  const type = reader.field(range.field).type;
+  return rows.filter((r) => inKeyRange(range, type, r[range.field] ?? ''));
+}
+
 function cursorConditions(fields: FieldDefinition[], cursor: Cursor): Condition[] {
   if (!cursor.values) return [];
   const values = cursor.values;
@@ -231,11 +253,12 @@ export async function* pageExportMi(req: PagedReadRequest): AsyncGenerator<Page>
   if (source.kind !== 'exportmi') throw new Error(`entity ${entity.id} is not an EXPORTMI entity`);
   const reader = new ExportReader(req.mi, entity, source, req.company, req.deadline);
   const base = windowConditions(reader, req);
+  const asked = [...base, ...rangeConditions(reader, req)];
 
   // A key made only of the company (or company and a fixed division) leaves nothing to page on.
   if (source.paging === 'single-call' || reader.cursorFields.length === 0) {
     if (req.resumeFrom?.done) return;
-    const rows = await reader.readPage(base, 0);
+    const rows = await reader.readPage(asked, 0);
     if (rows.length >= entity.singleCallCap) {
       throw new ReadCapReachedError(
         `${reader.label} returned ${rows.length} rows in one call, the entity's singleCallCap (${entity.singleCallCap}): the result may have been ` +
@@ -244,7 +267,7 @@ export async function* pageExportMi(req: PagedReadRequest): AsyncGenerator<Page>
       );
     }
     reader.verify(rows, base, undefined);
-    yield { records: rows, cursor: { done: true } };
+    yield { records: inRange(reader, req, rows), cursor: { done: true } };
     return;
   }
 
@@ -253,7 +276,7 @@ export async function* pageExportMi(req: PagedReadRequest): AsyncGenerator<Page>
   const pageSize = new PageSize(entity, cursor.pageSize, reader.label, req.log);
   for (;;) {
     const conditions = [...base, ...cursorConditions(reader.cursorFields, cursor)];
-    const page = await pageSize.read((size, slowAnswers) => reader.readPage(conditions, size, slowAnswers));
+    const page = await pageSize.read((size, slowAnswers) => reader.readPage([...conditions, ...rangeConditions(reader, req)], size, slowAnswers));
     let rows = page;
     if (cursor.ahead && cursor.values) {
       reader.verify(page, conditions, { after: null });
@@ -281,7 +304,8 @@ export async function* pageExportMi(req: PagedReadRequest): AsyncGenerator<Page>
     const ahead = lookAheadLevel(reader.cursorFields, rows);
     cursor = ahead === undefined ? { values, level: depth } : { values, level: ahead, ahead: true };
     cursor.pageSize = pageSize.current;
-    yield { records: rows, cursor: { ...cursor } };
+    // The cursor moves past every row read; only the range's rows are staged.
+    yield { records: inRange(reader, req, rows), cursor: { ...cursor } };
   }
 }
 

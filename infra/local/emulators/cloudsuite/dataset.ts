@@ -725,7 +725,7 @@ export class Dataset {
 
   /** A balanced manual GL voucher of `size` lines. */
   buildGlVoucher(rng: Rng, company: CompanyInfo, divi: string, accounts: string[], size: number, day: string | null, bigCents?: number): M3Row[] {
-    const acdt = day ?? addDays(this.config.startDate, -rng.between(1, 400));
+    const acdt = day ?? addDays(this.config.startDate, -rng.between(1, this.config.volume.glHistoryDays));
     const year = acdt.slice(0, 4);
     const jrno = String(this.next('JRNO', company.cono, divi, year));
     const vono = String(this.next('VONO', company.cono, divi, year, 'GL'));

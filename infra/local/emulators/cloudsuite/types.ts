@@ -28,6 +28,8 @@ export interface Volume {
   bigOrderLines: number;
   invoices: number;
   glTransactions: number;
+  /** Seeded manual GL vouchers fall on the days before the start date, this far back (default 400; a long ledger spans years). */
+  glHistoryDays: number;
 }
 
 export interface RateLimitKnob {
@@ -214,6 +216,7 @@ export const DEFAULT_VOLUME: Readonly<Volume> = Object.freeze({
   bigOrderLines: 1200,
   invoices: 80,
   glTransactions: 300,
+  glHistoryDays: 400,
 });
 
 export const DEFAULT_KNOBS: Readonly<Knobs> = Object.freeze({
