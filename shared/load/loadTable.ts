@@ -17,12 +17,12 @@ import { StagedDataError } from '../staging/stagingErrors.ts';
 import { COPY_FILES_PER_STATEMENT, copyIntoSql } from './copySql.ts';
 import { validateTarget } from './identifiers.ts';
 import {
-  addColumnsSql, countVanishedSql, createCurrentTableSql, createHistoryTableSql, createSchemaSql, createWorkingTableSql, describeTableSql,
+  addColumnsSql, countSilentChangesSql, countVanishedSql, createCurrentTableSql, createHistoryTableSql, createSchemaSql, createWorkingTableSql, describeTableSql,
   dropStagedUnitSql, dropTableSql, heartbeatSql, HISTORY_SUFFIX, insertBatchSql, mergeCurrentSql, mergeHistorySql, setTablePropertiesSql,
-  showTablePropertiesSql, showTablesSql, softDeleteSql, stageCountsSql,
+  showTablePropertiesSql, showTablesSql, softDeleteSql, stageCountsSql, type VanishedGuard,
 } from './loadSql.ts';
 import type {
-  LoadCheckpoint, LoadContinuation, LoadOutcome, LoadTableRequest, LoadTableResult, RefusedUnit, TargetTable, UnitLoadResult, UnitProgress,
+  CompanyQuality, LoadCheckpoint, LoadContinuation, LoadOutcome, LoadTableRequest, LoadTableResult, MergeStep, RefusedUnit, TargetTable, UnitLoadResult, UnitProgress,
   WarehouseSession,
 } from './loadTypes.ts';
 import { LoadError, VanishedKeysError } from './loadErrors.ts';
@@ -308,18 +308,27 @@ export async function loadTable(req: LoadTableRequest): Promise<LoadOutcome> {
     const progress = (checkpoint.merge ??= {
       checked: false, refused: [], steps: [], counts: { currentInserted: 0, currentUpdated: 0, historyInserted: 0, currentSoftDeleted: 0 },
     });
-    const snapshots = [...manifests].filter(([, m]) => m.strategy === 'snapshot');
+    // Complete reads: snapshots, and incremental entities read whole by a full or reconcile run.
+    const snapshots = [...manifests].filter(([, m]) => m.strategy === 'snapshot' || m.complete === true);
     const divisional = entity.scope === 'division';
-    const scopeParams = (unitId: string, m: UnitManifest) => ({
-      tenant: m.tenant, company: m.company, ...(divisional ? { division: m.division } : {}), stamp: m.runStartedAt, unit: unitId,
+    const guard: VanishedGuard = entity.strategy === 'snapshot' ? 'snapshot' : 'incremental';
+    const scopeParams = (unitId: string, m: UnitManifest): Record<string, string> => ({
+      tenant: m.tenant, company: m.company, ...(divisional ? { division: m.division } : {}), unit: unitId,
+      ...(guard === 'snapshot' ? { stamp: m.runStartedAt } : { read_started: m.startedAt }),
     });
-    if (!progress.checked) await checkStaged(snapshots, divisional, scopeParams, progress.refused);
+    if (!progress.checked) await checkStaged(snapshots, divisional, guard, scopeParams, progress.refused);
     for (const unit of progress.refused) manifests.delete(unit.unitId);
     progress.checked = true;
 
     // Before the first MERGE the best estimate is the staging time (capped, so that a fresh invocation always has it).
     let lastStepMs = Math.min(checkpoint.stagingMs ?? 0, MAX_STEP_ESTIMATE_MS);
-    const step = async (name: 'current' | 'history' | 'softDeletes', run: () => Promise<void>) => {
+    const quality = (progress.quality ??= []);
+    const qualityOf = (company: string): CompanyQuality => {
+      let entry = quality.find((q) => q.company === company);
+      if (!entry) quality.push((entry = { company, changedWithoutNewStamp: 0, softDeleted: 0 }));
+      return entry;
+    };
+    const step = async (name: MergeStep, run: () => Promise<void>) => {
       if (progress.steps.includes(name)) return;
       if (deadline.remainingMs() < Math.max(MERGE_PHASE_RESERVE_MS, Math.min(1.2 * lastStepMs, MAX_STEP_ESTIMATE_MS))) throw new OutOfTime();
       const started = Date.now();
@@ -327,6 +336,12 @@ export async function loadTable(req: LoadTableRequest): Promise<LoadOutcome> {
       lastStepMs = Date.now() - started;
       progress.steps.push(name);
     };
+    // Counted before the MERGE that repairs them (afterwards the current rows hold the new content).
+    await step('quality', async () => {
+      for (const row of await wh.execute(countSilentChangesSql(entity, table, working), {}, { deadline })) {
+        qualityOf(String(row.company)).changedWithoutNewStamp = count(row.silent);
+      }
+    });
     await step('current', async () => {
       const [current] = await wh.execute(mergeCurrentSql(entity, table, working), {}, { deadline });
       progress.counts.currentInserted = count(current?.num_inserted_rows);
@@ -339,8 +354,11 @@ export async function loadTable(req: LoadTableRequest): Promise<LoadOutcome> {
     await step('softDeletes', async () => {
       let softDeleted = 0;
       for (const [unitId, m] of snapshots.filter(([unitId]) => manifests.has(unitId))) {
-        const [row] = await wh.execute(softDeleteSql(table, working, divisional), { ...scopeParams(unitId, m), loaded_at: loadedAt, run_id: m.runId }, { deadline });
+        const [row] = await wh.execute(softDeleteSql(table, working, divisional, guard), {
+          ...scopeParams(unitId, m), loaded_at: loadedAt, run_id: m.runId, ...(guard === 'incremental' ? { read_completed: m.completedAt } : {}),
+        }, { deadline });
         softDeleted += count(row?.num_affected_rows);
+        qualityOf(m.company).softDeleted += count(row?.num_affected_rows);
       }
       progress.counts.currentSoftDeleted = softDeleted;
     });
@@ -353,6 +371,7 @@ export async function loadTable(req: LoadTableRequest): Promise<LoadOutcome> {
       status: 'loaded',
       table,
       ...progress.counts,
+      quality: quality.filter((q) => q.changedWithoutNewStamp > 0 || q.softDeleted > 0).sort((a, b) => a.company.localeCompare(b.company)),
       statements: wh.stats.statements - at.statements,
       bytesSent: wh.stats.bytesSent - at.bytes,
       units,
@@ -370,6 +389,7 @@ export async function loadTable(req: LoadTableRequest): Promise<LoadOutcome> {
   async function checkStaged(
     snapshots: [string, UnitManifest][],
     divisional: boolean,
+    guard: VanishedGuard,
     scopeParams: (unitId: string, m: UnitManifest) => Record<string, string>,
     refusedOut: RefusedUnit[],
   ): Promise<void> {
@@ -384,7 +404,7 @@ export async function loadTable(req: LoadTableRequest): Promise<LoadOutcome> {
     const advice = 'Check the source (a wrong company or filter?) or raise the flow\'s vanished-keys share, then rerun';
     const refused: (RefusedUnit & { scope: string })[] = [];
     for (const [unitId, m] of snapshots) {
-      const [row] = await wh.execute(countVanishedSql(table, working, divisional), scopeParams(unitId, m), { deadline });
+      const [row] = await wh.execute(countVanishedSql(table, working, divisional, guard), scopeParams(unitId, m), { deadline });
       const vanished = count(row?.vanished);
       const active = count(row?.active);
       if (vanished > 0 && vanished > maxVanishedShare * active) {
