@@ -17,6 +17,8 @@ import { UnitStager, type StagerState, type UnitIdentity } from '../staging/unit
 export interface ExtractUnitRequest extends UnitIdentity {
   /** Ignored for snapshot entities (always a full read). */
   window: ReadWindow;
+  /** A read of every record of the scope (full, reconcile): staged as complete, so the load soft-deletes absent keys. */
+  complete?: boolean;
   mi: MiExecutor;
   store: BlobStore;
   /** Where the unit's files go in the store, e.g. runs/T/R/suppliers/100. */
@@ -85,7 +87,7 @@ export async function extractUnit(req: ExtractUnitRequest): Promise<ExtractOutco
       // page cannot return: the duplicate check needs only the current page's keys in memory.
       if (entity.source.kind === 'exportmi') stager.forgetKeys();
     }
-    return { status: 'complete', ...(await stager.complete(window, req.warnings)) };
+    return { status: 'complete', ...(await stager.complete(window, req.warnings, { complete: req.complete === true })) };
   } catch (error) {
     stager.abort(error as Error);
     throw error;

@@ -69,6 +69,7 @@ export async function extractPlannedUnit(request: ExtractStepRequest, deps: Extr
     company: unit.company,
     division: unit.division,
     window: unit.window,
+    complete: unit.complete === true,
     runId: plan.runId,
     runStartedAt: plan.startedAt,
     timeZone: tenant.timeZone,

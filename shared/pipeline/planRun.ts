@@ -66,7 +66,7 @@ function selectFlows(input: FlowsInput, deps: PlanDeps): FlowConfig[] {
 async function planFlows(request: PlanRunRequest, input: FlowsInput, deps: PlanDeps): Promise<PlanRunResult> {
   const { config, catalog } = deps.flows;
   const trigger: RunTrigger = input.kind === 'schedule' ? 'schedule' : (input.trigger ?? 'console');
-  const mode: RunMode = input.kind === 'schedule' ? 'incremental' : input.mode;
+  const mode: RunMode = input.kind === 'schedule' ? (input.mode ?? 'incremental') : input.mode;
   const flows = selectFlows(input, deps);
   const scheduled = input.kind === 'schedule' ? { schedule: input.schedule, scheduledTime: input.scheduledTime } : {};
   const runKey = runKeyFor({ trigger, executionName: request.executionName, ...scheduled });
@@ -110,7 +110,10 @@ async function planFlows(request: PlanRunRequest, input: FlowsInput, deps: PlanD
           company,
           division,
           window,
+          // A reconcile or full read moves a watermark only forward, and only as far as an incremental read would:
+          // to the largest change date it saw (the watermark store never moves one back).
           advancesWatermark: mode !== 'backfill',
+          ...(entity.strategy === 'incremental' && (mode === 'full' || mode === 'reconcile') ? { complete: true } : {}),
           table: targetTableOf(config, flow, company),
           maxVanishedShare: flow.maxVanishedShare,
           unitPrefix: unit.stagingPrefix(flow.tenant, runId),
@@ -175,7 +178,7 @@ async function windowOf(
   mode: RunMode,
   deps: PlanDeps,
 ): Promise<{ since: string | null; until: string | null }> {
-  if (entity.strategy === 'snapshot' || mode === 'full') return { since: null, until: null };
+  if (entity.strategy === 'snapshot' || mode === 'full' || mode === 'reconcile') return { since: null, until: null };
   const initialSince = flow.initialSince ?? null;
   if (mode === 'backfill') {
     const console = input.kind === 'console' ? input : undefined;
