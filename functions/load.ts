@@ -1,7 +1,7 @@
 // Lambda: Load (in the table Map), one target table under its lease; see shared/pipeline/loadPlannedTable.ts.
 import * as z from 'zod';
 import { loadPlannedTable, type LoadContinueResult, type LoadDeps, type LoadStepResult } from '../shared/pipeline/loadPlannedTable.ts';
-import { MetricNames } from '../shared/pipeline/pipelineMetrics.ts';
+import { MetricNames, type MetricPoint } from '../shared/pipeline/pipelineMetrics.ts';
 import type { PipelineDeps } from '../shared/pipeline/pipelineDeps.ts';
 import { executionOfPlanKey } from '../shared/pipeline/runPlan.ts';
 import { deadlineOf, parseEvent, stepHandler, withLogKeys, type InvocationContext } from './support/handlerSupport.ts';
@@ -19,6 +19,21 @@ export const loadEventSchema = z.object({
 
 type Deps = LoadDeps & Pick<PipelineDeps, 'metrics'>;
 
+/** The data-quality figures of a load, per flow (summed over its companies; the per-company figures are in the log and the result). */
+function qualityPoints(result: LoadStepResult): MetricPoint[] {
+  const byFlow = new Map<string, { changed: number; deleted: number }>();
+  for (const q of result.quality) {
+    const sum = byFlow.get(q.flow) ?? { changed: 0, deleted: 0 };
+    sum.changed += q.changedWithoutNewStamp;
+    sum.deleted += q.softDeleted;
+    byFlow.set(q.flow, sum);
+  }
+  return [...byFlow].flatMap(([flow, sum]) => [
+    { name: MetricNames.changedWithoutNewStamp, unit: 'Count' as const, value: sum.changed, flow },
+    { name: MetricNames.keysDeletedAtSource, unit: 'Count' as const, value: sum.deleted, flow },
+  ]);
+}
+
 export function createLoadHandler(getDeps: () => Deps | Promise<Deps>) {
   return stepHandler(async (event: unknown, context?: InvocationContext): Promise<LoadStepResult | LoadContinueResult> => {
     const request = parseEvent(loadEventSchema, event, 'Load');
@@ -26,7 +41,10 @@ export function createLoadHandler(getDeps: () => Deps | Promise<Deps>) {
       const deps = await getDeps();
       const started = performance.now();
       const result = await loadPlannedTable(request, { ...deps, deadline: deadlineOf(context, 30_000) });
-      deps.metrics.publish([{ name: MetricNames.loadSeconds, unit: 'Seconds', value: (performance.now() - started) / 1000 }]);
+      deps.metrics.publish([
+        { name: MetricNames.loadSeconds, unit: 'Seconds', value: (performance.now() - started) / 1000 },
+        ...(result.status === 'complete' ? qualityPoints(result) : []),
+      ]);
       return result;
     });
   });

@@ -23,6 +23,10 @@ export const MetricNames = {
   commitLagSeconds: 'CommitLagSeconds',
   runSeconds: 'RunSeconds',
   failedUnits: 'FailedUnits',
+  /** Data quality: current rows whose content changed although M3's change stamp did not move (repaired by a later read). */
+  changedWithoutNewStamp: 'ChangedWithoutNewStamp',
+  /** Data quality: keys a complete read (snapshot, full, reconcile) no longer found, soft-deleted. */
+  keysDeletedAtSource: 'KeysDeletedAtSource',
 } as const;
 
 export type MetricName = (typeof MetricNames)[keyof typeof MetricNames];

@@ -259,5 +259,8 @@ describe('the CloudSuite sync stack', () => {
       AlarmActions: [topic.asObject()],
     });
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+    const body = JSON.stringify(template.findResources('AWS::CloudWatch::Dashboard'));
+    expect(body).toContain('ChangedWithoutNewStamp');
+    expect(body).toContain('KeysDeletedAtSource');
   });
 });

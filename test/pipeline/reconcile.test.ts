@@ -108,6 +108,12 @@ describe('reconcile mode', () => {
 
     const reconcile = await sync({ mode: 'reconcile' });
     expect(reconcile.plan!.units.every((u) => u.complete === true && u.window.since === null)).toBe(true);
+    // The data-quality figures: per flow, what was repaired and what was deleted, as the CloudWatch metrics have them.
+    const figure = (name: string, flow: string) => reconcile.metrics.points.filter((p) => p.name === name && p.flow === flow).reduce((n, p) => n + p.value, 0);
+    for (const [entity, { flow }] of Object.entries(INCREMENTAL)) {
+      expect(figure('ChangedWithoutNewStamp', flow), flow).toBe(silentlyChanged.get(entity)!.size);
+      expect(figure('KeysDeletedAtSource', flow), flow).toBe(differences(before.get(entity)!, truthOf(emulator!, entity)).deletedButLive.length);
+    }
     const after = await warehouseTables(dbFile);
     for (const entity of Object.keys(INCREMENTAL)) {
       const truth = truthOf(emulator!, entity);
