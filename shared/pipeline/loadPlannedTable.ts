@@ -163,7 +163,11 @@ export async function loadPlannedTable(request: LoadStepRequest, deps: LoadDeps)
   const loaded = outcome;
 
   for (const unit of loaded.units) {
-    await deps.ledger.transitionUnit(plan.unitsRunKey, unit.unitId, ['loading'], 'loaded', { recordsLoaded: unit.records });
+    // A company-scoped unit is its company: the company's data-quality figures go into its ledger record.
+    const planned = tableUnits.find((u) => u.unitId === unit.unitId);
+    const q = planned && planned.division === '' ? loaded.quality.find((c) => c.company === planned.company) : undefined;
+    const quality = q ? { changedWithoutNewStamp: q.changedWithoutNewStamp, keysDeletedAtSource: q.softDeleted } : undefined;
+    await deps.ledger.transitionUnit(plan.unitsRunKey, unit.unitId, ['loading'], 'loaded', { recordsLoaded: unit.records, ...(quality ? { quality } : {}) });
     result.units.push({ unitId: unit.unitId, records: unit.records, maxChangeStamp: unit.maxChangeStamp, maxChangeDate: unit.maxChangeDate });
   }
   // Refused by the vanished-keys guard: failed here (FinishRun names them, rerunOf replays them); the

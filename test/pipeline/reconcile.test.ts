@@ -110,8 +110,10 @@ describe('reconcile mode', () => {
     expect(reconcile.plan!.units.every((u) => u.complete === true && u.window.since === null)).toBe(true);
     // The data-quality figures: per flow, what was repaired and what was deleted, as the CloudWatch metrics have them.
     const figure = (name: string, flow: string) => reconcile.metrics.points.filter((p) => p.name === name && p.flow === flow).reduce((n, p) => n + p.value, 0);
+    const ledger = (flow: string) => reconcile.units.filter((u) => u.flow === flow).reduce((n, u) => n + (u.quality?.changedWithoutNewStamp ?? 0), 0);
     for (const [entity, { flow }] of Object.entries(INCREMENTAL)) {
       expect(figure('ChangedWithoutNewStamp', flow), flow).toBe(silentlyChanged.get(entity)!.size);
+      expect(ledger(flow), `${flow} in the run ledger`).toBe(silentlyChanged.get(entity)!.size);
       expect(figure('KeysDeletedAtSource', flow), flow).toBe(differences(before.get(entity)!, truthOf(emulator!, entity)).deletedButLive.length);
     }
     const after = await warehouseTables(dbFile);
