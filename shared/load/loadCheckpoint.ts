@@ -15,7 +15,7 @@ export const loadCheckpointSchema = z.object({
     .object({
       checked: z.boolean(),
       refused: z.array(z.object({ unitId: z.string(), reason: z.string() })),
-      steps: z.array(z.enum(['quality', 'current', 'history', 'softDeletes'])),
+      steps: z.array(z.enum(['quality', 'current', 'history', 'softDeletes', 'qualityRecord'])),
       counts: z.object({ currentInserted: z.number(), currentUpdated: z.number(), historyInserted: z.number(), currentSoftDeleted: z.number() }),
       quality: z.array(z.object({ company: z.string(), changedWithoutNewStamp: z.number(), softDeleted: z.number() })).optional(),
     })

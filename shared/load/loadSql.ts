@@ -226,3 +226,31 @@ export function softDeleteSql(table: TargetTable, working: TargetTable, division
     `${moved}, \`_run_id\` = :run_id WHERE ${vanishedPredicate(working, divisional, guard)}`
   );
 }
+
+/** The warehouse's own record of the data-quality figures: one row per load and company (README, "Data-quality figures"). */
+export const QUALITY_TABLE = '_sync_quality';
+
+export function createQualityTableSql(table: TargetTable): string {
+  return (
+    `CREATE TABLE IF NOT EXISTS ${qualifiedName({ ...table, name: QUALITY_TABLE })} (` +
+    '`run_id` STRING, `load_id` STRING, `tenant` STRING, `entity` STRING, `target_table` STRING, `company` STRING, ' +
+    '`changed_without_new_stamp` BIGINT, `keys_deleted_at_source` BIGINT, `loaded_at` TIMESTAMP) USING DELTA'
+  );
+}
+
+/**
+ * Records one load's figures, one row per company (`:companies`, `:changed` and `:deleted` are JSON arrays of
+ * the same length); keyed on load and company, so a retry adds nothing.
+ */
+export function recordQualitySql(table: TargetTable): string {
+  const target = qualifiedName({ ...table, name: QUALITY_TABLE });
+  return (
+    `MERGE INTO ${target} AS q USING (` +
+    'SELECT :run_id AS run_id, :load_id AS load_id, :tenant AS tenant, :entity AS entity, :target_table AS target_table, ' +
+    'r.company AS company, CAST(r.changed AS BIGINT) AS changed_without_new_stamp, CAST(r.deleted AS BIGINT) AS keys_deleted_at_source, ' +
+    "CAST(:loaded_at AS TIMESTAMP) AS loaded_at FROM inline(from_json(:rows, 'ARRAY<STRUCT<company: STRING, changed: STRING, deleted: STRING>>')) AS r" +
+    ') AS s ON q.`load_id` = s.`load_id` AND q.`company` = s.`company` ' +
+    'WHEN NOT MATCHED THEN INSERT (`run_id`, `load_id`, `tenant`, `entity`, `target_table`, `company`, `changed_without_new_stamp`, `keys_deleted_at_source`, `loaded_at`) ' +
+    'VALUES (s.`run_id`, s.`load_id`, s.`tenant`, s.`entity`, s.`target_table`, s.`company`, s.`changed_without_new_stamp`, s.`keys_deleted_at_source`, s.`loaded_at`)'
+  );
+}

@@ -17,7 +17,7 @@ import { StagedDataError } from '../staging/stagingErrors.ts';
 import { COPY_FILES_PER_STATEMENT, copyIntoSql } from './copySql.ts';
 import { validateTarget } from './identifiers.ts';
 import {
-  addColumnsSql, countSilentChangesSql, countVanishedSql, createCurrentTableSql, createHistoryTableSql, createSchemaSql, createWorkingTableSql, describeTableSql,
+  addColumnsSql, countSilentChangesSql, countVanishedSql, createCurrentTableSql, createQualityTableSql, recordQualitySql, createHistoryTableSql, createSchemaSql, createWorkingTableSql, describeTableSql,
   dropStagedUnitSql, dropTableSql, heartbeatSql, HISTORY_SUFFIX, insertBatchSql, mergeCurrentSql, mergeHistorySql, setTablePropertiesSql,
   showTablePropertiesSql, showTablesSql, softDeleteSql, stageCountsSql, type VanishedGuard,
 } from './loadSql.ts';
@@ -362,6 +362,23 @@ export async function loadTable(req: LoadTableRequest): Promise<LoadOutcome> {
       }
       progress.counts.currentSoftDeleted = softDeleted;
     });
+    // Into the warehouse's _sync_quality: every load with complete reads of an incremental entity (so a reconcile
+    // that found nothing says so), and every load that found something; ordinary loads add no statement.
+    const completeIncremental = guard === 'incremental' && snapshots.some(([unitId]) => manifests.has(unitId));
+    const found = quality.filter((q) => q.changedWithoutNewStamp > 0 || q.softDeleted > 0);
+    if (completeIncremental || found.length > 0) {
+      await step('qualityRecord', async () => {
+        const companies = [...new Set([...[...manifests.values()].map((m) => m.company), ...found.map((q) => q.company)])].sort();
+        const rows = companies.map((company) => {
+          const q = quality.find((c) => c.company === company);
+          return { company, changed: String(q?.changedWithoutNewStamp ?? 0), deleted: String(q?.softDeleted ?? 0) };
+        });
+        await wh.execute(createQualityTableSql(table), {}, { deadline });
+        await wh.execute(recordQualitySql(table), {
+          run_id: req.runId, load_id: loadId, tenant: req.tenant, entity: entity.id, target_table: label, loaded_at: loadedAt, rows: JSON.stringify(rows),
+        }, { deadline });
+      });
+    }
     await wh.execute(dropTableSql(working), {}, { deadline });
 
     const units: UnitLoadResult[] = [...manifests].map(([unitId, m]) => ({

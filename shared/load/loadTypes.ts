@@ -110,7 +110,7 @@ export interface LoadCheckpoint {
   merge?: MergeProgress;
 }
 
-export type MergeStep = 'quality' | 'current' | 'history' | 'softDeletes';
+export type MergeStep = 'quality' | 'current' | 'history' | 'softDeletes' | 'qualityRecord';
 
 export interface MergeProgress {
   /** Completeness and vanished keys checked; `refused` are out of the working table. */

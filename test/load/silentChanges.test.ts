@@ -65,6 +65,9 @@ describe('a change M3 made without a new change stamp', () => {
     expect(repaired.quality).toEqual([{ company: '100', changedWithoutNewStamp: 1, softDeleted: 0 }]);
     expect((await current(table)).map((r) => [r.inbn, r.supa, r.tx40])).toEqual([[7n, '90', 'voucher 4711'], [8n, '10', '']]);
     expect(await history(table)).toEqual(EXPECTED_HISTORY);
+    // A finance user can ask the warehouse: _sync_quality has the load's figures per company.
+    const recorded = await wh.warehouse.query(`SELECT run_id, entity, company, changed_without_new_stamp AS changed, keys_deleted_at_source AS deleted FROM ${table.catalog}.${table.schema}._sync_quality`);
+    expect(recorded).toEqual([{ run_id: 'load', entity: 'supplier_invoices', company: '100', changed: 1n, deleted: 0n }]);
 
     // Read again later with the same content: nothing changes, nothing is counted.
     const before = await current(table);

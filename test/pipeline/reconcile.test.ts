@@ -117,6 +117,17 @@ describe('reconcile mode', () => {
       expect(figure('KeysDeletedAtSource', flow), flow).toBe(differences(before.get(entity)!, truthOf(emulator!, entity)).deletedButLive.length);
     }
     const after = await warehouseTables(dbFile);
+    // …and as the warehouse has them: a _sync_quality row per entity and company of the reconcile run.
+    const warehouse = await startWarehouseEmulator({ dbFile });
+    try {
+      const rows = await warehouse.query(`SELECT entity, company, changed_without_new_stamp AS changed FROM main.cloudsuite._sync_quality WHERE run_id = '${reconcile.plan!.runId}'`);
+      expect(rows).toHaveLength(Object.keys(INCREMENTAL).length * 3);
+      for (const entity of Object.keys(INCREMENTAL)) {
+        expect(rows.filter((r) => r.entity === entity).reduce((n, r) => n + Number(r.changed), 0), entity).toBe(silentlyChanged.get(entity)!.size);
+      }
+    } finally {
+      await warehouse.close();
+    }
     for (const entity of Object.keys(INCREMENTAL)) {
       const truth = truthOf(emulator!, entity);
       const state = after.get(entity)!;
