@@ -2,7 +2,7 @@
 import * as z from 'zod';
 import { loadPlannedTable, type LoadContinueResult, type LoadDeps, type LoadStepResult } from '../shared/pipeline/loadPlannedTable.ts';
 import { ControlTotalError } from '../shared/load/loadErrors.ts';
-import { MetricNames } from '../shared/pipeline/pipelineMetrics.ts';
+import { MetricNames, type MetricPoint } from '../shared/pipeline/pipelineMetrics.ts';
 import type { PipelineDeps } from '../shared/pipeline/pipelineDeps.ts';
 import { executionOfPlanKey } from '../shared/pipeline/runPlan.ts';
 import { deadlineOf, parseEvent, stepHandler, withLogKeys, type InvocationContext } from './support/handlerSupport.ts';
@@ -21,6 +21,21 @@ export const loadEventSchema = z.object({
 
 type Deps = LoadDeps & Pick<PipelineDeps, 'metrics'>;
 
+/** The data-quality figures of a load, per flow (summed over its companies; the per-company figures are in the log and the result). */
+function qualityPoints(result: LoadStepResult): MetricPoint[] {
+  const byFlow = new Map<string, { changed: number; deleted: number }>();
+  for (const q of result.quality) {
+    const sum = byFlow.get(q.flow) ?? { changed: 0, deleted: 0 };
+    sum.changed += q.changedWithoutNewStamp;
+    sum.deleted += q.softDeleted;
+    byFlow.set(q.flow, sum);
+  }
+  return [...byFlow].flatMap(([flow, sum]) => [
+    { name: MetricNames.changedWithoutNewStamp, unit: 'Count' as const, value: sum.changed, flow },
+    { name: MetricNames.keysDeletedAtSource, unit: 'Count' as const, value: sum.deleted, flow },
+  ]);
+}
+
 export function createLoadHandler(getDeps: () => Deps | Promise<Deps>) {
   return stepHandler(async (event: unknown, context?: InvocationContext): Promise<LoadStepResult | LoadContinueResult> => {
     const request = parseEvent(loadEventSchema, event, 'Load');
@@ -37,7 +52,9 @@ export function createLoadHandler(getDeps: () => Deps | Promise<Deps>) {
       }
       deps.metrics.publish([
         { name: MetricNames.loadSeconds, unit: 'Seconds', value: (performance.now() - started) / 1000 },
-        ...(result.status === 'complete' ? [{ name: MetricNames.controlTotalMismatches, unit: 'Count' as const, value: result.controlTotalMismatches }] : []),
+        ...(result.status === 'complete'
+          ? [{ name: MetricNames.controlTotalMismatches, unit: 'Count' as const, value: result.controlTotalMismatches }, ...qualityPoints(result)]
+          : []),
       ]);
       return result;
     });

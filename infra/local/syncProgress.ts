@@ -26,7 +26,15 @@ export function describeOutcome(state: string, output: Record<string, unknown>):
         return `  … ${String(output.table)}: ${String(output.records)} records staged so far, continuing (invocation ${String(output.invocation)})`;
       }
       const refused = (output.refused as string[] | undefined) ?? [];
-      return `  ✓ ${String(output.table)}: ${String(output.records)} records loaded${refused.length ? `; refused (too many keys would vanish): ${refused.join(', ')}` : ''}`;
+      const quality = (output.quality as { company: string; changedWithoutNewStamp: number; softDeleted: number }[] | undefined) ?? [];
+      const found = quality
+        .map((q) => `company ${q.company}: ${q.changedWithoutNewStamp} changed without a new stamp, ${q.softDeleted} deleted at source`)
+        .join('; ');
+      return (
+        `  ✓ ${String(output.table)}: ${String(output.records)} records loaded` +
+        (found ? `; data quality: ${found}` : '') +
+        (refused.length ? `; refused (too many keys would vanish): ${refused.join(', ')}` : '')
+      );
     }
     case StateNames.refreshMarts:
       return describeMarts(output as unknown as RefreshMartsResult);

@@ -48,7 +48,7 @@ export class CloudSuiteSyncStack extends Stack {
       stateMachineName,
     });
     this.stateMachine = new PipelineStateMachine(this, 'Sync', { functions: this.pipeline.functions, maxConcurrency: config.maxConcurrency, stateMachineName });
-    this.schedules = new FlowSchedules(this, 'Schedules', { config, stateMachine: this.stateMachine.stateMachine });
+    this.schedules = new FlowSchedules(this, 'Schedules', { flows: props.flows, stateMachine: this.stateMachine.stateMachine });
     this.monitoring = new SyncMonitoring(this, 'Monitoring', {
       config,
       stateMachine: this.stateMachine.stateMachine,

@@ -1,5 +1,6 @@
 // One EventBridge Scheduler schedule per (cron, time zone) group of enabled flows, each starting the state
-// machine with {trigger: "schedule", schedule, scheduledTime, flows}. Scheduler handles time zones and
+// machine with {trigger: "schedule", schedule, scheduledTime, flows}; and one per (cron, time zone) group of the
+// incremental flows' reconcile schedules, whose input adds "mode": "reconcile". Scheduler handles time zones and
 // daylight saving time; a redelivered start is recognised by Plan (same schedule + scheduledTime). A start
 // that still fails after Scheduler's retries (throttled, the machine deleted, a permission removed) lands in
 // a dead-letter queue, which SyncMonitoring alarms on, instead of vanishing.
@@ -12,7 +13,7 @@ import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { TimeZone } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { createHash } from 'node:crypto';
-import type { FlowsConfig } from '../../shared/config/flowsConfig.ts';
+import { reconcileScheduleOf, type ValidatedFlowsConfig } from '../../shared/config/flowsConfig.ts';
 
 export interface ScheduleGroup {
   /** Stable name, sent in the execution input and part of the duplicate-start key. */
@@ -20,24 +21,32 @@ export interface ScheduleGroup {
   cron: string;
   timeZone: string;
   flows: string[];
+  /** What the schedule starts: the flows' nightly incremental run or their reconcile run. */
+  mode: 'incremental' | 'reconcile';
 }
 
 /**
  * Enabled flows grouped by (cron, time zone): one EventBridge schedule (and one execution) per group, so
  * flows due at the same time share a run, a token and the Map's concurrency.
  */
-export function scheduleGroups(config: FlowsConfig): ScheduleGroup[] {
+export function scheduleGroups({ config, catalog }: ValidatedFlowsConfig): ScheduleGroup[] {
   const groups = new Map<string, ScheduleGroup>();
-  for (const flow of config.flows) {
-    if (!flow.enabled) continue;
-    const cron = flow.schedule.cron.trim().split(/\s+/).join(' ');
-    const key = `${cron}|${flow.schedule.timeZone}`;
+  const add = (flow: string, schedule: { cron: string; timeZone: string }, mode: ScheduleGroup['mode']) => {
+    const cron = schedule.cron.trim().split(/\s+/).join(' ');
+    const key = `${mode}|${cron}|${schedule.timeZone}`;
     let group = groups.get(key);
     if (!group) {
-      group = { name: scheduleName(cron, flow.schedule.timeZone), cron, timeZone: flow.schedule.timeZone, flows: [] };
+      const name = scheduleName(cron, schedule.timeZone);
+      group = { name: mode === 'reconcile' ? `reconcile-${name}`.slice(0, 64) : name, cron, timeZone: schedule.timeZone, flows: [], mode };
       groups.set(key, group);
     }
-    group.flows.push(flow.id);
+    group.flows.push(flow);
+  };
+  for (const flow of config.flows) {
+    if (!flow.enabled) continue;
+    add(flow.id, flow.schedule, 'incremental');
+    const reconcile = reconcileScheduleOf(flow, config, catalog);
+    if (reconcile) add(flow.id, reconcile, 'reconcile');
   }
   return [...groups.values()].sort((a, b) => a.name.localeCompare(b.name));
 }
@@ -55,7 +64,7 @@ export class FlowSchedules extends Construct {
   /** Starts Scheduler could not deliver, kept 14 days with their input (schedule name, scheduled time, flows). */
   readonly deadLetterQueue: Queue;
 
-  constructor(scope: Construct, id: string, props: { config: FlowsConfig; stateMachine: IStateMachine }) {
+  constructor(scope: Construct, id: string, props: { flows: ValidatedFlowsConfig; stateMachine: IStateMachine }) {
     super(scope, id);
     this.deadLetterQueue = new Queue(this, 'DeadLetters', {
       encryption: QueueEncryption.SQS_MANAGED,
@@ -68,10 +77,10 @@ export class FlowSchedules extends Construct {
         reason: 'This queue is itself the dead-letter queue of the EventBridge Scheduler schedules (cdk-nag cannot see that use); a DLQ needs no DLQ.',
       },
     ]);
-    for (const group of scheduleGroups(props.config)) {
+    for (const group of scheduleGroups(props.flows)) {
       this.schedules.push(
         new Schedule(this, group.name, {
-          description: `CloudSuite sync of ${group.flows.join(', ')}`.slice(0, 512),
+          description: `CloudSuite ${group.mode === 'reconcile' ? 'reconcile' : 'sync'} of ${group.flows.join(', ')}`.slice(0, 512),
           schedule: ScheduleExpression.expression(`cron(${group.cron})`, TimeZone.of(group.timeZone)),
           target: new StepFunctionsStartExecution(props.stateMachine, {
             input: ScheduleTargetInput.fromObject({
@@ -79,6 +88,7 @@ export class FlowSchedules extends Construct {
               schedule: group.name,
               scheduledTime: ContextAttribute.scheduledTime,
               flows: group.flows,
+              ...(group.mode === 'reconcile' ? { mode: 'reconcile' } : {}),
             }),
             retryAttempts: 3,
             maxEventAge: Duration.hours(2),

@@ -258,5 +258,10 @@ export class SyncMonitoring extends Construct {
         width: 8,
       }),
     );
+    // Data quality: what M3 changed or deleted without telling an incremental reader, found by reconcile runs and snapshots.
+    this.dashboard.addWidgets(
+      new GraphWidget({ title: 'Rows changed without a new change stamp, per flow', left: perFlow(MetricNames.changedWithoutNewStamp, 'Sum'), width: 12 }),
+      new GraphWidget({ title: 'Keys deleted at the source (soft-deleted), per flow', left: perFlow(MetricNames.keysDeletedAtSource, 'Sum'), width: 12 }),
+    );
   }
 }

@@ -142,8 +142,17 @@ const flowSchema = z.strictObject({
     .default(2),
   /** First run of an incremental entity: read changes since this date (YYYY-MM-DD; parsed to yyyyMMdd); everything when absent. */
   initialSince: isoDate.optional(),
-  /** Share of a snapshot unit's keys that may vanish in one run before the load refuses (soft delete guard). */
+  /**
+   * Share of a unit's keys that a complete read (a snapshot entity's every run; an incremental entity's reconcile
+   * or full run) may find gone at once before the load refuses that unit (soft delete guard; the others commit).
+   */
   maxVanishedShare: z.number().min(0).max(1).default(0.05),
+  /**
+   * Incremental entities only: when a reconcile run reads the flow whole, soft-deleting keys M3 deleted and
+   * repairing rows M3 changed without a new change stamp. Default: weekly, Sunday 22:00 in the tenant's time
+   * zone (DEFAULT_RECONCILE_CRON); false turns it off.
+   */
+  reconcile: z.union([z.literal(false), scheduleSchema]).optional(),
   /** Hours without a successful commit before the freshness alarm fires. */
   freshnessHours: z.number().int().min(1).max(168).default(26),
   enabled: z.boolean().default(true),
@@ -169,6 +178,18 @@ export const flowsConfigSchema = z.strictObject({
 });
 
 export type FlowsConfigInput = z.input<typeof flowsConfigSchema>;
+
+/** Sunday 22:00: after the weekend's postings, before Monday's nightly runs. */
+export const DEFAULT_RECONCILE_CRON = '0 22 ? * SUN *';
+
+/**
+ * When a flow's reconcile run starts, or undefined when it has none (a snapshot entity, which every run reads
+ * whole, or `reconcile: false`).
+ */
+export function reconcileScheduleOf(flow: FlowConfig, config: FlowsConfig, catalog: EntityCatalog): { cron: string; timeZone: string } | undefined {
+  if (flow.reconcile === false || catalog.get(flow.entity).strategy !== 'incremental') return undefined;
+  return flow.reconcile ?? { cron: DEFAULT_RECONCILE_CRON, timeZone: config.tenants[flow.tenant]!.timeZone };
+}
 export type FlowsConfig = z.infer<typeof flowsConfigSchema>;
 export type FlowConfig = FlowsConfig['flows'][number];
 

@@ -20,6 +20,8 @@ export interface ExtractUnitRequest extends UnitIdentity {
   window: ReadWindow;
   /** A sub-unit of a split backfill: only this key range of the scope (EXPORTMI entities). */
   range?: KeyRange;
+  /** A read of every record of the scope (full, reconcile): staged as complete, so the load soft-deletes absent keys. */
+  complete?: boolean;
   mi: MiExecutor;
   store: BlobStore;
   /** Where the unit's files go in the store, e.g. runs/T/R/suppliers/100. */
@@ -90,7 +92,7 @@ export async function extractUnit(req: ExtractUnitRequest): Promise<ExtractOutco
       // page cannot return: the duplicate check needs only the current page's keys in memory.
       if (entity.source.kind === 'exportmi') stager.forgetKeys();
     }
-    return { status: 'complete', ...(await stager.complete(window, req.warnings)) };
+    return { status: 'complete', ...(await stager.complete(window, req.warnings, { complete: req.complete === true })) };
   } catch (error) {
     stager.abort(error as Error);
     throw error;

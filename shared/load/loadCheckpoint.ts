@@ -15,8 +15,9 @@ export const loadCheckpointSchema = z.object({
     .object({
       checked: z.boolean(),
       refused: z.array(z.object({ unitId: z.string(), reason: z.string(), kind: z.enum(['vanished-keys', 'control-totals']).optional() })),
-      steps: z.array(z.enum(['current', 'history', 'softDeletes', 'controlTotals'])),
+      steps: z.array(z.enum(['quality', 'current', 'history', 'softDeletes', 'qualityRecord', 'controlTotals'])),
       counts: z.object({ currentInserted: z.number(), currentUpdated: z.number(), historyInserted: z.number(), currentSoftDeleted: z.number() }),
+      quality: z.array(z.object({ company: z.string(), changedWithoutNewStamp: z.number(), softDeleted: z.number() })).optional(),
     })
     .optional(),
 }) satisfies z.ZodType<LoadCheckpoint>;

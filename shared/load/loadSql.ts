@@ -158,24 +158,51 @@ function keyMatch(entity: EntityDefinition, left: string, right: string): string
     .join(' AND ');
 }
 
+/** The newest staged version of each key: by change stamp, then by when it was read (a later read sees what M3 changed silently). */
+function newestStagedSql(entity: EntityDefinition, working: TargetTable): string {
+  const keys = currentKeyColumns(entity).map(quote).join(', ');
+  return (
+    `SELECT * FROM ${qualifiedName(working)} ` +
+    `QUALIFY ROW_NUMBER() OVER (PARTITION BY ${keys} ORDER BY \`_change_stamp\` DESC, \`_extracted_at\` DESC, \`_record_hash\` DESC) = 1`
+  );
+}
+
 /**
- * One MERGE into the current table. The source keeps one row per key (the newest change stamp), so
- * Databricks' multiple-match error (21506) cannot happen; a row is replaced only by a strictly newer
- * stamp with different content (or to revive a soft-deleted key), so reloads change nothing and an
- * older version never overwrites a newer one.
+ * A staged version is newer than the current row when its change stamp is larger, or equal and it was read
+ * later: M3 programs change fields without moving LMDT/CHNO/LMTS (APS455 sets SUPA, VONO, ACDT), and only a
+ * later read can see such a change. A read older than the current row (smaller stamp, or equal stamp read
+ * earlier) never wins, whichever load runs first.
+ */
+const NEWER_THAN_CURRENT =
+  '(s.`_change_stamp` > t.`_change_stamp` OR (s.`_change_stamp` = t.`_change_stamp` AND s.`_extracted_at` > t.`_extracted_at`))';
+
+/**
+ * One MERGE into the current table. The source keeps one row per key (see newestStagedSql), so Databricks'
+ * multiple-match error (21506) cannot happen; a row is replaced only by a newer version (NEWER_THAN_CURRENT)
+ * with different content (or to revive a soft-deleted key), so reloads change nothing and an older read
+ * never overwrites a newer one.
  */
 export function mergeCurrentSql(entity: EntityDefinition, table: TargetTable, working: TargetTable): string {
   const columns = tableColumns(entity);
-  const keys = currentKeyColumns(entity).map(quote).join(', ');
   const set = columns.map((c) => `${quote(c.name)} = s.${quote(c.name)}`).join(', ');
   return (
-    `MERGE INTO ${qualifiedName(table)} AS t USING (` +
-    `SELECT * FROM ${qualifiedName(working)} ` +
-    `QUALIFY ROW_NUMBER() OVER (PARTITION BY ${keys} ORDER BY \`_change_stamp\` DESC, \`_record_hash\` DESC) = 1` +
-    `) AS s ON ${keyMatch(entity, 't', 's')} ` +
-    `WHEN MATCHED AND s.\`_change_stamp\` > t.\`_change_stamp\` AND (s.\`_record_hash\` <> t.\`_record_hash\` OR t.\`_deleted_at\` IS NOT NULL) ` +
+    `MERGE INTO ${qualifiedName(table)} AS t USING (${newestStagedSql(entity, working)}) AS s ON ${keyMatch(entity, 't', 's')} ` +
+    `WHEN MATCHED AND ${NEWER_THAN_CURRENT} AND (s.\`_record_hash\` <> t.\`_record_hash\` OR t.\`_deleted_at\` IS NOT NULL) ` +
     `THEN UPDATE SET ${set} ` +
     `WHEN NOT MATCHED THEN INSERT (${columnList(columns)}) VALUES (${columnList(columns, 's.')})`
+  );
+}
+
+/**
+ * The rows the next mergeCurrentSql replaces although their change stamp did not move ("changed without a new
+ * stamp"), per company: the data-quality figure of silent changes. Run before the MERGE.
+ */
+export function countSilentChangesSql(entity: EntityDefinition, table: TargetTable, working: TargetTable): string {
+  return (
+    `SELECT s.\`_company\` AS company, count(*) AS silent FROM (${newestStagedSql(entity, working)}) AS s ` +
+    `JOIN ${qualifiedName(table)} AS t ON ${keyMatch(entity, 't', 's')} ` +
+    `WHERE s.\`_change_stamp\` = t.\`_change_stamp\` AND s.\`_extracted_at\` > t.\`_extracted_at\` ` +
+    `AND s.\`_record_hash\` <> t.\`_record_hash\` AND t.\`_deleted_at\` IS NULL GROUP BY s.\`_company\``
   );
 }
 
@@ -185,36 +212,74 @@ export function mergeHistorySql(entity: EntityDefinition, table: TargetTable, wo
   return (
     `MERGE INTO ${qualifiedName(table, HISTORY_SUFFIX)} AS h USING (` +
     `SELECT * FROM ${qualifiedName(working)} ` +
-    'QUALIFY ROW_NUMBER() OVER (PARTITION BY `_tenant`, `_record_key`, `_record_hash` ORDER BY `_change_stamp`) = 1' +
+    'QUALIFY ROW_NUMBER() OVER (PARTITION BY `_tenant`, `_record_key`, `_record_hash` ORDER BY `_change_stamp`, `_extracted_at`) = 1' +
     `) AS s ON h.\`_tenant\` = s.\`_tenant\` AND h.\`_record_key\` = s.\`_record_key\` AND h.\`_record_hash\` = s.\`_record_hash\` ` +
     `WHEN NOT MATCHED THEN INSERT (${columnList(columns)}) VALUES (${columnList(columns, 's.')})`
   );
 }
 
 /**
- * The rows of a snapshot scope (tenant, company [, division]) that its complete read no longer contains. The read
- * is every staged row of the scope in the working table: the union of its sub-units when a split read it in parts.
+ * Which current rows a complete read could have seen, so that its absence means deleted. A snapshot's rows
+ * carry the run's start as their stamp (`:stamp`); an incremental entity's rows carry M3's stamp, so the guard is
+ * when they were read: a row read after the complete read began (an overlapping incremental run, a record created
+ * meanwhile) is left for the next complete read.
  */
-function vanishedPredicate(working: TargetTable, divisional: boolean): string {
-  const scope = (alias: string) => `${alias}.\`_tenant\` = :tenant AND ${alias}.\`_company\` = :company${divisional ? ` AND ${alias}.\`_division\` = :division` : ''}`;
+export type VanishedGuard = 'snapshot' | 'incremental';
+
+/** The rows of one complete unit's scope that its read no longer contains. */
+function vanishedPredicate(working: TargetTable, divisional: boolean, guard: VanishedGuard): string {
   return (
-    `${scope('t')} AND t.\`_deleted_at\` IS NULL AND t.\`_change_stamp\` < :stamp ` +
-    `AND NOT EXISTS (SELECT 1 FROM ${qualifiedName(working)} AS s WHERE ${scope('s')} AND s.\`_record_key\` = t.\`_record_key\`)`
+    `t.\`_tenant\` = :tenant AND t.\`_company\` = :company${divisional ? ' AND t.`_division` = :division' : ''} ` +
+    `AND t.\`_deleted_at\` IS NULL AND ${guard === 'snapshot' ? 't.`_change_stamp` < :stamp' : 't.`_extracted_at` < CAST(:read_started AS TIMESTAMP)'} ` +
+    `AND NOT EXISTS (SELECT 1 FROM ${qualifiedName(working)} AS s WHERE s.\`_unit\` = :unit AND s.\`_record_key\` = t.\`_record_key\`)`
   );
 }
 
-export function countVanishedSql(table: TargetTable, working: TargetTable, divisional: boolean): string {
+export function countVanishedSql(table: TargetTable, working: TargetTable, divisional: boolean, guard: VanishedGuard = 'snapshot'): string {
   return (
-    `SELECT (SELECT count(*) FROM ${qualifiedName(table)} AS t WHERE ${vanishedPredicate(working, divisional)}) AS vanished, ` +
+    `SELECT (SELECT count(*) FROM ${qualifiedName(table)} AS t WHERE ${vanishedPredicate(working, divisional, guard)}) AS vanished, ` +
     `(SELECT count(*) FROM ${qualifiedName(table)} AS t WHERE t.\`_tenant\` = :tenant AND t.\`_company\` = :company` +
     `${divisional ? ' AND t.`_division` = :division' : ''} AND t.\`_deleted_at\` IS NULL) AS active`
   );
 }
 
-/** Marks vanished keys deleted (never a physical delete); a later read that sees the key revives it. */
-export function softDeleteSql(table: TargetTable, working: TargetTable, divisional: boolean): string {
+/**
+ * Marks vanished keys deleted (never a physical delete); a later read that sees the key revives it. A snapshot
+ * row takes the run's stamp; an incremental row keeps M3's stamp (a stamp of another layout would break the
+ * order) and takes the end of the complete read as its read time, so only a read made after it revives the key.
+ */
+export function softDeleteSql(table: TargetTable, working: TargetTable, divisional: boolean, guard: VanishedGuard = 'snapshot'): string {
+  const moved = guard === 'snapshot' ? '`_change_stamp` = :stamp' : '`_extracted_at` = CAST(:read_completed AS TIMESTAMP)';
   return (
     `UPDATE ${qualifiedName(table)} AS t SET \`_deleted_at\` = CAST(:loaded_at AS TIMESTAMP), \`_loaded_at\` = CAST(:loaded_at AS TIMESTAMP), ` +
-    `\`_change_stamp\` = :stamp, \`_run_id\` = :run_id WHERE ${vanishedPredicate(working, divisional)}`
+    `${moved}, \`_run_id\` = :run_id WHERE ${vanishedPredicate(working, divisional, guard)}`
+  );
+}
+
+/** The warehouse's own record of the data-quality figures: one row per load and company (README, "Data-quality figures"). */
+export const QUALITY_TABLE = '_sync_quality';
+
+export function createQualityTableSql(table: TargetTable): string {
+  return (
+    `CREATE TABLE IF NOT EXISTS ${qualifiedName({ ...table, name: QUALITY_TABLE })} (` +
+    '`run_id` STRING, `load_id` STRING, `tenant` STRING, `entity` STRING, `target_table` STRING, `company` STRING, ' +
+    '`changed_without_new_stamp` BIGINT, `keys_deleted_at_source` BIGINT, `loaded_at` TIMESTAMP) USING DELTA'
+  );
+}
+
+/**
+ * Records one load's figures, one row per company (`:companies`, `:changed` and `:deleted` are JSON arrays of
+ * the same length); keyed on load and company, so a retry adds nothing.
+ */
+export function recordQualitySql(table: TargetTable): string {
+  const target = qualifiedName({ ...table, name: QUALITY_TABLE });
+  return (
+    `MERGE INTO ${target} AS q USING (` +
+    'SELECT :run_id AS run_id, :load_id AS load_id, :tenant AS tenant, :entity AS entity, :target_table AS target_table, ' +
+    'r.company AS company, CAST(r.changed AS BIGINT) AS changed_without_new_stamp, CAST(r.deleted AS BIGINT) AS keys_deleted_at_source, ' +
+    "CAST(:loaded_at AS TIMESTAMP) AS loaded_at FROM inline(from_json(:rows, 'ARRAY<STRUCT<company: STRING, changed: STRING, deleted: STRING>>')) AS r" +
+    ') AS s ON q.`load_id` = s.`load_id` AND q.`company` = s.`company` ' +
+    'WHEN NOT MATCHED THEN INSERT (`run_id`, `load_id`, `tenant`, `entity`, `target_table`, `company`, `changed_without_new_stamp`, `keys_deleted_at_source`, `loaded_at`) ' +
+    'VALUES (s.`run_id`, s.`load_id`, s.`tenant`, s.`entity`, s.`target_table`, s.`company`, s.`changed_without_new_stamp`, s.`keys_deleted_at_source`, s.`loaded_at`)'
   );
 }

@@ -23,12 +23,13 @@ import {
 import { amountFields, canonicalTotalOf, type ControlTotals } from '../staging/controlTotals.ts';
 import { validateTarget } from './identifiers.ts';
 import {
-  addColumnsSql, alterColumnCommentSql, commentOnTableSql, countVanishedSql, createCurrentTableSql, createHistoryTableSql, createSchemaSql, createWorkingTableSql, describeTableSql,
+  addColumnsSql, alterColumnCommentSql, commentOnTableSql, countSilentChangesSql, countVanishedSql, createCurrentTableSql, createQualityTableSql, recordQualitySql,
+  createHistoryTableSql, createSchemaSql, createWorkingTableSql, describeTableSql,
   dropStagedUnitSql, dropTableSql, heartbeatSql, HISTORY_SUFFIX, insertBatchSql, mergeCurrentSql, mergeHistorySql, setTablePropertiesSql,
-  showTablePropertiesSql, showTablesSql, softDeleteSql, stageCountsSql,
+  showTablePropertiesSql, showTablesSql, softDeleteSql, stageCountsSql, type VanishedGuard,
 } from './loadSql.ts';
 import type {
-  LoadCheckpoint, LoadContinuation, LoadOutcome, LoadTableRequest, MergeProgress, LoadTableResult, RefusedUnit, TargetTable, UnitLoadResult, UnitProgress,
+  CompanyQuality, LoadCheckpoint, LoadContinuation, LoadOutcome, LoadTableRequest, LoadTableResult, MergeStep, RefusedUnit, TargetTable, UnitLoadResult, UnitProgress,
   WarehouseSession,
 } from './loadTypes.ts';
 import { ControlTotalError, LoadError, VanishedKeysError } from './loadErrors.ts';
@@ -372,12 +373,15 @@ export async function loadTable(req: LoadTableRequest): Promise<LoadOutcome> {
     const progress = (checkpoint.merge ??= {
       checked: false, refused: [], steps: [], counts: { currentInserted: 0, currentUpdated: 0, historyInserted: 0, currentSoftDeleted: 0 },
     });
-    const snapshots = [...manifests].filter(([, m]) => m.strategy === 'snapshot');
+    // Complete reads: snapshots, and incremental entities read whole by a full or reconcile run.
+    const snapshots = [...manifests].filter(([, m]) => m.strategy === 'snapshot' || m.complete === true);
     const divisional = entity.scope === 'division';
-    const scopeParams = (m: UnitManifest) => ({
-      tenant: m.tenant, company: m.company, ...(divisional ? { division: m.division } : {}), stamp: m.runStartedAt,
+    const guard: VanishedGuard = entity.strategy === 'snapshot' ? 'snapshot' : 'incremental';
+    const scopeParams = (unitId: string, m: UnitManifest): Record<string, string> => ({
+      tenant: m.tenant, company: m.company, ...(divisional ? { division: m.division } : {}), unit: unitId,
+      ...(guard === 'snapshot' ? { stamp: m.runStartedAt } : { read_started: m.startedAt }),
     });
-    if (!progress.checked) await checkStaged(snapshots, divisional, scopeParams, progress.refused);
+    if (!progress.checked) await checkStaged(snapshots, divisional, guard, scopeParams, progress.refused);
     for (const unit of progress.refused) manifests.delete(unit.unitId);
     progress.checked = true;
 
@@ -387,7 +391,13 @@ export async function loadTable(req: LoadTableRequest): Promise<LoadOutcome> {
     // runs its first step whatever the estimate: a later one would have no more time.
     let lastStepMs = MAX_STEP_ESTIMATE_MS;
     let fresh = !stagedHere;
-    const step = async (name: MergeProgress['steps'][number], run: () => Promise<void>) => {
+        const quality = (progress.quality ??= []);
+    const qualityOf = (company: string): CompanyQuality => {
+      let entry = quality.find((q) => q.company === company);
+      if (!entry) quality.push((entry = { company, changedWithoutNewStamp: 0, softDeleted: 0 }));
+      return entry;
+    };
+    const step = async (name: MergeStep, run: () => Promise<void>) => {
       if (progress.steps.includes(name)) return;
       const needs = fresh ? MERGE_PHASE_RESERVE_MS : Math.max(MERGE_PHASE_RESERVE_MS, Math.min(1.2 * lastStepMs, MAX_STEP_ESTIMATE_MS));
       if (deadline.remainingMs() < needs) throw new OutOfTime();
@@ -397,6 +407,12 @@ export async function loadTable(req: LoadTableRequest): Promise<LoadOutcome> {
       lastStepMs = Date.now() - started;
       progress.steps.push(name);
     };
+    // Counted before the MERGE that repairs them (afterwards the current rows hold the new content).
+    await step('quality', async () => {
+      for (const row of await wh.execute(countSilentChangesSql(entity, table, working), {}, { deadline })) {
+        qualityOf(String(row.company)).changedWithoutNewStamp = count(row.silent);
+      }
+    });
     await step('current', async () => {
       const [current] = await wh.execute(mergeCurrentSql(entity, table, working), {}, { deadline });
       progress.counts.currentInserted = count(current?.num_inserted_rows);
@@ -408,14 +424,33 @@ export async function loadTable(req: LoadTableRequest): Promise<LoadOutcome> {
     });
     await step('softDeletes', async () => {
       let softDeleted = 0;
-      for (const [, units] of snapshotScopes(snapshots.filter(([unitId]) => manifests.has(unitId)), divisional)) {
-        const m = units[0]![1];
-        const [row] = await wh.execute(softDeleteSql(table, working, divisional), { ...scopeParams(m), loaded_at: loadedAt, run_id: m.runId }, { deadline });
+      for (const [unitId, m] of snapshots.filter(([unitId]) => manifests.has(unitId))) {
+        const [row] = await wh.execute(softDeleteSql(table, working, divisional, guard), {
+          ...scopeParams(unitId, m), loaded_at: loadedAt, run_id: m.runId, ...(guard === 'incremental' ? { read_completed: m.completedAt } : {}),
+        }, { deadline });
         softDeleted += count(row?.num_affected_rows);
+        qualityOf(m.company).softDeleted += count(row?.num_affected_rows);
       }
       progress.counts.currentSoftDeleted = softDeleted;
     });
     await step('controlTotals', () => writeControlTotals());
+    // Into the warehouse's _sync_quality: every load with complete reads of an incremental entity (so a reconcile
+    // that found nothing says so), and every load that found something; ordinary loads add no statement.
+    const completeIncremental = guard === 'incremental' && snapshots.some(([unitId]) => manifests.has(unitId));
+    const found = quality.filter((q) => q.changedWithoutNewStamp > 0 || q.softDeleted > 0);
+    if (completeIncremental || found.length > 0) {
+      await step('qualityRecord', async () => {
+        const companies = [...new Set([...[...manifests.values()].map((m) => m.company), ...found.map((q) => q.company)])].sort();
+        const rows = companies.map((company) => {
+          const q = quality.find((c) => c.company === company);
+          return { company, changed: String(q?.changedWithoutNewStamp ?? 0), deleted: String(q?.softDeleted ?? 0) };
+        });
+        await wh.execute(createQualityTableSql(table), {}, { deadline });
+        await wh.execute(recordQualitySql(table), {
+          run_id: req.runId, load_id: loadId, tenant: req.tenant, entity: entity.id, target_table: label, loaded_at: loadedAt, rows: JSON.stringify(rows),
+        }, { deadline });
+      });
+    }
     await wh.execute(dropTableSql(working), {}, { deadline });
 
     const units: UnitLoadResult[] = [...manifests].map(([unitId, m]) => ({
@@ -425,6 +460,7 @@ export async function loadTable(req: LoadTableRequest): Promise<LoadOutcome> {
       status: 'loaded',
       table,
       ...progress.counts,
+      quality: quality.filter((q) => q.changedWithoutNewStamp > 0 || q.softDeleted > 0).sort((a, b) => a.company.localeCompare(b.company)),
       statements: wh.stats.statements - at.statements,
       bytesSent: wh.stats.bytesSent - at.bytes,
       units,
@@ -442,7 +478,8 @@ export async function loadTable(req: LoadTableRequest): Promise<LoadOutcome> {
   async function checkStaged(
     allSnapshots: [string, UnitManifest][],
     divisional: boolean,
-    scopeParams: (m: UnitManifest) => Record<string, string>,
+    guard: VanishedGuard,
+    scopeParams: (unitId: string, m: UnitManifest) => Record<string, string>,
     refusedOut: RefusedUnit[],
   ): Promise<void> {
     let snapshots = allSnapshots;
@@ -463,32 +500,22 @@ export async function loadTable(req: LoadTableRequest): Promise<LoadOutcome> {
       refusedOut.push({ unitId: unit.unitId, kind: 'control-totals', reason: `${label}: ${unit.detail}. Nothing of this unit was merged. ${CONTROL_TOTALS_ADVICE}` });
     }
     const refusedForTotals = new Set(mismatched.map((m) => m.unitId));
-    // A split complete read is complete only with all its sub-units: without the refused one, its key range
-    // would look deleted. Its sibling sub-units of the scope merge (their rows are proven), but the scope's
-    // soft deletes wait for a load in which every sub-unit passes.
-    const incompleteScopes = new Set(
-      [...snapshotScopes(snapshots, divisional)].filter(([, units]) => units.some(([unitId]) => refusedForTotals.has(unitId))).map(([scope]) => scope),
-    );
-    snapshots = [...snapshotScopes(snapshots, divisional)].filter(([scope]) => !incompleteScopes.has(scope)).flatMap(([, units]) => units);
+    snapshots = snapshots.filter(([unitId]) => !refusedForTotals.has(unitId));
     const remaining = manifests.size - refusedForTotals.size;
 
     const tolerated = `tolerated: ${(maxVanishedShare * 100).toFixed(1)}%`;
     const advice = 'Check the source (a wrong company or filter?) or raise the flow\'s vanished-keys share, then rerun';
     const refused: (RefusedUnit & { scope: string })[] = [];
-    // Per scope, never per sub-unit: a split read's sub-units are one complete read only together.
-    for (const [, units] of snapshotScopes(snapshots, divisional)) {
-      const m = units[0]![1];
-      const [row] = await wh.execute(countVanishedSql(table, working, divisional), scopeParams(m), { deadline });
+    for (const [unitId, m] of snapshots) {
+      const [row] = await wh.execute(countVanishedSql(table, working, divisional, guard), scopeParams(unitId, m), { deadline });
       const vanished = count(row?.vanished);
       const active = count(row?.active);
       if (vanished > 0 && vanished > maxVanishedShare * active) {
         const scope = `company ${m.company}${m.division ? ` division ${m.division}` : ''}: ${vanished} of ${active} keys (${((100 * vanished) / active).toFixed(1)}%)`;
-        for (const [unitId] of units) {
-          refused.push({
-            unitId, scope,
-            reason: `${label}: too many keys would be marked deleted at once (${scope}; ${tolerated}). Nothing of this unit was loaded. ${advice}`,
-          });
-        }
+        refused.push({
+          unitId, scope,
+          reason: `${label}: too many keys would be marked deleted at once (${scope}; ${tolerated}). Nothing of this unit was loaded. ${advice}`,
+        });
       }
     }
     if (refused.length > 0 && refused.length === remaining) {
@@ -577,17 +604,6 @@ export async function loadTable(req: LoadTableRequest): Promise<LoadOutcome> {
     }
     if (rows.length > 0) await wh.execute(writeControlTotalsSql(table), { rows: JSON.stringify(rows) }, { deadline });
   }
-}
-
-/** Snapshot units by scope (tenant, company [, division]): the sub-units of a split read share one. */
-function snapshotScopes(snapshots: [string, UnitManifest][], divisional: boolean): Map<string, [string, UnitManifest][]> {
-  const scopes = new Map<string, [string, UnitManifest][]>();
-  for (const entry of snapshots) {
-    const m = entry[1];
-    const key = JSON.stringify([m.tenant, m.company, divisional ? m.division : '']);
-    scopes.set(key, [...(scopes.get(key) ?? []), entry]);
-  }
-  return scopes;
 }
 
 /** For callers without a deadline (the CLI, benchmarks): a load that answers a checkpoint is a bug there. */

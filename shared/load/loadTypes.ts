@@ -56,6 +56,15 @@ export interface UnitLoadResult {
   maxChangeDate: string | null;
 }
 
+/** What a load found wrong at the source, for one company of the table. */
+export interface CompanyQuality {
+  company: string;
+  /** Current rows whose content changed although their change stamp (LMDT/CHNO/LMTS) did not move. */
+  changedWithoutNewStamp: number;
+  /** Keys a complete read (snapshot, full, reconcile, sweep) no longer contained, now soft-deleted. */
+  softDeleted: number;
+}
+
 /** A unit the load left out (its scope unchanged), with why: the caller fails it, the others commit. */
 export interface RefusedUnit {
   unitId: string;
@@ -71,6 +80,8 @@ export interface LoadTableResult {
   currentInserted: number;
   currentUpdated: number;
   currentSoftDeleted: number;
+  /** Data quality per company: rows changed without a new change stamp, and keys soft-deleted (absent from a complete read). */
+  quality: CompanyQuality[];
   statements: number;
   bytesSent: number;
   /** The units merged: their watermarks may move. */
@@ -101,12 +112,16 @@ export interface LoadCheckpoint {
   merge?: MergeProgress;
 }
 
+export type MergeStep = 'quality' | 'current' | 'history' | 'softDeletes' | 'qualityRecord' | 'controlTotals';
+
 export interface MergeProgress {
   /** Completeness and vanished keys checked; `refused` are out of the working table. */
   checked: boolean;
   refused: RefusedUnit[];
-  steps: ('current' | 'history' | 'softDeletes' | 'controlTotals')[];
+  steps: MergeStep[];
   counts: { currentInserted: number; currentUpdated: number; historyInserted: number; currentSoftDeleted: number };
+  /** Per company (see CompanyQuality); absent in checkpoints written before it existed. */
+  quality?: CompanyQuality[];
 }
 
 /** A load that stopped before its deadline: staged so far, nothing merged; continue with the checkpoint. */

@@ -4,7 +4,15 @@ import * as z from 'zod';
 import { ConfigError, configErrorFromZod } from '../config/configError.ts';
 import { isoDate } from '../config/flowsConfig.ts';
 
-export type RunMode = 'incremental' | 'backfill' | 'full';
+/**
+ * incremental: each unit from its watermark; backfill: a since..until window, watermarks untouched; full: every
+ * record; reconcile: every record of the incremental entities, staged as a complete read, so the load soft-deletes
+ * keys M3 deleted and repairs rows M3 changed without a new change stamp.
+ */
+export type RunMode = 'incremental' | 'backfill' | 'full' | 'reconcile';
+export const RUN_MODES = ['incremental', 'backfill', 'full', 'reconcile'] as const satisfies readonly RunMode[];
+/** What a schedule may start: its flows' daily run, or their reconcile run (infra/flows.config.ts `reconcile`). */
+export const SCHEDULE_MODES = ['incremental', 'reconcile'] as const satisfies readonly RunMode[];
 
 /** Accepts ["100","200"] or "100,200" (easier to type in the console). */
 const list = z
@@ -17,6 +25,8 @@ export const scheduleInputSchema = z.strictObject({
   /** EventBridge Scheduler's <aws.scheduler.scheduled-time>, e.g. 2026-11-20T01:00:00Z. */
   scheduledTime: z.string().min(1),
   flows: z.array(z.string()).min(1),
+  /** Absent: incremental (schedules written before reconcile existed). */
+  mode: z.enum(SCHEDULE_MODES).optional(),
 });
 
 export const rerunInputSchema = z.strictObject({
@@ -33,7 +43,7 @@ export const consoleInputSchema = z
     /** YYYY-MM-DD in the input, yyyyMMdd once parsed. */
     since: isoDate.optional(),
     until: isoDate.optional(),
-    mode: z.enum(['incremental', 'backfill', 'full']).optional(),
+    mode: z.enum(RUN_MODES).optional(),
   })
   .superRefine((input, ctx) => {
     const mode = input.mode ?? (input.since || input.until ? 'backfill' : 'incremental');

@@ -70,6 +70,7 @@ export async function extractPlannedUnit(request: ExtractStepRequest, deps: Extr
     division: unit.division,
     window: unit.window,
     ...(unit.part ? { range: unit.part.range } : {}),
+    complete: unit.complete === true,
     runId: plan.runId,
     runStartedAt: plan.startedAt,
     timeZone: tenant.timeZone,

@@ -5,7 +5,7 @@
 // lease it keeps holding) and answers 'continue': the state machine invokes Load again, as it does Extract.
 import { Readable } from 'node:stream';
 import { parseLoadCheckpoint } from '../load/loadCheckpoint.ts';
-import type { LoadCheckpoint, LoadOutcome, StagedUnitRef, WarehouseSession } from '../load/loadTypes.ts';
+import type { CompanyQuality, LoadCheckpoint, LoadOutcome, StagedUnitRef, WarehouseSession } from '../load/loadTypes.ts';
 import { ControlTotalError, VanishedKeysError } from '../load/loadErrors.ts';
 import { SyncError } from '../errors/syncError.ts';
 import { Deadline } from '../runtime/deadline.ts';
@@ -72,6 +72,8 @@ export interface LoadStepResult {
   currentInserted: number;
   currentUpdated: number;
   currentSoftDeleted: number;
+  /** Data quality per company of the flow (only companies with something to report): see CompanyQuality. */
+  quality: (CompanyQuality & { flow: string })[];
 }
 
 export type LoadDeps = Pick<PipelineDeps, 'plans' | 'ledger' | 'leases' | 'store' | 'openWarehouse' | 'loadTable' | 'log'> & {
@@ -99,7 +101,7 @@ export async function loadPlannedTable(request: LoadStepRequest, deps: LoadDeps)
   const alreadyLoaded = tableUnits.filter((u) => statuses.get(u.unitId) === 'loaded');
   const result: LoadStepResult = {
     plan: request.plan, table: request.table, status: 'complete', units: [], refused: [], controlTotalMismatches: 0, records: 0,
-    historyInserted: 0, currentInserted: 0, currentUpdated: 0, currentSoftDeleted: 0,
+    historyInserted: 0, currentInserted: 0, currentUpdated: 0, currentSoftDeleted: 0, quality: [],
   };
   for (const unit of alreadyLoaded) {
     const manifest = await readManifest(deps.store, unit.unitPrefix);
@@ -163,7 +165,11 @@ export async function loadPlannedTable(request: LoadStepRequest, deps: LoadDeps)
   const loaded = outcome;
 
   for (const unit of loaded.units) {
-    await deps.ledger.transitionUnit(plan.unitsRunKey, unit.unitId, ['loading'], 'loaded', { recordsLoaded: unit.records });
+    // A company-scoped unit is its company: the company's data-quality figures go into its ledger record.
+    const planned = tableUnits.find((u) => u.unitId === unit.unitId);
+    const q = planned && planned.division === '' ? loaded.quality.find((c) => c.company === planned.company) : undefined;
+    const quality = q ? { changedWithoutNewStamp: q.changedWithoutNewStamp, keysDeletedAtSource: q.softDeleted } : undefined;
+    await deps.ledger.transitionUnit(plan.unitsRunKey, unit.unitId, ['loading'], 'loaded', { recordsLoaded: unit.records, ...(quality ? { quality } : {}) });
     result.units.push({ unitId: unit.unitId, records: unit.records, maxChangeStamp: unit.maxChangeStamp, maxChangeDate: unit.maxChangeDate });
   }
   // Refused by the vanished-keys guard or the control totals: failed here (FinishRun names them, rerunOf replays them); the
@@ -178,6 +184,11 @@ export async function loadPlannedTable(request: LoadStepRequest, deps: LoadDeps)
   result.currentInserted = loaded.currentInserted;
   result.currentUpdated = loaded.currentUpdated;
   result.currentSoftDeleted = loaded.currentSoftDeleted;
+  result.quality = loaded.quality.map((q) => ({ flow: first.flow, ...q }));
+  for (const q of result.quality) {
+    // What a finance user must know: numbers that were wrong in the warehouse until this load (see README, data quality).
+    deps.log.warn('data quality: changes without a new change stamp and keys deleted at the source', { table: request.table, ...q });
+  }
   deps.log.info('table loaded', { table: request.table, units: loaded.units.length, refused: loaded.refused.length, statements: loaded.statements });
   return withTotals(result);
 }

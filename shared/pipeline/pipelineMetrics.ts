@@ -32,6 +32,10 @@ export const MetricNames = {
   unbalancedVouchers: 'UnbalancedVouchers',
   /** Units a load refused because what it was about to merge differed from what was staged (control totals). */
   controlTotalMismatches: 'ControlTotalMismatches',
+  /** Data quality: current rows whose content changed although M3's change stamp did not move (repaired by a later read). */
+  changedWithoutNewStamp: 'ChangedWithoutNewStamp',
+  /** Data quality: keys a complete read (snapshot, full, reconcile) no longer found, soft-deleted. */
+  keysDeletedAtSource: 'KeysDeletedAtSource',
 } as const;
 
 export type MetricName = (typeof MetricNames)[keyof typeof MetricNames];

@@ -68,7 +68,7 @@ function selectFlows(input: FlowsInput, deps: PlanDeps): FlowConfig[] {
 async function planFlows(request: PlanRunRequest, input: FlowsInput, deps: PlanDeps): Promise<PlanRunResult> {
   const { config, catalog } = deps.flows;
   const trigger: RunTrigger = input.kind === 'schedule' ? 'schedule' : (input.trigger ?? 'console');
-  const mode: RunMode = input.kind === 'schedule' ? 'incremental' : input.mode;
+  const mode: RunMode = input.kind === 'schedule' ? (input.mode ?? 'incremental') : input.mode;
   const flows = selectFlows(input, deps);
   const scheduled = input.kind === 'schedule' ? { schedule: input.schedule, scheduledTime: input.scheduledTime } : {};
   const runKey = runKeyFor({ trigger, executionName: request.executionName, ...scheduled });
@@ -102,6 +102,9 @@ async function planFlows(request: PlanRunRequest, input: FlowsInput, deps: PlanD
         if (divisionFilter) divisions = divisions.filter((d) => divisionFilter.has(d));
       }
       const split = splitOf(entity, mode);
+      // A reconcile reads each scope whole and in one unit: its absent keys are deletes only when one read saw
+      // the whole scope (a full run reads the same rows, split for speed, and does not look for deletes).
+      const complete = entity.strategy === 'incremental' && mode === 'reconcile';
       for (const division of divisions) {
         const window = await windowOf(flow, entity, { tenant: flow.tenant, entity: entity.id, company, division }, input, mode, deps);
         // A backfill or full read of a big table: one sub-unit per key range, extracted in parallel.
@@ -124,7 +127,10 @@ async function planFlows(request: PlanRunRequest, input: FlowsInput, deps: PlanD
             company,
             division,
             window,
+            // A reconcile or full read moves a watermark only forward, and only as far as an incremental read would:
+            // to the largest change date it saw (the watermark store never moves one back).
             advancesWatermark: mode !== 'backfill',
+            ...(complete ? { complete: true } : {}),
             table: targetTableOf(config, flow, company),
             maxVanishedShare: flow.maxVanishedShare,
             unitPrefix: unit.stagingPrefix(flow.tenant, runId),
@@ -178,6 +184,7 @@ async function planFlows(request: PlanRunRequest, input: FlowsInput, deps: PlanD
 
 /** The entity's split when this run reads it whole or backfills it (incremental runs read small windows). */
 function splitOf(entity: EntityDefinition, mode: RunMode): EntityDefinition['split'] {
+  // Never a reconcile: its vanished keys are judged per unit, so a unit must be a whole scope.
   if (mode !== 'backfill' && mode !== 'full') return undefined;
   return entity.source.kind === 'exportmi' ? entity.split : undefined;
 }
@@ -197,7 +204,7 @@ async function windowOf(
   mode: RunMode,
   deps: PlanDeps,
 ): Promise<{ since: string | null; until: string | null }> {
-  if (entity.strategy === 'snapshot' || mode === 'full') return { since: null, until: null };
+  if (entity.strategy === 'snapshot' || mode === 'full' || mode === 'reconcile') return { since: null, until: null };
   const initialSince = flow.initialSince ?? null;
   if (mode === 'backfill') {
     const console = input.kind === 'console' ? input : undefined;

@@ -29,6 +29,11 @@ export const plannedUnitSchema = z.object({
   window: windowSchema,
   /** false in backfill mode: loaded data never moves the watermark. */
   advancesWatermark: z.boolean(),
+  /**
+   * A complete read of an incremental entity (full and reconcile runs): the manifest says so, and the load
+   * soft-deletes the scope's keys the read no longer contains (under the vanished-keys guard). Absent: false.
+   */
+  complete: z.boolean().optional(),
   table: z.object({ catalog: z.string(), schema: z.string(), name: z.string() }),
   maxVanishedShare: z.number(),
   /** Staging folder of the unit's part files and manifest. */
@@ -72,7 +77,7 @@ export const runPlanSchema = z.object({
   /** Stamped on staged rows (_run_id) and watermarks. */
   runId: z.string(),
   trigger: z.enum(['schedule', 'console', 'local']),
-  mode: z.enum(['incremental', 'backfill', 'full', 'rerun']),
+  mode: z.enum(['incremental', 'backfill', 'full', 'reconcile', 'rerun']),
   schedule: z.string().optional(),
   rerunOf: z.string().optional(),
   /** ISO-8601 UTC: the change stamp of snapshot records and the start of the run's clock. */

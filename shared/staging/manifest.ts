@@ -19,6 +19,13 @@ export const unitManifestSchema = z.object({
   strategy: z.enum(['snapshot', 'incremental']),
   /** The change-date window read (yyyyMMdd, inclusive); both null for a full read. */
   window: z.object({ since: z.string().nullable(), until: z.string().nullable() }),
+  /**
+   * True when the unit holds every record of its scope (company, division) at the time of the read: a
+   * snapshot, or an incremental entity read without a window by a full or reconcile run. The load
+   * soft-deletes the scope's keys a complete read no longer contains. Absent (false) in manifests
+   * written before it existed, and for windowed reads.
+   */
+  complete: z.boolean().optional(),
   runId: z.string(),
   /** The run's start (ISO-8601 UTC): the change stamp of every record of a snapshot unit. */
   runStartedAt: z.string(),

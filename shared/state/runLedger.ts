@@ -86,6 +86,8 @@ export interface UnitRecord extends UnitRegistration {
   status: UnitStatus;
   recordsExtracted?: number;
   recordsLoaded?: number;
+  /** Data quality of the unit's company found by its load (company-scoped entities; see README, "Data-quality figures"). */
+  quality?: UnitQuality;
   /** Where the unit's staged files are (e.g. the manifest key). */
   stagedAt?: string;
   /** The rerun execution that claimed the unit (set on failed → pending). */
@@ -96,9 +98,17 @@ export interface UnitRecord extends UnitRegistration {
   updatedAt: string;
 }
 
+export interface UnitQuality {
+  /** Rows changed without a new change stamp (repaired by the load). */
+  changedWithoutNewStamp: number;
+  /** Keys a complete read no longer contained (soft-deleted). */
+  keysDeletedAtSource: number;
+}
+
 export interface TransitionFields {
   recordsExtracted?: number;
   recordsLoaded?: number;
+  quality?: UnitQuality;
   stagedAt?: string;
   /** For a transition to pending: the rerun execution claiming the unit, so two reruns never share one. */
   claimedBy?: string;

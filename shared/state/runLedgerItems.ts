@@ -56,9 +56,9 @@ export function newUnitItem(runKey: string, unit: UnitRegistration, nowMs: numbe
 }
 
 /** The optional fields a transition writes, those given only. */
-export function transitionValues(fields: TransitionFields): Partial<Record<'recordsExtracted' | 'recordsLoaded' | 'stagedAt' | 'claimedBy', unknown>> {
-  const values: Partial<Record<'recordsExtracted' | 'recordsLoaded' | 'stagedAt' | 'claimedBy', unknown>> = {};
-  for (const name of ['recordsExtracted', 'recordsLoaded', 'stagedAt', 'claimedBy'] as const) {
+export function transitionValues(fields: TransitionFields): Partial<Record<'recordsExtracted' | 'recordsLoaded' | 'quality' | 'stagedAt' | 'claimedBy', unknown>> {
+  const values: Partial<Record<'recordsExtracted' | 'recordsLoaded' | 'quality' | 'stagedAt' | 'claimedBy', unknown>> = {};
+  for (const name of ['recordsExtracted', 'recordsLoaded', 'quality', 'stagedAt', 'claimedBy'] as const) {
     if (fields[name] !== undefined) values[name] = fields[name];
   }
   return values;

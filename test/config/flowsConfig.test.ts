@@ -33,10 +33,25 @@ describe('the flows configuration', () => {
       expect(flow.maxVanishedShare).toBe(0.05);
     }
     expect(config.flows.find((f) => f.entity === 'purchase_orders')?.overlapDays).toBe(2);
-    const groups = scheduleGroups(config);
-    expect(groups.map((g) => [g.name, g.cron, g.flows.length])).toEqual([
-      ['daily-0200-europe-stockholm', '0 2 * * ? *', 7],
-      ['daily-0230-europe-stockholm', '30 2 * * ? *', 2],
+    const groups = scheduleGroups(validateFlowsConfig(defaultConfig));
+    expect(groups.map((g) => [g.name, g.cron, g.mode, g.flows.length])).toEqual([
+      ['daily-0200-europe-stockholm', '0 2 * * ? *', 'incremental', 7],
+      ['daily-0230-europe-stockholm', '30 2 * * ? *', 'incremental', 2],
+      // Every incremental flow is reconciled weekly, Sunday night in the tenant's zone.
+      [expect.stringMatching(/^reconcile-cron-[0-9a-f]{8}-europe-stockholm$/), '0 22 ? * SUN *', 'reconcile', 6],
+    ]);
+  });
+
+  it('reconciles an incremental flow on its own schedule, or not at all with reconcile: false; a snapshot flow never', () => {
+    const config = structuredClone(defaultConfig) as FlowsConfigInput;
+    const flow = (id: string) => config.flows.find((f) => f.id === id)!;
+    flow('ap-ledger').reconcile = false;
+    flow('gl-transactions').reconcile = { cron: '0 4 1 * ? *', timeZone: 'UTC' };
+    flow('suppliers').reconcile = { cron: '0 4 1 * ? *', timeZone: 'UTC' };
+    const reconciles = scheduleGroups(validateFlowsConfig(config)).filter((g) => g.mode === 'reconcile');
+    expect(reconciles.map((g) => [g.cron, g.timeZone, g.flows]).sort((a, b) => String(a[0]).localeCompare(String(b[0])))).toEqual([
+      ['0 22 ? * SUN *', 'Europe/Stockholm', ['purchase-orders', 'purchase-order-lines', 'supplier-invoices', 'supplier-invoice-lines']],
+      ['0 4 1 * ? *', 'UTC', ['gl-transactions']],
     ]);
   });
 

@@ -8,7 +8,7 @@ const FUNCTIONS = ['plan', 'extract', 'recordFailure', 'groupByTable', 'load', '
 describe('the CloudSuite sync stack', () => {
   it('starts the state machine from one time-zone-aware schedule per cron group, with the scheduled time in the input', () => {
     const { template } = stackTemplate();
-    template.resourceCountIs('AWS::Scheduler::Schedule', 2);
+    template.resourceCountIs('AWS::Scheduler::Schedule', 3);
     const input = new Capture();
     template.hasResourceProperties('AWS::Scheduler::Schedule', {
       ScheduleExpression: 'cron(0 2 * * ? *)',
@@ -26,6 +26,18 @@ describe('the CloudSuite sync stack', () => {
       ScheduleExpression: 'cron(30 2 * * ? *)',
       ScheduleExpressionTimezone: 'Europe/Stockholm',
       Target: Match.objectLike({ Input: Match.stringLikeRegexp('"flows":\\["ap-ledger","gl-transactions"\\]') }),
+    });
+    // The weekly reconcile of every incremental flow: a complete read that finds deletes and silent changes.
+    const reconcile = new Capture();
+    template.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: 'cron(0 22 ? * SUN *)',
+      ScheduleExpressionTimezone: 'Europe/Stockholm',
+      Target: Match.objectLike({ Input: reconcile }),
+    });
+    expect(JSON.parse(reconcile.asString())).toMatchObject({
+      trigger: 'schedule',
+      mode: 'reconcile',
+      flows: ['purchase-orders', 'purchase-order-lines', 'supplier-invoices', 'supplier-invoice-lines', 'ap-ledger', 'gl-transactions'],
     });
   });
 
@@ -256,6 +268,9 @@ describe('the CloudSuite sync stack', () => {
       AlarmActions: [topic.asObject()],
     });
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+    const body = JSON.stringify(template.findResources('AWS::CloudWatch::Dashboard'));
+    expect(body).toContain('ChangedWithoutNewStamp');
+    expect(body).toContain('KeysDeletedAtSource');
   });
 
   it('alarms, per catalog and schema the flows write to, on any GL voucher that does not balance in the warehouse', () => {

@@ -30,6 +30,10 @@ export interface StageOptions {
   runId: string;
   runStartedAt: string;
   recordsPerPart?: number;
+  /** When the records were read (default now): orders reads of the same change stamp. */
+  extractedAt?: string;
+  /** Stage the unit as a complete read of its scope (reconcile, full). */
+  complete?: boolean;
 }
 
 export async function stageRecords(store: BlobStore, unitPrefix: string, entity: EntityDefinition, records: MiRecord[], o: StageOptions) {
@@ -37,8 +41,8 @@ export async function stageRecords(store: BlobStore, unitPrefix: string, entity:
     { tenant: o.tenant ?? 'ACME_PRD', entity, company: o.company ?? '100', division: o.division ?? '', runId: o.runId, runStartedAt: o.runStartedAt },
     store, unitPrefix, sourceCallOf(entity), o.recordsPerPart ?? 50_000,
   );
-  await stager.add(records);
-  return stager.complete({ since: null, until: null });
+  await stager.add(records, o.extractedAt);
+  return stager.complete({ since: null, until: null }, [], o.complete ? { complete: true } : {});
 }
 
 /** Every row of a table, ordered by record key, with values as the emulator returns them. */

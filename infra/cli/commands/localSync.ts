@@ -2,7 +2,7 @@
 // definition, the real handlers, dynalite, s3rver and the emulators or real systems) and prints a
 // summary: records per entity and company, duration, where the data landed and how to query it.
 import { ConfigError } from '../../../shared/config/configError.ts';
-import type { RunMode } from '../../../shared/pipeline/executionInput.ts';
+import { RUN_MODES, type RunMode } from '../../../shared/pipeline/executionInput.ts';
 import { planWarnings } from '../../../shared/pipeline/runPlan.ts';
 import { runLocalSync, type LocalSyncOptions, type LocalSyncResult } from '../../local/runLocalSync.ts';
 import { progress, result, UsageError } from '../output.ts';
@@ -24,8 +24,8 @@ export interface LocalSyncCommandOptions extends RunSelectionOptions {
 /** Command-line options to runLocalSync options; credentials for a real warehouse come from the environment. */
 export function localSyncOptionsFrom(options: LocalSyncCommandOptions, env: NodeJS.ProcessEnv = process.env): LocalSyncOptions {
   const mode = options.mode as RunMode | undefined;
-  if (mode !== undefined && !['incremental', 'backfill', 'full'].includes(mode)) {
-    throw new UsageError(`--mode must be incremental, backfill or full, not "${mode}"`);
+  if (mode !== undefined && !(RUN_MODES as readonly string[]).includes(mode)) {
+    throw new UsageError(`--mode must be ${RUN_MODES.join(', ')}, not "${mode}"`);
   }
   if (options.rerunOf && (options.flows || options.companies || options.divisions || options.since || options.until || mode)) {
     throw new UsageError('--rerun-of replays exactly the failed units of that execution: leave out --flows, --companies, --divisions, --since, --until and --mode');

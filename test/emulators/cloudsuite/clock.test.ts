@@ -173,3 +173,36 @@ describe('mutate', () => {
     expect(() => emulator.mutate({ updates: -1 })).toThrow(RangeError);
   });
 });
+
+describe('what no LMDT window shows (knobs silentChangesPerDay and deletesPerDay)', () => {
+  const INCREMENTAL = ['MPHEAD', 'MPLINE', 'FAPIBH', 'FAPIBL', 'FPLEDG', 'FGLEDG'];
+  it('changes rows without moving LMDT, CHNO or LMTS, and deletes rows of every incremental table, heads with their lines', async () => {
+    const hidden = await startCloudSuiteEmulator({ seed: 21, knobs: { silentChangesPerDay: 2, deletesPerDay: 1 } });
+    const plain = await startCloudSuiteEmulator({ seed: 21 });
+    try {
+      const before = snapshot(hidden);
+      const summary = hidden.clock.advanceDays(1);
+      plain.clock.advanceDays(1);
+      const after = snapshot(hidden);
+      const today = hidden.clock.today();
+      for (const table of INCREMENTAL) {
+        expect(summary.byTable[table]?.silentlyChanged, `${table} silently changed`).toBeGreaterThan(0);
+        expect(summary.byTable[table]?.deleted, `${table} deleted`).toBeGreaterThan(0);
+        const d = diff(before.get(table)!, after.get(table)!);
+        expect(d.deleted.length, `${table} deleted`).toBe(summary.byTable[table]!.deleted);
+        // Changed rows with an old stamp are the silent ones: the LMDT window of today misses them.
+        const silent = d.updated.filter((row, i) => row.LMDT !== today && row.LMDT === d.updatedBefore[i]!.LMDT && row.CHNO === d.updatedBefore[i]!.CHNO && row.LMTS === d.updatedBefore[i]!.LMTS);
+        expect(silent.length, `${table} silent`).toBeGreaterThan(0);
+      }
+      // No MPLINE row is left whose head was deleted.
+      const heads = new Set(hidden.truth('MPHEAD').map((h) => `${h.CONO}|${h.PUNO}`));
+      expect(hidden.truth('MPLINE').filter((l) => !heads.has(`${l.CONO}|${l.PUNO}`))).toEqual([]);
+      // The rest of the day is what it is without the knobs: the hidden changes have their own random stream.
+      const plainInserted = snapshot(plain);
+      for (const table of ['CIDMAS', 'FCHACC', 'MPAGRH']) expect([...after.get(table)!.keys()], table).toEqual([...plainInserted.get(table)!.keys()]);
+    } finally {
+      await hidden.close();
+      await plain.close();
+    }
+  });
+});

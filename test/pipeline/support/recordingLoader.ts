@@ -52,6 +52,7 @@ export function recordingLoader(): RecordingLoader {
         currentInserted: 0,
         currentUpdated: 0,
         currentSoftDeleted: 0,
+        quality: [],
         statements: 0,
         bytesSent: 0,
         units,

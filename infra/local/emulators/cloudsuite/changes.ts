@@ -12,6 +12,9 @@ import { addDays, formatScaled } from './values.ts';
 export const MUTABLE_TABLES = ['CIDMAS', 'FCHACC', 'MPAGRH', 'MPHEAD', 'MPLINE', 'FAPIBH', 'FAPIBL', 'FPLEDG', 'FGLEDG'] as const;
 type MutableTable = (typeof MUTABLE_TABLES)[number];
 
+/** The tables the catalog reads incrementally (by LMDT): the ones silent changes and deletes hide from. */
+export const INCREMENTAL_TABLES = ['MPHEAD', 'MPLINE', 'FAPIBH', 'FAPIBL', 'FPLEDG', 'FGLEDG'] as const satisfies readonly MutableTable[];
+
 /** Daily share of a table's rows that is updated (at least one row when the table has any). */
 const DAILY_UPDATE_RATE: Record<MutableTable, number> = {
   CIDMAS: 0.02,
@@ -33,7 +36,7 @@ class SummaryBuilder {
   add(table: string, kind: keyof ChangeCounts, n = 1): void {
     if (n === 0) return;
     const counts = (this.byTable[table] ??= { updated: 0, inserted: 0, deleted: 0 });
-    counts[kind] += n;
+    counts[kind] = (counts[kind] ?? 0) + n;
   }
 
   merge(other: ChangeSummary): void {
@@ -41,15 +44,17 @@ class SummaryBuilder {
       this.add(table, 'updated', counts.updated);
       this.add(table, 'inserted', counts.inserted);
       this.add(table, 'deleted', counts.deleted);
+      this.add(table, 'silentlyChanged', counts.silentlyChanged ?? 0);
     }
   }
 
   build(): ChangeSummary {
-    const total = { updated: 0, inserted: 0, deleted: 0 };
+    const total: ChangeCounts = { updated: 0, inserted: 0, deleted: 0 };
     for (const counts of Object.values(this.byTable)) {
       total.updated += counts.updated;
       total.inserted += counts.inserted;
       total.deleted += counts.deleted;
+      if (counts.silentlyChanged) total.silentlyChanged = (total.silentlyChanged ?? 0) + counts.silentlyChanged;
     }
     return { ...total, byTable: structuredClone(this.byTable) };
   }
@@ -68,7 +73,11 @@ export function mergeSummaries(summaries: ChangeSummary[]): ChangeSummary {
 export class ChangeEngine {
   private mutations = 0;
 
-  constructor(private readonly data: Dataset) {}
+  /** The knobs read each simulated day (silent changes, extra deletes). */
+  constructor(
+    private readonly data: Dataset,
+    private readonly hiddenChanges: () => { silentChangesPerDay: number; deletesPerDay: number } = () => ({ silentChangesPerDay: 0, deletesPerDay: 0 }),
+  ) {}
 
   /** One business day: orders, invoices, payments and GL entries arrive; master data is maintained. */
   simulateDay(day: string): ChangeSummary {
@@ -81,7 +90,7 @@ export class ChangeEngine {
   mutate(plan: MutationPlan, day: string): ChangeSummary {
     const tables = plan.table === undefined ? [...MUTABLE_TABLES] : [this.mutableTable(plan.table)];
     const companies = plan.company === undefined ? this.data.companies : [this.companyOf(plan.company)];
-    for (const [name, n] of Object.entries({ updates: plan.updates, inserts: plan.inserts, deletes: plan.deletes })) {
+    for (const [name, n] of Object.entries({ updates: plan.updates, silentUpdates: plan.silentUpdates, inserts: plan.inserts, deletes: plan.deletes })) {
       if (n !== undefined && (!Number.isInteger(n) || n < 0)) throw new RangeError(`mutate: ${name} must be a non-negative integer, got ${n}`);
     }
     const rng = Rng.for(this.data.seed, 'mutate', day, ++this.mutations);
@@ -90,6 +99,11 @@ export class ChangeEngine {
     for (let i = 0; i < (plan.updates ?? 0); i++) {
       const { table, company } = pick(i);
       if (this.updateRandom(rng, table, company, day)) summary.add(table, 'updated');
+    }
+    for (let i = 0; i < (plan.silentUpdates ?? 0); i++) {
+      const { table, company } = pick(i);
+      const row = this.randomRow(rng, table, company);
+      if (row && this.changeSilently(rng, table, row, day)) summary.add(table, 'silentlyChanged');
     }
     for (let i = 0; i < (plan.inserts ?? 0); i++) {
       const { table, company } = pick(i);
@@ -229,6 +243,21 @@ export class ChangeEngine {
     if (rng.chance(0.3)) this.deleteRandom(rng, 'MPAGRH', company, summary);
     if (rng.chance(0.2)) this.deleteRandom(rng, 'FCHACC', company, summary);
     for (let i = rng.between(1, 2); i > 0; i--) this.deleteRandom(rng, 'MPLINE', company, summary);
+
+    // What no LMDT window shows (knobs): changes without a new stamp, and physical deletes. Their own random
+    // stream, so that turning them on leaves the rest of the day as it was.
+    const hidden = this.hiddenChanges();
+    if (hidden.silentChangesPerDay > 0 || hidden.deletesPerDay > 0) {
+      const rngHidden = Rng.for(this.data.seed, 'hidden', day, company.cono);
+      for (const table of INCREMENTAL_TABLES) {
+        for (let i = 0; i < hidden.silentChangesPerDay; i++) {
+          const row = this.randomRow(rngHidden, table, company);
+          if (!row) break;
+          if (this.changeSilently(rngHidden, table, row, day)) summary.add(table, 'silentlyChanged');
+        }
+        for (let i = 0; i < hidden.deletesPerDay; i++) this.deleteRandom(rngHidden, table, company, summary);
+      }
+    }
   }
 
   /**
@@ -284,8 +313,18 @@ export class ChangeEngine {
     return true;
   }
 
-  /** Changes a few non-key fields of a row and stamps the change. */
-  private update(rng: Rng, table: MutableTable, row: M3Row, day: string): void {
+  /** An update that leaves the change fields alone and really changes a value (a few tries); false if none did. */
+  private changeSilently(rng: Rng, table: MutableTable, row: M3Row, day: string): boolean {
+    const before = JSON.stringify(row);
+    for (let attempt = 0; attempt < 5; attempt++) {
+      this.update(rng, table, row, day, { silent: true });
+      if (JSON.stringify(row) !== before) return true;
+    }
+    return false;
+  }
+
+  /** Changes a few non-key fields of a row and stamps the change (unless silent: LMDT, CHNO and LMTS stay). */
+  private update(rng: Rng, table: MutableTable, row: M3Row, day: string, options: { silent?: boolean } = {}): void {
     switch (table) {
       case 'CIDMAS':
         if (rng.chance(0.5)) row.PHNO = `+${rng.between(1, 89)} ${rng.between(10, 99)}-${rng.between(100000, 999999)}`;
@@ -329,6 +368,7 @@ export class ChangeEngine {
         row.VTXT = rng.pick(['Corrected; text', 'Korrigiert | Müller', 'Adj. "Q4"', '更正']);
         break;
     }
+    if (options.silent) return;
     this.data.touch(row, day, rng.pick(USERS));
   }
 

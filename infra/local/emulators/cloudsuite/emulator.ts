@@ -155,7 +155,7 @@ export async function startCloudSuiteEmulator(options: CloudSuiteEmulatorOptions
   const knobs: Knobs = { ...DEFAULT_KNOBS, ...options.knobs };
 
   const data = new Dataset({ seed, volume, startDate });
-  const engine = new ChangeEngine(data);
+  const engine = new ChangeEngine(data, () => handle().knobs);
   const calendar = new EmulatorClock(startDate, engine);
   const credentials = credentialsFor(seed, tenant);
   const tokens = new TokenStore();

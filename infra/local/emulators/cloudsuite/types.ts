@@ -77,6 +77,17 @@ export interface Knobs {
   userDefaultDivision: 'blank' | 'first';
   /** The authorized app behind the .ionapi file: a service account (password grant) or a client-credentials app. Default 'service-account'. */
   backendApp: 'service-account' | 'client-credentials';
+  /**
+   * Rows of each incremental table (INCREMENTAL_TABLES) per company and simulated day whose fields change
+   * without LMDT, CHNO or LMTS moving, as APS455 sets FAPIBH SUPA/VONO/ACDT and APS450 sets BIST/IBLE: no
+   * LMDT window ever sees them. Default 0.
+   */
+  silentChangesPerDay: number;
+  /**
+   * Rows of each incremental table per company and simulated day that are physically deleted (a head takes
+   * its lines with it, as M3 does), beyond the day's usual purchase order line deletes. Default 0.
+   */
+  deletesPerDay: number;
 }
 
 export interface TableFieldsKnob {
@@ -150,6 +161,8 @@ export interface ChangeCounts {
   updated: number;
   inserted: number;
   deleted: number;
+  /** Rows changed without a new LMDT/CHNO/LMTS (present only when some were). */
+  silentlyChanged?: number;
 }
 
 export interface ChangeSummary extends ChangeCounts {
@@ -158,6 +171,8 @@ export interface ChangeSummary extends ChangeCounts {
 
 export interface MutationPlan {
   updates?: number;
+  /** Updates that leave LMDT, CHNO and LMTS as they were (see Knobs.silentChangesPerDay). */
+  silentUpdates?: number;
   inserts?: number;
   deletes?: number;
   table?: string;
@@ -236,6 +251,8 @@ export const DEFAULT_KNOBS: Readonly<Knobs> = Object.freeze({
   emptyDiviQueryParameter: 'honoured',
   userDefaultDivision: 'blank',
   backendApp: 'service-account',
+  silentChangesPerDay: 0,
+  deletesPerDay: 0,
 });
 
 export const DEFAULT_TENANT = 'ACME_PRD';
