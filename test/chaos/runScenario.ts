@@ -33,6 +33,7 @@ import {
 } from './convergence.ts';
 import type { ExecutionPlan, FaultSpec, MidRunEvent, ScenarioPlan } from './scenarioPlan.ts';
 import { TaskFaultInjector } from './taskFaults.ts';
+import { UnitRef } from '#shared/pipeline/unitRef.ts';
 
 export const TENANT = 'ACME_PRD';
 /** At the end, the operator reruns this many of the latest failed executions (older ones are left to the clean run). */
@@ -151,7 +152,8 @@ export class ScenarioRun {
     const result = await loadTable(request);
     if (result.status !== 'loaded') return result;
     for (const unit of result.units) {
-      const [, company = '', division = ''] = unit.unitId.split('/');
+      // A split backfill's sub-units (…/~n) are parts of their scope: the evidence is the scope's.
+      const { company, division } = UnitRef.parse(unit.unitId);
       const key = loadEvidenceKey(request.entity.id, company, division, request.runId);
       // '' for a unit that staged no stamp (an empty snapshot unit): loaded, with nothing to compare.
       const stamp = unit.maxChangeStamp ?? '';
