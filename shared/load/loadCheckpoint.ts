@@ -1,6 +1,6 @@
 // The stored form of a load checkpoint (shared/load/loadTypes.ts LoadCheckpoint), validated when read back: a
 // continuation must never trust a damaged or foreign checkpoint.
-import { z } from 'zod';
+import * as z from 'zod';
 import type { LoadCheckpoint } from './loadTypes.ts';
 
 export const loadCheckpointSchema = z.object({

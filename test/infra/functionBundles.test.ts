@@ -98,6 +98,10 @@ describe('the Lambda bundles, built with the stack\'s esbuild options', () => {
     }
   });
 
+  it('takes only the parts of zod it uses: zod imported as a namespace (a named import pulls in all ~445 KB)', () => {
+    for (const name of FUNCTIONS) expect(bundles.get(name)!.packages.get('zod') ?? 0, name).toBeLessThan(150 * 1024);
+  });
+
   it(`keeps ${SMALL.join(', ')} each under ${CEILING_BYTES.toLocaleString('en')} bytes`, () => {
     for (const name of SMALL) expect(bundles.get(name)!.bytes, name).toBeLessThan(CEILING_BYTES);
   });
