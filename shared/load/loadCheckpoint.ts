@@ -10,7 +10,6 @@ export const loadCheckpointSchema = z.object({
   loadedAt: z.string().min(1),
   invocations: z.number().int().positive(),
   units: z.record(z.string(), z.object({ files: z.number().int().nonnegative(), batches: z.number().int().nonnegative() })),
-  stagingMs: z.number().nonnegative().optional(),
   merge: z
     .object({
       checked: z.boolean(),

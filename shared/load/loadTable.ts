@@ -255,15 +255,12 @@ export async function loadTable(req: LoadTableRequest): Promise<LoadOutcome> {
     formatVersion: 1, loadId, mode, loadedAt, invocations: (req.resume?.invocations ?? 0) + 1,
     units: Object.fromEntries(req.units.map((u) => [u.unitId, { ...(req.resume?.units[u.unitId] ?? { files: 0, batches: 0 }) }])),
     ...(req.resume?.merge ? { merge: structuredClone(req.resume.merge) } : {}),
-    stagingMs: req.resume?.stagingMs ?? 0,
   };
-  /** A staging statement, timed: what staging takes predicts what a MERGE of the same rows takes. */
+  /** A staging statement: this invocation has sent work, so a MERGE step must fit the time that is left. */
   let stagedHere = false;
   const staging = async (run: () => Promise<unknown>) => {
-    const started = Date.now();
     stagedHere = true;
     await run();
-    checkpoint.stagingMs = (checkpoint.stagingMs ?? 0) + (Date.now() - started);
   };
   const heartbeat = new Date().toISOString();
   let stagingStarted = false;

@@ -106,8 +106,6 @@ export interface LoadCheckpoint {
   /** Invocations of this load so far. */
   invocations: number;
   units: Record<string, UnitProgress>;
-  /** Wall-clock ms spent in staging statements so far: a first estimate of what a MERGE of the rows takes. */
-  stagingMs?: number;
   /** Once everything is staged: the steps after it that are done (each MERGE may need an invocation of its own). */
   merge?: MergeProgress;
 }
