@@ -77,7 +77,7 @@ export const runPlanSchema = z.object({
   /** Stamped on staged rows (_run_id) and watermarks. */
   runId: z.string(),
   trigger: z.enum(['schedule', 'console', 'local']),
-  mode: z.enum(['incremental', 'backfill', 'full', 'reconcile', 'rerun']),
+  mode: z.enum(['incremental', 'backfill', 'full', 'reconcile', 'sweep', 'rerun']),
   schedule: z.string().optional(),
   rerunOf: z.string().optional(),
   /** ISO-8601 UTC: the change stamp of snapshot records and the start of the run's clock. */
