@@ -75,7 +75,7 @@ function sweptFlows(input: FlowsInput, flows: FlowConfig[], deps: PlanDeps): Flo
   if (input.kind === 'console' && input.flows && input.flows.length > 0 && unswept.length > 0) {
     throw new ConfigError(
       `execution input: flows: ${unswept.map((f) => `"${f.id}"`).join(', ')} ${unswept.length === 1 ? 'has' : 'have'} no key sweep ` +
-        '(a snapshot entity, or deleteDetection "none"); use "mode": "reconcile" to find its deletes, or leave it out',
+        '(a snapshot entity, or deleteDetection "none"); leave it out, or use "mode": "reconcile" to find deletes',
     );
   }
   if (unswept.length > 0) deps.log.info('flows without a key sweep left out of the sweep run', { flows: unswept.map((f) => f.id) });

@@ -152,7 +152,7 @@ describe('Plan', () => {
       ['supplier-invoices/100', true], ['supplier-invoices/200', true], ['supplier-invoices/300', true],
     ]);
     // An operator who names a flow without a sweep is told so (nothing would happen).
-    await expect(plan('sweep-3', { mode: 'sweep', flows: ['gl-transactions'] })).rejects.toThrow(/flows: "gl-transactions" has no key sweep .*use "mode": "reconcile"/);
+    await expect(plan('sweep-3', { mode: 'sweep', flows: ['gl-transactions'] })).rejects.toThrow(/flows: "gl-transactions" has no key sweep .*"mode": "reconcile" to find deletes/);
     // …unless the flow asks for one.
     const config = structuredClone(defaultConfig) as FlowsConfigInput;
     config.flows = config.flows.map((f) => (f.id === 'gl-transactions' ? { ...f, deleteDetection: 'sweep' as const } : f));
