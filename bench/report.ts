@@ -2,7 +2,8 @@
 // Extraction (throughput under latency and a rate limit; peak memory at 10k/100k/1M records, the
 // emulator in its own process), loading (statements and bytes per 100k records, rows/s), token
 // grants under maximum fan-out, a mid-market day and a first backfill through the real state machine, and a
-// split backfill of a large GL table (one unit vs its year sub-units, under the tenant's call budget).
+// split backfill of a large GL table (one unit vs its year sub-units, under the tenant's call budget), and a key
+// sweep against a reconcile's complete read of the same purchase order lines.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os, { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -11,6 +12,7 @@ import { logger } from '../shared/observability/logger.ts';
 import { runLocalSync } from '../infra/local/runLocalSync.ts';
 import type { CloudSuiteEmulator } from '../infra/local/emulators/cloudsuite/index.ts';
 import { describeBackfill, measureBackfill } from './backfill.bench.ts';
+import { describeSweep, measureSweep } from './sweep.bench.ts';
 import { describeMemory, describeThroughput, measureMemory, measureThroughput } from './extract.bench.ts';
 import { describeBackfills, describeLoad, measureLoad } from './load.bench.ts';
 import { machineLine } from './machine.ts';
@@ -47,6 +49,9 @@ section('Loading into the warehouse emulator (real @databricks/sql driver), merg
 progress('split backfill of a large GL table…');
 // BENCH_BACKFILL_RECORDS: fewer rows on a busy machine (one unit of a million rows reads for about 20 minutes).
 section('A backfill split into sub-units by accounting year', describeBackfill(await measureBackfill(Number(process.env.BENCH_BACKFILL_RECORDS ?? 1_000_000))));
+
+progress('key sweep against a reconcile of the same table…');
+section('A key sweep against a reconcile of the same table', describeSweep(await measureSweep()));
 
 /** A full local sync through the real state machine; counts password grants at the emulator. */
 async function localRun(label: string, volume: object, maxConcurrency: number) {

@@ -18,7 +18,7 @@ program
   .option('--flows <list>', 'flows to run, comma-separated (default: every enabled flow)')
   .option('--companies <list>', 'companies, comma-separated (default: each flow\'s own)')
   .option('--divisions <list>', 'divisions, comma-separated (division-scoped flows)')
-  .addOption(new Option('--mode <mode>', 'incremental (default), backfill (since..until, watermarks untouched), full, or reconcile (incremental entities read whole: deletes and changes without a new stamp)').choices(['incremental', 'backfill', 'full', 'reconcile']))
+  .addOption(new Option('--mode <mode>', 'incremental (default), backfill (since..until, watermarks untouched), full, reconcile (incremental entities read whole: deletes and changes without a new stamp) or sweep (their keys only: deletes)').choices(['incremental', 'backfill', 'full', 'reconcile', 'sweep']))
   .option('--since <date>', 'backfill start, YYYY-MM-DD')
   .option('--until <date>', 'backfill end, YYYY-MM-DD')
   .option('--rerun-of <execution>', 'replay exactly the failed units of that execution')
@@ -39,7 +39,7 @@ program
   .option('--divisions <list>', 'divisions, comma-separated')
   .option('--since <date>', 'YYYY-MM-DD')
   .option('--until <date>', 'YYYY-MM-DD')
-  .addOption(new Option('--mode <mode>', 'incremental, backfill, full or reconcile').choices(['incremental', 'backfill', 'full', 'reconcile']))
+  .addOption(new Option('--mode <mode>', 'incremental, backfill, full, reconcile or sweep').choices(['incremental', 'backfill', 'full', 'reconcile', 'sweep']))
   .option('--name <execution>', 'execution name (default: generated)')
   .action(action(async (o) => (await import('./commands/rerun.ts')).rerunCommand(o)));
 

@@ -1,6 +1,7 @@
 // One EventBridge Scheduler schedule per (cron, time zone) group of enabled flows, each starting the state
 // machine with {trigger: "schedule", schedule, scheduledTime, flows}; and one per (cron, time zone) group of the
-// incremental flows' reconcile schedules, whose input adds "mode": "reconcile". Scheduler handles time zones and
+// incremental flows' reconcile schedules, whose input adds "mode": "reconcile", and of their daily key sweeps
+// ("mode": "sweep", flows with deleteDetection "sweep"). Scheduler handles time zones and
 // daylight saving time; a redelivered start is recognised by Plan (same schedule + scheduledTime). A start
 // that still fails after Scheduler's retries (throttled, the machine deleted, a permission removed) lands in
 // a dead-letter queue, which SyncMonitoring alarms on, instead of vanishing.
@@ -13,7 +14,7 @@ import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { TimeZone } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { createHash } from 'node:crypto';
-import { reconcileScheduleOf, type ValidatedFlowsConfig } from '../../shared/config/flowsConfig.ts';
+import { reconcileScheduleOf, sweepScheduleOf, type ValidatedFlowsConfig } from '../../shared/config/flowsConfig.ts';
 
 export interface ScheduleGroup {
   /** Stable name, sent in the execution input and part of the duplicate-start key. */
@@ -21,8 +22,8 @@ export interface ScheduleGroup {
   cron: string;
   timeZone: string;
   flows: string[];
-  /** What the schedule starts: the flows' nightly incremental run or their reconcile run. */
-  mode: 'incremental' | 'reconcile';
+  /** What the schedule starts: the flows' nightly incremental run, their reconcile run or their key sweep. */
+  mode: 'incremental' | 'reconcile' | 'sweep';
 }
 
 /**
@@ -37,7 +38,7 @@ export function scheduleGroups({ config, catalog }: ValidatedFlowsConfig): Sched
     let group = groups.get(key);
     if (!group) {
       const name = scheduleName(cron, schedule.timeZone);
-      group = { name: mode === 'reconcile' ? `reconcile-${name}`.slice(0, 64) : name, cron, timeZone: schedule.timeZone, flows: [], mode };
+      group = { name: mode === 'incremental' ? name : `${mode}-${name}`.slice(0, 64), cron, timeZone: schedule.timeZone, flows: [], mode };
       groups.set(key, group);
     }
     group.flows.push(flow);
@@ -47,6 +48,8 @@ export function scheduleGroups({ config, catalog }: ValidatedFlowsConfig): Sched
     add(flow.id, flow.schedule, 'incremental');
     const reconcile = reconcileScheduleOf(flow, config, catalog);
     if (reconcile) add(flow.id, reconcile, 'reconcile');
+    const sweep = sweepScheduleOf(flow, config, catalog);
+    if (sweep) add(flow.id, sweep, 'sweep');
   }
   return [...groups.values()].sort((a, b) => a.name.localeCompare(b.name));
 }
@@ -80,7 +83,7 @@ export class FlowSchedules extends Construct {
     for (const group of scheduleGroups(props.flows)) {
       this.schedules.push(
         new Schedule(this, group.name, {
-          description: `CloudSuite ${group.mode === 'reconcile' ? 'reconcile' : 'sync'} of ${group.flows.join(', ')}`.slice(0, 512),
+          description: `CloudSuite ${group.mode === 'incremental' ? 'sync' : group.mode} of ${group.flows.join(', ')}`.slice(0, 512),
           schedule: ScheduleExpression.expression(`cron(${group.cron})`, TimeZone.of(group.timeZone)),
           target: new StepFunctionsStartExecution(props.stateMachine, {
             input: ScheduleTargetInput.fromObject({
@@ -88,7 +91,7 @@ export class FlowSchedules extends Construct {
               schedule: group.name,
               scheduledTime: ContextAttribute.scheduledTime,
               flows: group.flows,
-              ...(group.mode === 'reconcile' ? { mode: 'reconcile' } : {}),
+              ...(group.mode === 'incremental' ? {} : { mode: group.mode }),
             }),
             retryAttempts: 3,
             maxEventAge: Duration.hours(2),

@@ -153,6 +153,21 @@ const flowSchema = z.strictObject({
    * zone (DEFAULT_RECONCILE_CRON); false turns it off.
    */
   reconcile: z.union([z.literal(false), scheduleSchema]).optional(),
+  /**
+   * Incremental entities only: how the daily sweep looks for keys M3 deleted (an LMDT window never shows a
+   * delete). "sweep": a sweep run reads the key columns only (one narrow EXPORTMI column group, far fewer calls
+   * than a complete read) and soft-deletes the scope's keys it no longer finds, under the vanished-keys guard.
+   * "none": no sweep (the weekly reconcile still finds deletes). Default: "sweep", except for the ledgers
+   * (FPLEDG: ap_ledger, FGLEDG: gl_transactions), where it is "none": M3 reverses a posted ledger entry with a
+   * new entry, it does not delete it, so a sweep would read every key of the largest tables to find nothing.
+   */
+  deleteDetection: z.enum(['sweep', 'none']).optional(),
+  /**
+   * When the sweep of a flow with deleteDetection "sweep" starts. Default: daily at 20:00 in the tenant's time
+   * zone (DEFAULT_SWEEP_CRON): after the business day's deletes, hours before the nightly incremental runs;
+   * it must differ from the flow's incremental and reconcile schedules. false turns it off.
+   */
+  sweep: z.union([z.literal(false), scheduleSchema]).optional(),
   /** Hours without a successful commit before the freshness alarm fires. */
   freshnessHours: z.number().int().min(1).max(168).default(26),
   enabled: z.boolean().default(true),
@@ -190,6 +205,35 @@ export function reconcileScheduleOf(flow: FlowConfig, config: FlowsConfig, catal
   if (flow.reconcile === false || catalog.get(flow.entity).strategy !== 'incremental') return undefined;
   return flow.reconcile ?? { cron: DEFAULT_RECONCILE_CRON, timeZone: config.tenants[flow.tenant]!.timeZone };
 }
+
+/** M3 tables whose posted rows are reversed by new entries, never deleted: no sweep by default. */
+const REVERSED_NOT_DELETED: ReadonlySet<string> = new Set(['FPLEDG', 'FGLEDG']);
+
+/**
+ * How a flow looks for deletes between reconciles: "sweep" (the daily key sweep) or "none". Snapshot entities
+ * need none (every run reads them whole); incremental ones default by their table (see `deleteDetection`).
+ */
+export function deleteDetectionOf(flow: FlowConfig, catalog: EntityCatalog): 'sweep' | 'none' {
+  const entity = catalog.get(flow.entity);
+  if (entity.strategy !== 'incremental' || entity.source.kind !== 'exportmi') return 'none';
+  return flow.deleteDetection ?? (REVERSED_NOT_DELETED.has(entity.source.table) ? 'none' : 'sweep');
+}
+
+/** Daily 20:00: after the business day's deletes, well before the nightly runs (02:00 by default). */
+export const DEFAULT_SWEEP_CRON = '0 20 * * ? *';
+
+/** When a flow's key sweep starts, or undefined when it has none (deleteDetection "none", or `sweep: false`). */
+export function sweepScheduleOf(flow: FlowConfig, config: FlowsConfig, catalog: EntityCatalog): { cron: string; timeZone: string } | undefined {
+  if (flow.sweep === false || deleteDetectionOf(flow, catalog) !== 'sweep') return undefined;
+  return flow.sweep ?? { cron: DEFAULT_SWEEP_CRON, timeZone: config.tenants[flow.tenant]!.timeZone };
+}
+
+/** A cron body in a canonical spacing, for comparing schedules. */
+function sameSchedule(a: { cron: string; timeZone: string }, b: { cron: string; timeZone: string }): boolean {
+  const norm = (cron: string) => cron.trim().split(/\s+/).join(' ');
+  return norm(a.cron) === norm(b.cron) && a.timeZone === b.timeZone;
+}
+
 export type FlowsConfig = z.infer<typeof flowsConfigSchema>;
 export type FlowConfig = FlowsConfig['flows'][number];
 
@@ -252,6 +296,16 @@ export function validateFlowsConfig(raw: unknown, source = 'infra/flows.config.t
     }
     if (flow.initialSince && entity?.strategy === 'snapshot') {
       problem(flow, 'initialSince', `entity "${entity.id}" is a snapshot (always read in full): remove "initialSince"`);
+    }
+    if (entity && entity.strategy !== 'incremental' && (flow.deleteDetection !== undefined || flow.sweep !== undefined)) {
+      problem(flow, flow.deleteDetection !== undefined ? 'deleteDetection' : 'sweep', `entity "${entity.id}" is a snapshot: every run reads it whole and finds its deletes; remove it`);
+    }
+    if (entity && entity.strategy === 'incremental' && config.tenants[flow.tenant]) {
+      const sweep = sweepScheduleOf(flow, config, catalog);
+      const reconcile = reconcileScheduleOf(flow, config, catalog);
+      if (sweep && (sameSchedule(sweep, flow.schedule) || (reconcile && sameSchedule(sweep, reconcile)))) {
+        problem(flow, 'sweep', `the sweep would start together with the flow's ${sameSchedule(sweep, flow.schedule) ? 'incremental' : 'reconcile'} run (cron "${sweep.cron}" in ${sweep.timeZone}); give "sweep" another time, or false`);
+      }
     }
     for (const company of flow.companies) {
       // Watermarks are kept per tenant × entity × company: two flows sharing one would move each other's.

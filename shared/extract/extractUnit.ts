@@ -9,6 +9,7 @@ import type { UnitManifest } from '../staging/manifest.ts';
 import { pageExportMi } from './exportMi/exportMiPager.ts';
 import type { KeyRange } from './keyRange.ts';
 import type { MiExecutor } from './miExecutor.ts';
+import { keySetEntity } from './keySet.ts';
 import { pageMiList } from './miListPager.ts';
 import type { Page, PageCursor, PagedReadRequest } from './pagedRead.ts';
 import type { ReadWindow } from '../staging/manifest.ts';
@@ -22,6 +23,8 @@ export interface ExtractUnitRequest extends UnitIdentity {
   range?: KeyRange;
   /** A read of every record of the scope (full, reconcile): staged as complete, so the load soft-deletes absent keys. */
   complete?: boolean;
+  /** A key sweep: read the key columns only (keySetEntity) and stage them as a complete key set (implies complete). */
+  keysOnly?: boolean;
   mi: MiExecutor;
   store: BlobStore;
   /** Where the unit's files go in the store, e.g. runs/T/R/suppliers/100. */
@@ -58,13 +61,17 @@ function pagesOf(req: PagedReadRequest): AsyncGenerator<Page> {
 }
 
 export async function extractUnit(req: ExtractUnitRequest): Promise<ExtractOutcome> {
-  const { entity } = req;
+  const keysOnly = req.keysOnly === true;
+  if (keysOnly && (req.entity.strategy !== 'incremental' || req.range)) {
+    throw new Error(`entity ${req.entity.id}: a key sweep reads a whole scope of an incremental entity (no key range)`);
+  }
+  const entity = keysOnly ? keySetEntity(req.entity) : req.entity;
   if (entity.fields.length === 0) {
     throw new Error(`entity ${entity.id} takes every field of its source ("fields": "all"): resolve it against the tenant first (shared/extract/resolveEntity.ts)`);
   }
   const deadline = req.deadline ?? Deadline.none();
   const window: ReadWindow = entity.strategy === 'snapshot' ? { since: null, until: null } : req.window;
-  const stager = new UnitStager(req, req.store, req.unitPrefix, sourceCallOf(entity), req.recordsPerPart, req.checkpoint);
+  const stager = new UnitStager({ ...req, entity }, req.store, req.unitPrefix, sourceCallOf(entity), req.recordsPerPart, req.checkpoint);
   let cursor: PageCursor | undefined = req.checkpoint?.cursor;
   if (req.range && entity.source.kind !== 'exportmi') throw new Error(`entity ${entity.id} reads an MI list transaction, which cannot be read by key range`);
   const pages = pagesOf({
@@ -92,7 +99,7 @@ export async function extractUnit(req: ExtractUnitRequest): Promise<ExtractOutco
       // page cannot return: the duplicate check needs only the current page's keys in memory.
       if (entity.source.kind === 'exportmi') stager.forgetKeys();
     }
-    return { status: 'complete', ...(await stager.complete(window, req.warnings, { complete: req.complete === true })) };
+    return { status: 'complete', ...(await stager.complete(window, req.warnings, { complete: req.complete === true || keysOnly, keysOnly })) };
   } catch (error) {
     stager.abort(error as Error);
     throw error;

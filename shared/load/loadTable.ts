@@ -34,6 +34,7 @@ import type {
 } from './loadTypes.ts';
 import { ControlTotalError, LoadError, VanishedKeysError } from './loadErrors.ts';
 import { encodeStagedRecord } from './stagedRowEncoder.ts';
+import { isKeySweep, sweepKeys } from './sweepKeys.ts';
 import { normalizeType, tableColumns } from './tableColumns.ts';
 import { TABLE_COMMENT_PROPERTY, tableComment, tableCommentFingerprint } from './tableDescriptions.ts';
 import { STATS_COLUMNS_PROPERTY, statsColumns } from './tableLayout.ts';
@@ -250,6 +251,8 @@ export async function loadTable(req: LoadTableRequest): Promise<LoadOutcome> {
     }
     manifests.set(unit.unitId, manifest);
   }
+  // A key sweep's units hold keys only: they are never merged as content (shared/load/sweepKeys.ts).
+  if (isKeySweep(label, manifests)) return sweepKeys(req, manifests);
 
   const checkpoint: LoadCheckpoint = {
     formatVersion: 1, loadId, mode, loadedAt, invocations: (req.resume?.invocations ?? 0) + 1,

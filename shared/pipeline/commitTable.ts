@@ -40,7 +40,8 @@ export async function commitTable(
     const scope = unit.part ? scopes.get(UnitRef.parse(unit.unitId).scopeId) : undefined;
     if (unit.part && scope && scope.parts.size < unit.part.of) {
       deps.log.warn('watermark not moved: not every sub-unit of the scope loaded', { unitId: unit.unitId, loaded: scope.parts.size, of: unit.part.of });
-    } else if (unit.advancesWatermark) {
+    } else if (unit.advancesWatermark && unit.keysOnly !== true) {
+      // (A key sweep reads no change date: Plan never lets it advance a watermark, and Commit would not either.)
       const mark = markOf(plan, unit, scope?.combined ?? loaded);
       if (mark) {
         const key = { tenant: unit.tenant, entity: unit.entity, company: unit.company, division: unit.division };

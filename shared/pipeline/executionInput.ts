@@ -7,12 +7,14 @@ import { isoDate } from '../config/flowsConfig.ts';
 /**
  * incremental: each unit from its watermark; backfill: a since..until window, watermarks untouched; full: every
  * record; reconcile: every record of the incremental entities, staged as a complete read, so the load soft-deletes
- * keys M3 deleted and repairs rows M3 changed without a new change stamp.
+ * keys M3 deleted and repairs rows M3 changed without a new change stamp; sweep: the key columns only of the
+ * incremental entities with deleteDetection "sweep", so the load soft-deletes keys M3 deleted (no content, no
+ * watermark moves).
  */
-export type RunMode = 'incremental' | 'backfill' | 'full' | 'reconcile';
-export const RUN_MODES = ['incremental', 'backfill', 'full', 'reconcile'] as const satisfies readonly RunMode[];
-/** What a schedule may start: its flows' daily run, or their reconcile run (infra/flows.config.ts `reconcile`). */
-export const SCHEDULE_MODES = ['incremental', 'reconcile'] as const satisfies readonly RunMode[];
+export type RunMode = 'incremental' | 'backfill' | 'full' | 'reconcile' | 'sweep';
+export const RUN_MODES = ['incremental', 'backfill', 'full', 'reconcile', 'sweep'] as const satisfies readonly RunMode[];
+/** What a schedule may start: its flows' daily run, their reconcile run or their key sweep (infra/flows.config.ts `reconcile`, `sweep`). */
+export const SCHEDULE_MODES = ['incremental', 'reconcile', 'sweep'] as const satisfies readonly RunMode[];
 
 /** Accepts ["100","200"] or "100,200" (easier to type in the console). */
 const list = z

@@ -71,6 +71,7 @@ export async function extractPlannedUnit(request: ExtractStepRequest, deps: Extr
     window: unit.window,
     ...(unit.part ? { range: unit.part.range } : {}),
     complete: unit.complete === true,
+    ...(unit.keysOnly ? { keysOnly: true } : {}),
     runId: plan.runId,
     runStartedAt: plan.startedAt,
     timeZone: tenant.timeZone,

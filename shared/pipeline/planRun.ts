@@ -4,7 +4,7 @@
 // writes the plan every later step reads. A rerun input is replayed by planRerun.ts instead.
 import type { EntityDefinition } from '../catalog/entityDefinition.ts';
 import { ConfigError } from '../config/configError.ts';
-import type { FlowConfig, FlowsConfig } from '../config/flowsConfig.ts';
+import { deleteDetectionOf, type FlowConfig, type FlowsConfig } from '../config/flowsConfig.ts';
 import { tableKey, targetTableOf } from '../config/targetTable.ts';
 import { listDivisions } from '../extract/divisions.ts';
 import { Deadline } from '../runtime/deadline.ts';
@@ -65,11 +65,28 @@ function selectFlows(input: FlowsInput, deps: PlanDeps): FlowConfig[] {
   return flows;
 }
 
+/**
+ * The flows a sweep reads: those with deleteDetection "sweep". A flow the operator named that has none is an
+ * error (nothing would happen); others (every enabled flow, a schedule's list after a config change) are skipped.
+ */
+function sweptFlows(input: FlowsInput, flows: FlowConfig[], deps: PlanDeps): FlowConfig[] {
+  const { catalog } = deps.flows;
+  const unswept = flows.filter((f) => deleteDetectionOf(f, catalog) !== 'sweep');
+  if (input.kind === 'console' && input.flows && input.flows.length > 0 && unswept.length > 0) {
+    throw new ConfigError(
+      `execution input: flows: ${unswept.map((f) => `"${f.id}"`).join(', ')} ${unswept.length === 1 ? 'has' : 'have'} no key sweep ` +
+        '(a snapshot entity, or deleteDetection "none"); leave it out, or use "mode": "reconcile" to find deletes',
+    );
+  }
+  if (unswept.length > 0) deps.log.info('flows without a key sweep left out of the sweep run', { flows: unswept.map((f) => f.id) });
+  return flows.filter((f) => deleteDetectionOf(f, catalog) === 'sweep');
+}
+
 async function planFlows(request: PlanRunRequest, input: FlowsInput, deps: PlanDeps): Promise<PlanRunResult> {
   const { config, catalog } = deps.flows;
   const trigger: RunTrigger = input.kind === 'schedule' ? 'schedule' : (input.trigger ?? 'console');
   const mode: RunMode = input.kind === 'schedule' ? (input.mode ?? 'incremental') : input.mode;
-  const flows = selectFlows(input, deps);
+  const flows = mode === 'sweep' ? sweptFlows(input, selectFlows(input, deps), deps) : selectFlows(input, deps);
   const scheduled = input.kind === 'schedule' ? { schedule: input.schedule, scheduledTime: input.scheduledTime } : {};
   const runKey = runKeyFor({ trigger, executionName: request.executionName, ...scheduled });
 
@@ -104,7 +121,9 @@ async function planFlows(request: PlanRunRequest, input: FlowsInput, deps: PlanD
       const split = splitOf(entity, mode);
       // A reconcile reads each scope whole and in one unit: its absent keys are deletes only when one read saw
       // the whole scope (a full run reads the same rows, split for speed, and does not look for deletes).
-      const complete = entity.strategy === 'incremental' && mode === 'reconcile';
+      // A sweep reads the scope's keys only, as one complete key set (never split, like a reconcile).
+      const complete = entity.strategy === 'incremental' && (mode === 'reconcile' || mode === 'sweep');
+      const keysOnly = mode === 'sweep';
       for (const division of divisions) {
         const window = await windowOf(flow, entity, { tenant: flow.tenant, entity: entity.id, company, division }, input, mode, deps);
         // A backfill or full read of a big table: one sub-unit per key range, extracted in parallel.
@@ -129,8 +148,10 @@ async function planFlows(request: PlanRunRequest, input: FlowsInput, deps: PlanD
             window,
             // A reconcile or full read moves a watermark only forward, and only as far as an incremental read would:
             // to the largest change date it saw (the watermark store never moves one back).
-            advancesWatermark: mode !== 'backfill',
+            // A sweep reads no change date: it never moves a watermark.
+            advancesWatermark: mode !== 'backfill' && mode !== 'sweep',
             ...(complete ? { complete: true } : {}),
+            ...(keysOnly ? { keysOnly: true } : {}),
             table: targetTableOf(config, flow, company),
             maxVanishedShare: flow.maxVanishedShare,
             unitPrefix: unit.stagingPrefix(flow.tenant, runId),
@@ -204,7 +225,7 @@ async function windowOf(
   mode: RunMode,
   deps: PlanDeps,
 ): Promise<{ since: string | null; until: string | null }> {
-  if (entity.strategy === 'snapshot' || mode === 'full' || mode === 'reconcile') return { since: null, until: null };
+  if (entity.strategy === 'snapshot' || mode === 'full' || mode === 'reconcile' || mode === 'sweep') return { since: null, until: null };
   const initialSince = flow.initialSince ?? null;
   if (mode === 'backfill') {
     const console = input.kind === 'console' ? input : undefined;

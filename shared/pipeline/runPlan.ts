@@ -34,6 +34,11 @@ export const plannedUnitSchema = z.object({
    * soft-deletes the scope's keys the read no longer contains (under the vanished-keys guard). Absent: false.
    */
   complete: z.boolean().optional(),
+  /**
+   * A key sweep (sweep runs): the unit reads the key columns only and is staged as a complete key set; the load
+   * soft-deletes the scope's keys absent from it and never merges its rows as content. Absent: false.
+   */
+  keysOnly: z.boolean().optional(),
   table: z.object({ catalog: z.string(), schema: z.string(), name: z.string() }),
   maxVanishedShare: z.number(),
   /** Staging folder of the unit's part files and manifest. */
@@ -77,7 +82,7 @@ export const runPlanSchema = z.object({
   /** Stamped on staged rows (_run_id) and watermarks. */
   runId: z.string(),
   trigger: z.enum(['schedule', 'console', 'local']),
-  mode: z.enum(['incremental', 'backfill', 'full', 'reconcile', 'rerun']),
+  mode: z.enum(['incremental', 'backfill', 'full', 'reconcile', 'sweep', 'rerun']),
   schedule: z.string().optional(),
   rerunOf: z.string().optional(),
   /** ISO-8601 UTC: the change stamp of snapshot records and the start of the run's clock. */

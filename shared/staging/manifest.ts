@@ -26,6 +26,12 @@ export const unitManifestSchema = z.object({
    * written before it existed, and for windowed reads.
    */
   complete: z.boolean().optional(),
+  /**
+   * True for a key sweep's unit: its records hold the key fields only (no content, no change stamp). Such a unit
+   * is never merged into the current or history table; the load soft-deletes the live keys of its scope that it
+   * does not contain (under the vanished-keys guard) and nothing else. Absent (false) for every other unit.
+   */
+  keysOnly: z.boolean().optional(),
   runId: z.string(),
   /** The run's start (ISO-8601 UTC): the change stamp of every record of a snapshot unit. */
   runStartedAt: z.string(),

@@ -150,12 +150,14 @@ export class UnitStager {
   }
 
   /** Writes the last part and the manifest; the unit is complete once the manifest exists. */
-  async complete(window: ReadWindow, warnings: readonly string[] = [], read: { complete?: boolean } = {}): Promise<{ manifest: UnitManifest; manifestKey: string }> {
+  async complete(
+    window: ReadWindow, warnings: readonly string[] = [], read: { complete?: boolean; keysOnly?: boolean } = {},
+  ): Promise<{ manifest: UnitManifest; manifestKey: string }> {
     await this.finishPart();
     const complete = this.unit.entity.strategy === 'snapshot' || (read.complete === true && window.since === null && window.until === null);
     const { tenant, entity, company, division, runId, runStartedAt } = this.unit;
     const manifest: UnitManifest = {
-      formatVersion: 1, tenant, entity: entity.id, company, division, strategy: entity.strategy, window, complete, runId, runStartedAt,
+      formatVersion: 1, tenant, entity: entity.id, company, division, strategy: entity.strategy, window, complete, ...(read.keysOnly === true ? { keysOnly: true } : {}), runId, runStartedAt,
       startedAt: this.startedAt, completedAt: new Date().toISOString(), sourceCall: this.sourceCall, files: [...this.files],
       totalRecords: this.files.reduce((n, f) => n + f.records, 0), maxChangeStamp: this.maxChangeStamp, maxChangeDate: this.maxChangeDate,
       ...(this.controlTotals ? { controlTotals: this.controlTotals } : {}),

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import defaultConfig from '../../infra/flows.config.ts';
 import { ConfigError } from '#shared/config/configError.ts';
 import { DEFAULT_ENTITY_IDS } from '#shared/catalog/defaultCatalog.ts';
-import { cronProblem, validateFlowsConfig, type FlowsConfigInput } from '#shared/config/flowsConfig.ts';
+import { cronProblem, deleteDetectionOf, validateFlowsConfig, type FlowsConfigInput } from '#shared/config/flowsConfig.ts';
 import { targetTableOf } from '#shared/config/targetTable.ts';
 import { scheduleGroups } from '../../infra/stack/flowSchedules.ts';
 
@@ -39,7 +39,47 @@ describe('the flows configuration', () => {
       ['daily-0230-europe-stockholm', '30 2 * * ? *', 'incremental', 2],
       // Every incremental flow is reconciled weekly, Sunday night in the tenant's zone.
       [expect.stringMatching(/^reconcile-cron-[0-9a-f]{8}-europe-stockholm$/), '0 22 ? * SUN *', 'reconcile', 6],
+      // The daily key sweep: purchase orders, their lines, invoice batches and their lines (not the ledgers).
+      ['sweep-daily-2000-europe-stockholm', '0 20 * * ? *', 'sweep', 4],
     ]);
+  });
+
+  it('sweeps the tables M3 deletes from daily by default, never the ledgers (M3 reverses posted entries), and never a snapshot', () => {
+    const { config, catalog } = validateFlowsConfig(defaultConfig);
+    const detection = Object.fromEntries(config.flows.map((f) => [f.id, deleteDetectionOf(f, catalog)]));
+    expect(detection).toEqual({
+      suppliers: 'none', 'gl-accounts': 'none', 'purchase-agreements': 'none',
+      'purchase-orders': 'sweep', 'purchase-order-lines': 'sweep', 'supplier-invoices': 'sweep', 'supplier-invoice-lines': 'sweep',
+      'ap-ledger': 'none', 'gl-transactions': 'none',
+    });
+    const sweeps = scheduleGroups(validateFlowsConfig(defaultConfig)).filter((g) => g.mode === 'sweep');
+    expect(sweeps.map((g) => [g.cron, g.timeZone, g.flows])).toEqual([
+      ['0 20 * * ? *', 'Europe/Stockholm', ['purchase-orders', 'purchase-order-lines', 'supplier-invoices', 'supplier-invoice-lines']],
+    ]);
+  });
+
+  it('sweeps a flow on its own schedule, turns the sweep off with sweep: false or deleteDetection: "none", and sweeps a ledger only when asked', () => {
+    const config = structuredClone(defaultConfig) as FlowsConfigInput;
+    const flow = (id: string) => config.flows.find((f) => f.id === id)!;
+    flow('purchase-orders').sweep = false;
+    flow('purchase-order-lines').deleteDetection = 'none';
+    flow('supplier-invoices').sweep = { cron: '15 12 * * ? *', timeZone: 'UTC' };
+    flow('ap-ledger').deleteDetection = 'sweep';
+    const sweeps = scheduleGroups(validateFlowsConfig(config)).filter((g) => g.mode === 'sweep');
+    expect(sweeps.map((g) => [g.cron, g.timeZone, g.flows]).sort((a, b) => String(a[0]).localeCompare(String(b[0])))).toEqual([
+      ['0 20 * * ? *', 'Europe/Stockholm', ['supplier-invoice-lines', 'ap-ledger']],
+      ['15 12 * * ? *', 'UTC', ['supplier-invoices']],
+    ]);
+  });
+
+  it('refuses a sweep that would start with the flow\'s own incremental or reconcile run, and a sweep setting on a snapshot flow', () => {
+    expect(problems(withFlow({ sweep: { cron: '0 2 * * ? *', timeZone: 'Europe/Stockholm' } }, 3)))
+      .toMatch(/flow "purchase-orders": sweep: the sweep would start together with the flow's incremental run \(cron "0 2 \* \* \? \*" in Europe\/Stockholm\)/);
+    expect(problems(withFlow({ sweep: { cron: '0  22 ? * SUN *', timeZone: 'Europe/Stockholm' } }, 3))).toMatch(/sweep: the sweep would start together with the flow's reconcile run/);
+    // The default sweep time collides with an incremental schedule at 20:00: the operator must choose.
+    expect(problems(withFlow({ schedule: { cron: '0 20 * * ? *', timeZone: 'Europe/Stockholm' } }, 4))).toMatch(/flow "purchase-order-lines": sweep: .*incremental run/);
+    expect(problems(withFlow({ deleteDetection: 'sweep' }, 0))).toMatch(/flow "suppliers": deleteDetection: entity "suppliers" is a snapshot/);
+    expect(problems(withFlow({ deleteDetection: 'always' }, 3))).toMatch(/flow "purchase-orders"[\s\S]*deleteDetection/);
   });
 
   it('reconciles an incremental flow on its own schedule, or not at all with reconcile: false; a snapshot flow never', () => {

@@ -8,7 +8,7 @@ const FUNCTIONS = ['plan', 'extract', 'recordFailure', 'groupByTable', 'load', '
 describe('the CloudSuite sync stack', () => {
   it('starts the state machine from one time-zone-aware schedule per cron group, with the scheduled time in the input', () => {
     const { template } = stackTemplate();
-    template.resourceCountIs('AWS::Scheduler::Schedule', 3);
+    template.resourceCountIs('AWS::Scheduler::Schedule', 4);
     const input = new Capture();
     template.hasResourceProperties('AWS::Scheduler::Schedule', {
       ScheduleExpression: 'cron(0 2 * * ? *)',
@@ -38,6 +38,22 @@ describe('the CloudSuite sync stack', () => {
       trigger: 'schedule',
       mode: 'reconcile',
       flows: ['purchase-orders', 'purchase-order-lines', 'supplier-invoices', 'supplier-invoice-lines', 'ap-ledger', 'gl-transactions'],
+    });
+    // The daily key sweep of the tables M3 deletes from (not the ledgers): at 20:00, apart from the nightly runs.
+    const sweep = new Capture();
+    template.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: 'cron(0 20 * * ? *)',
+      ScheduleExpressionTimezone: 'Europe/Stockholm',
+      State: 'ENABLED',
+      Description: Match.stringLikeRegexp('^CloudSuite sweep of '),
+      Target: Match.objectLike({ Arn: { Ref: Match.stringLikeRegexp('^SyncStateMachine') }, Input: sweep }),
+    });
+    expect(JSON.parse(sweep.asString())).toEqual({
+      trigger: 'schedule',
+      schedule: 'sweep-daily-2000-europe-stockholm',
+      scheduledTime: '<aws.scheduler.scheduled-time>',
+      flows: ['purchase-orders', 'purchase-order-lines', 'supplier-invoices', 'supplier-invoice-lines'],
+      mode: 'sweep',
     });
   });
 

@@ -132,6 +132,34 @@ describe('Plan', () => {
     expect(incremental.units.map((u) => [u.unitId, u.part])).toEqual([['ap-ledger/100', undefined]]);
   });
 
+  it('plans a key sweep: one whole key-only unit per scope of the flows that sweep, no window, no watermark move, never split', async () => {
+    const { deps, plan } = await setUp(withInitialSince());
+    await deps.watermarks.advance({ tenant: 'ACME_PRD', entity: 'purchase_orders', company: '100', division: '' }, { changeDate: '20261110', changeStamp: '1', runId: 'x' });
+    // Every enabled flow: the snapshots and the ledgers (deleteDetection "none" by default) are left out.
+    const all = await deps.plans.get((await plan('sweep-1', { mode: 'sweep' })).plan);
+    expect(all.mode).toBe('sweep');
+    expect(all.flows).toEqual(['purchase-orders', 'purchase-order-lines', 'supplier-invoices', 'supplier-invoice-lines']);
+    expect(all.units).toHaveLength(4 * 3);
+    for (const unit of all.units) {
+      expect(unit, unit.unitId).toMatchObject({ window: { since: null, until: null }, advancesWatermark: false, complete: true, keysOnly: true });
+      expect(unit.part, unit.unitId).toBeUndefined();
+    }
+    // A schedule's sweep: the same units (supplier invoices would split by division in a full read; a sweep never splits).
+    const scheduled = await deps.plans.get((await plan('sweep-2', {
+      trigger: 'schedule', schedule: 'sweep-daily-2000-europe-stockholm', scheduledTime: '2026-11-20T19:00:00Z', mode: 'sweep', flows: ['supplier-invoices', 'ap-ledger'],
+    })).plan);
+    expect(scheduled.units.map((u) => [u.unitId, u.keysOnly])).toEqual([
+      ['supplier-invoices/100', true], ['supplier-invoices/200', true], ['supplier-invoices/300', true],
+    ]);
+    // An operator who names a flow without a sweep is told so (nothing would happen).
+    await expect(plan('sweep-3', { mode: 'sweep', flows: ['gl-transactions'] })).rejects.toThrow(/flows: "gl-transactions" has no key sweep .*"mode": "reconcile" to find deletes/);
+    // …unless the flow asks for one.
+    const config = structuredClone(defaultConfig) as FlowsConfigInput;
+    config.flows = config.flows.map((f) => (f.id === 'gl-transactions' ? { ...f, deleteDetection: 'sweep' as const } : f));
+    const ledger = await (await setUp(config)).plan('sweep-4', { mode: 'sweep', flows: ['gl-transactions'], companies: ['100'] });
+    expect(ledger.units).toEqual(['gl-transactions/100']);
+  });
+
   it('ends a second delivery of the same scheduled start quietly, and reuses its own plan when Plan is retried', async () => {
     const { plan } = await setUp();
     const input = { trigger: 'schedule', schedule: 'daily-0230-europe-stockholm', scheduledTime: '2026-11-20T01:30:00Z', flows: ['ap-ledger', 'gl-transactions'] };

@@ -34,6 +34,8 @@ export interface StageOptions {
   extractedAt?: string;
   /** Stage the unit as a complete read of its scope (reconcile, full). */
   complete?: boolean;
+  /** Stage the unit as a key sweep's key set (implies complete; give it the key-set entity and key-only records). */
+  keysOnly?: boolean;
 }
 
 export async function stageRecords(store: BlobStore, unitPrefix: string, entity: EntityDefinition, records: MiRecord[], o: StageOptions) {
@@ -42,7 +44,7 @@ export async function stageRecords(store: BlobStore, unitPrefix: string, entity:
     store, unitPrefix, sourceCallOf(entity), o.recordsPerPart ?? 50_000,
   );
   await stager.add(records, o.extractedAt);
-  return stager.complete({ since: null, until: null }, [], o.complete ? { complete: true } : {});
+  return stager.complete({ since: null, until: null }, [], o.keysOnly ? { complete: true, keysOnly: true } : o.complete ? { complete: true } : {});
 }
 
 /** Every row of a table, ordered by record key, with values as the emulator returns them. */

@@ -22,7 +22,7 @@ describe('cloudsuite-sync sync (the local run of the state machine)', () => {
   });
 
   it('says what is wrong with an option, in one line', () => {
-    expect(() => localSyncOptionsFrom({ stateDir: '.s', mode: 'daily' })).toThrow(/--mode must be incremental, backfill, full, reconcile, not "daily"/);
+    expect(() => localSyncOptionsFrom({ stateDir: '.s', mode: 'daily' })).toThrow(/--mode must be incremental, backfill, full, reconcile, sweep, not "daily"/);
     expect(() => localSyncOptionsFrom({ stateDir: '.s', rerunOf: 'x', companies: '100' })).toThrow(/--rerun-of replays exactly the failed units/);
     expect(() => localSyncOptionsFrom({ stateDir: '.s', advanceDays: 'one' })).toThrow(/--advance-days must be a whole number/);
     expect(() => localSyncOptionsFrom({ stateDir: '.s', databricksHost: 'h' }, {})).toThrow(/needs both --databricks-host and --databricks-path/);
