@@ -23,6 +23,7 @@ import { ENV } from '../../functions/support/environment.ts';
 import { flowsConfigDefine } from '../../shared/config/loadFlowsConfig.ts';
 import type { FlowsConfig } from '../../shared/config/flowsConfig.ts';
 import { METRICS_NAMESPACE, METRICS_SERVICE } from '../../shared/pipeline/pipelineMetrics.ts';
+import { REMEMBERED_LOOKS_PREFIX } from '../../shared/load/rememberedLook.ts';
 import { keyOf, TOKEN_SEAL_PURPOSE } from '../../shared/state/stateTable.ts';
 import type { PipelineFunctionName } from './stateNames.ts';
 
@@ -180,7 +181,7 @@ export class PipelineFunctions extends Construct {
     );
   }
 
-  private objects(fn: NodejsFunction, prefix: 'plans' | 'runs', actions: string[]): void {
+  private objects(fn: NodejsFunction, prefix: 'plans' | 'runs' | typeof REMEMBERED_LOOKS_PREFIX, actions: string[]): void {
     fn.addToRolePolicy(
       new PolicyStatement({
         effect: Effect.ALLOW,
@@ -296,6 +297,8 @@ export class PipelineFunctions extends Construct {
     this.items(load, ['lease'], ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem']);
     readPlans(load);
     this.objects(load, 'runs', ['GetObject']);
+    // What the last look at each target table established (shared/load/rememberedLook.ts): read, rewritten daily.
+    this.objects(load, REMEMBERED_LOOKS_PREFIX, ['GetObject', 'PutObject']);
     warehouseSecret.grantRead(load);
 
     // Commit: advances watermarks, marks units committed (metrics go out as EMF log lines: no IAM).

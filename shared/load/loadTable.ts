@@ -1,8 +1,9 @@
 // Loads the staged units of one entity into its two Delta tables: `<table>_history` (append-only, one row per
 // distinct version) and `<table>` (current state, one MERGE per load). Every statement is idempotent, so a retry
 // after a lost answer or a Delta conflict, a retried Lambda or a rerun of a day changes nothing already there.
-// Order: check manifests → look at the schema (create only what is missing, fail a type conflict before any
-// change, bring the layout in line) → the load's own working table → stage the units (merge: ~1 MiB JSON
+// Order: check manifests → look at the schema unless a look made today for this shape of the entity is
+// remembered (rememberedLook.ts; create only what is missing, fail a type conflict before any change, bring the
+// layout in line) → the load's own working table → stage the units (merge: ~1 MiB JSON
 // batches; copy: COPY INTO from the staged files) → check completeness → check vanished keys (refusing a unit
 // that would lose too many) → MERGE current → MERGE history → soft deletes → drop the working table.
 // Staging stops before the deadline and answers a checkpoint instead; the next invocation continues it.
@@ -32,7 +33,8 @@ import type {
   CompanyQuality, LoadCheckpoint, LoadContinuation, LoadOutcome, LoadTableRequest, LoadTableResult, MergeStep, RefusedUnit, TargetTable, UnitLoadResult, UnitProgress,
   WarehouseSession,
 } from './loadTypes.ts';
-import { ControlTotalError, LoadError, VanishedKeysError } from './loadErrors.ts';
+import { ControlTotalError, LoadError, TableChangedError, VanishedKeysError } from './loadErrors.ts';
+import { forgetLook, isShapeChanged, lookFingerprint, lookIsRemembered, rememberedLookKey, rememberLook } from './rememberedLook.ts';
 import { encodeStagedRecord } from './stagedRowEncoder.ts';
 import { normalizeType, tableColumns } from './tableColumns.ts';
 import { TABLE_COMMENT_PROPERTY, tableComment, tableCommentFingerprint } from './tableDescriptions.ts';
@@ -236,6 +238,8 @@ export async function loadTable(req: LoadTableRequest): Promise<LoadOutcome> {
   const loadedAt = req.resume?.loadedAt ?? new Date().toISOString();
   const label = `${table.catalog}.${table.schema}.${table.name}`;
   const working = workingTableOf(table, loadId);
+  const lookKey = wh.workspace ? rememberedLookKey(wh.workspace, table) : undefined;
+  const fingerprint = lookFingerprint(entity, table);
   if (req.resume && req.resume.mode !== mode) throw new LoadError(`${label}: the checkpoint of load ${loadId} is for ${req.resume.mode} mode, not ${mode}`);
   if (mode === 'copy' && !store.warehouseUrl) {
     throw new LoadError(`${label}: loadMode "copy" needs staged files the warehouse can read (S3 under an external location); ${store.describe('')} is not. Use loadMode "merge"`);
@@ -266,8 +270,13 @@ export async function loadTable(req: LoadTableRequest): Promise<LoadOutcome> {
   let stagingStarted = false;
   try {
     if (!req.resume) {
-      const workingTables = await prepareTables(wh, entity, table, deadline, log);
-      await dropAbandonedWorkingTables(wh, table, workingTables, working.name, deadline, log);
+      // Steady state sends no SHOW/DESCRIBE: a look made today for this shape of the entity is trusted.
+      const remembered = lookKey !== undefined && (await lookIsRemembered(store, lookKey, fingerprint, Date.now()));
+      if (!remembered) {
+        const workingTables = await prepareTables(wh, entity, table, deadline, log);
+        await dropAbandonedWorkingTables(wh, table, workingTables, working.name, deadline, log);
+        if (lookKey) await rememberLook(store, lookKey, fingerprint, new Date());
+      }
       // A first invocation starts from nothing, even if an attempt of the same load left its working table.
       await wh.execute(createWorkingTableSql(entity, working, { target: label, loadId, heartbeat }, true), {}, { deadline });
     } else {
@@ -299,7 +308,7 @@ export async function loadTable(req: LoadTableRequest): Promise<LoadOutcome> {
       return continuation(table, checkpoint, manifests, wh, at);
     }
     await dropOwnWorkingTable(error);
-    throw error;
+    throw await afterShapeChange(error);
   }
 
   try {
@@ -310,7 +319,22 @@ export async function loadTable(req: LoadTableRequest): Promise<LoadOutcome> {
       return continuation(table, checkpoint, manifests, wh, at);
     }
     await dropOwnWorkingTable(error);
-    throw error;
+    throw await afterShapeChange(error);
+  }
+
+  /**
+   * A table or column not as remembered (dropped or altered behind the loader's back): the remembered look is
+   * forgotten and the error becomes transient, so the retried load looks at the schema again and repairs it.
+   */
+  async function afterShapeChange(error: unknown): Promise<unknown> {
+    if (!lookKey || !isShapeChanged(error)) return error;
+    await forgetLook(store, lookKey, new Date()).catch((cause) => log.warn('could not forget the remembered look', { table: label, error: String(cause) }));
+    log.warn('a table or column changed behind the loader: the next attempt looks at the schema again', { table: label, error: (error as Error).message?.slice(0, 300) });
+    return new TableChangedError(
+      `${label}: a table or column is not what the load expected (dropped or altered outside the sync?): ${(error as Error).message?.slice(0, 400)}. ` +
+        'The remembered look at the schema was forgotten: the retried load looks again, recreates what is missing and continues',
+      { cause: error },
+    );
   }
 
   /** A failed load removes its working table (best effort: the next load of the table cleans up otherwise). */

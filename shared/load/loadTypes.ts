@@ -139,6 +139,11 @@ export type LoadOutcome = LoadTableResult | LoadContinuation;
 export interface WarehouseSession {
   execute(sql: string, params?: Record<string, WarehouseParam>, options?: { deadline?: Deadline }): Promise<Record<string, unknown>[]>;
   readonly stats: { statements: number; bytesSent: number };
+  /**
+   * The workspace the session speaks to (its host): loads remember what a look at its tables established
+   * (rememberedLook.ts) under it. Absent: every load looks at the schema first.
+   */
+  readonly workspace?: string;
   close(): Promise<void>;
 }
 
