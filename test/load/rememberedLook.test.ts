@@ -89,6 +89,7 @@ describe('remembered looks at the target tables', () => {
     const failure = await load(table).catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(TableChangedError);
     expect(isShapeChanged(failure)).toBe(true);
+    expect((failure as Error).message).toMatch(/UNRESOLVED_COLUMN/);
     const retry = await load(table);
     expect(looks(retry.sent).length).toBeGreaterThan(0);
     expect(retry.result.currentInserted).toBe(2);
