@@ -178,14 +178,38 @@ const NEWER_THAN_CURRENT =
  * with different content (or to revive a soft-deleted key), so reloads change nothing and an older read
  * never overwrites a newer one.
  */
-export function mergeCurrentSql(entity: EntityDefinition, table: TargetTable, working: TargetTable): string {
+export function mergeCurrentSql(entity: EntityDefinition, table: TargetTable, working: TargetTable, softDeletes?: SoftDeletes): string {
   const columns = tableColumns(entity);
   const set = columns.map((c) => `${quote(c.name)} = s.${quote(c.name)}`).join(', ');
+  const deletes = Array.from({ length: softDeletes?.units ?? 0 }, (_, i) => softDeleteClause(softDeletes!, `_${i}`));
   return (
     `MERGE INTO ${qualifiedName(table)} AS t USING (${newestStagedSql(entity, working)}) AS s ON ${keyMatch(entity, 't', 's')} ` +
     `WHEN MATCHED AND ${NEWER_THAN_CURRENT} AND (s.\`_record_hash\` <> t.\`_record_hash\` OR t.\`_deleted_at\` IS NOT NULL) ` +
     `THEN UPDATE SET ${set} ` +
-    `WHEN NOT MATCHED THEN INSERT (${columnList(columns)}) VALUES (${columnList(columns, 's.')})`
+    `WHEN NOT MATCHED THEN INSERT (${columnList(columns)}) VALUES (${columnList(columns, 's.')})` +
+    deletes.map((clause) => ` ${clause}`).join('')
+  );
+}
+
+/**
+ * The complete units whose absent keys the current MERGE soft-deletes, one `WHEN NOT MATCHED BY SOURCE` clause
+ * each (parameters suffixed _<i>: tenant, company, [division,] stamp or read_started, run_id, and for incremental
+ * entities read_completed; `:loaded_at` is the load's). Only units the check let through: a refused unit's rows
+ * are out of the working table, so its whole scope would look vanished.
+ */
+export interface SoftDeletes {
+  units: number;
+  divisional: boolean;
+  guard: VanishedGuard;
+}
+
+/** A key of the unit's scope that no staged row matches (the source holds every key of the load) and that the read could have seen. */
+function softDeleteClause({ divisional, guard }: SoftDeletes, n: string): string {
+  const seen = guard === 'snapshot' ? `t.\`_change_stamp\` < :stamp${n}` : `t.\`_extracted_at\` < CAST(:read_started${n} AS TIMESTAMP)`;
+  const moved = guard === 'snapshot' ? `\`_change_stamp\` = :stamp${n}` : `\`_extracted_at\` = CAST(:read_completed${n} AS TIMESTAMP)`;
+  return (
+    `WHEN NOT MATCHED BY SOURCE AND ${scopePredicate(divisional, n)} AND t.\`_deleted_at\` IS NULL AND ${seen} ` +
+    `THEN UPDATE SET \`_deleted_at\` = CAST(:loaded_at AS TIMESTAMP), \`_loaded_at\` = CAST(:loaded_at AS TIMESTAMP), ${moved}, \`_run_id\` = :run_id${n}`
   );
 }
 
@@ -252,6 +276,8 @@ export function vanishedCountsSelect(table: TargetTable, working: TargetTable, d
  * Marks vanished keys deleted (never a physical delete); a later read that sees the key revives it. A snapshot
  * row takes the run's stamp; an incremental row keeps M3's stamp (a stamp of another layout would break the
  * order) and takes the end of the complete read as its read time, so only a read made after it revives the key.
+ * The current MERGE does this itself now (softDeleteClause); this statement only finishes a load whose MERGE an
+ * earlier version made without its soft deletes (a checkpoint with step `current` but not `softDeletes`).
  */
 export function softDeleteSql(table: TargetTable, working: TargetTable, divisional: boolean, guard: VanishedGuard = 'snapshot'): string {
   const moved = guard === 'snapshot' ? '`_change_stamp` = :stamp' : '`_extracted_at` = CAST(:read_completed AS TIMESTAMP)';

@@ -32,7 +32,7 @@ import {
   showTablePropertiesSql, showTablesSql, softDeleteSql, type VanishedGuard,
 } from './loadSql.ts';
 import type {
-  CompanyQuality, LoadCheckpoint, LoadContinuation, LoadOutcome, LoadTableRequest, LoadTableResult, MergeStep, RefusedUnit, TargetTable, UnitLoadResult, UnitProgress,
+  CompanyQuality, LoadCheckpoint, LoadContinuation, LoadOutcome, LoadTableRequest, LoadTableResult, MergeProgress, MergeStep, RefusedUnit, TargetTable, UnitLoadResult, UnitProgress,
   WarehouseSession,
 } from './loadTypes.ts';
 import { ControlTotalError, LoadError, TableChangedError, VanishedKeysError } from './loadErrors.ts';
@@ -410,7 +410,7 @@ export async function loadTable(req: LoadTableRequest): Promise<LoadOutcome> {
       if (!entry) quality.push((entry = { company, changedWithoutNewStamp: 0, softDeleted: 0 }));
       return entry;
     };
-    if (!progress.checked) await checkStaged(snapshots, divisional, guard, scopeParams, progress.refused, qualityOf);
+    if (!progress.checked) await checkStaged(snapshots, divisional, guard, scopeParams, progress, qualityOf);
     for (const unit of progress.refused) manifests.delete(unit.unitId);
     progress.checked = true;
 
@@ -430,15 +430,33 @@ export async function loadTable(req: LoadTableRequest): Promise<LoadOutcome> {
       lastStepMs = Date.now() - started;
       progress.steps.push(name);
     };
+    // Complete units that loaded: the current MERGE soft-deletes their absent keys (one clause each). The keys it
+    // deletes are those the check counted as vanished (same scope, guard and absence), so the figures come from there.
+    const deleting = snapshots.filter(([unitId]) => manifests.has(unitId));
     await step('current', async () => {
-      const [current] = await wh.execute(mergeCurrentSql(entity, table, working), {}, { deadline });
+      const params: Record<string, string> = { loaded_at: loadedAt };
+      deleting.forEach(([unitId, m], i) => {
+        const scope = { ...scopeParams(unitId, m), run_id: m.runId, ...(guard === 'incremental' ? { read_completed: m.completedAt } : {}) };
+        for (const [name, value] of Object.entries(scope)) if (name !== 'unit') params[completeUnitParam(name, i)] = value;
+      });
+      const [current] = await wh.execute(mergeCurrentSql(entity, table, working, { units: deleting.length, divisional, guard }), deleting.length ? params : {}, { deadline });
+      let softDeleted = 0;
+      for (const [unitId, m] of deleting) {
+        const vanished = progress.vanished?.[unitId] ?? 0;
+        softDeleted += vanished;
+        qualityOf(m.company).softDeleted += vanished;
+      }
       progress.counts.currentInserted = count(current?.num_inserted_rows);
-      progress.counts.currentUpdated = count(current?.num_updated_rows);
+      progress.counts.currentUpdated = Math.max(0, count(current?.num_updated_rows) - softDeleted);
+      progress.counts.currentSoftDeleted = softDeleted;
+      // Recorded with the MERGE's own step (one checkpoint write): a continuation neither deletes nor counts again.
+      progress.steps.push('softDeletes');
     });
     await step('history', async () => {
       const [history] = await wh.execute(mergeHistorySql(entity, table, working), {}, { deadline });
       progress.counts.historyInserted = count(history?.num_inserted_rows);
     });
+    // Only a load whose current MERGE an earlier version made (without soft deletes) still has this step to do.
     await step('softDeletes', async () => {
       let softDeleted = 0;
       for (const [unitId, m] of snapshots.filter(([unitId]) => manifests.has(unitId))) {
@@ -499,9 +517,10 @@ export async function loadTable(req: LoadTableRequest): Promise<LoadOutcome> {
     divisional: boolean,
     guard: VanishedGuard,
     scopeParams: (unitId: string, m: UnitManifest) => Record<string, string>,
-    refusedOut: RefusedUnit[],
+    progress: MergeProgress,
     qualityOf: (company: string) => CompanyQuality,
   ): Promise<void> {
+    const refusedOut = progress.refused;
     let snapshots = allSnapshots;
     const params: Record<string, string> = {};
     allSnapshots.forEach(([unitId, m], i) => {
@@ -531,6 +550,7 @@ export async function loadTable(req: LoadTableRequest): Promise<LoadOutcome> {
     const tolerated = `tolerated: ${(maxVanishedShare * 100).toFixed(1)}%`;
     const advice = 'Check the source (a wrong company or filter?) or raise the flow\'s vanished-keys share, then rerun';
     const vanishedOf = new Map(rows.filter((r) => r.kind === 'vanished').map((r) => [String(r.unit), r]));
+    progress.vanished = Object.fromEntries([...vanishedOf].map(([unitId, row]) => [unitId, count(row.vanished)]));
     const refused: (RefusedUnit & { scope: string })[] = [];
     for (const [unitId, m] of snapshots) {
       const row = vanishedOf.get(unitId);

@@ -120,6 +120,8 @@ export interface MergeProgress {
   counts: { currentInserted: number; currentUpdated: number; historyInserted: number; currentSoftDeleted: number };
   /** Per company (see CompanyQuality); absent in checkpoints written before it existed. */
   quality?: CompanyQuality[];
+  /** Per complete unit, the keys the check found vanished: what the current MERGE soft-deletes (its figures). */
+  vanished?: Record<string, number>;
 }
 
 /** A load that stopped before its deadline: staged so far, nothing merged; continue with the checkpoint. */
