@@ -23,7 +23,6 @@ import { ENV } from '../../functions/support/environment.ts';
 import { flowsConfigDefine } from '../../shared/config/loadFlowsConfig.ts';
 import type { FlowsConfig } from '../../shared/config/flowsConfig.ts';
 import { METRICS_NAMESPACE, METRICS_SERVICE } from '../../shared/pipeline/pipelineMetrics.ts';
-import { REMEMBERED_LOOKS_PREFIX } from '../../shared/load/rememberedLook.ts';
 import { keyOf, TOKEN_SEAL_PURPOSE } from '../../shared/state/stateTable.ts';
 import type { PipelineFunctionName } from './stateNames.ts';
 
@@ -181,7 +180,7 @@ export class PipelineFunctions extends Construct {
     );
   }
 
-  private objects(fn: NodejsFunction, prefix: 'plans' | 'runs' | typeof REMEMBERED_LOOKS_PREFIX, actions: string[]): void {
+  private objects(fn: NodejsFunction, prefix: 'plans' | 'runs' | '_warehouse', actions: string[]): void {
     fn.addToRolePolicy(
       new PolicyStatement({
         effect: Effect.ALLOW,
@@ -297,8 +296,9 @@ export class PipelineFunctions extends Construct {
     this.items(load, ['lease'], ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem']);
     readPlans(load);
     this.objects(load, 'runs', ['GetObject']);
-    // What the last look at each target table established (shared/load/rememberedLook.ts): read, rewritten daily.
-    this.objects(load, REMEMBERED_LOOKS_PREFIX, ['GetObject', 'PutObject']);
+    // What the last look at each target table established (REMEMBERED_LOOKS_PREFIX of shared/load/rememberedLook.ts,
+    // spelled out here: cdk synth loads nothing of the loader): read, rewritten daily.
+    this.objects(load, '_warehouse', ['GetObject', 'PutObject']);
     warehouseSecret.grantRead(load);
 
     // Commit: advances watermarks, marks units committed (metrics go out as EMF log lines: no IAM).
