@@ -41,7 +41,7 @@ export async function openWarehouse(options: WarehouseOptions): Promise<OpenWare
     const host = options.databricksHost.replace(/^https?:\/\//, '').replace(/\/+$/, '');
     if (!options.databricksPath.startsWith('/sql/')) throw new UsageError('--databricks-path is the warehouse HTTP path, e.g. /sql/1.0/warehouses/abc123');
     const client: DBSQLClient = await connectDatabricks({ host, httpPath: options.databricksPath, auth: authFromEnvironment() });
-    const session = new DatabricksSession({ client });
+    const session = new DatabricksSession({ client, workspace: host });
     return {
       session, where: `Databricks ${host}${options.databricksPath}`, howToQuery: (table: string) => `SELECT * FROM ${table} LIMIT 10 in the Databricks SQL editor`,
       close: async () => {

@@ -180,7 +180,7 @@ export class PipelineFunctions extends Construct {
     );
   }
 
-  private objects(fn: NodejsFunction, prefix: 'plans' | 'runs', actions: string[]): void {
+  private objects(fn: NodejsFunction, prefix: 'plans' | 'runs' | '_warehouse', actions: string[]): void {
     fn.addToRolePolicy(
       new PolicyStatement({
         effect: Effect.ALLOW,
@@ -296,6 +296,9 @@ export class PipelineFunctions extends Construct {
     this.items(load, ['lease'], ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem']);
     readPlans(load);
     this.objects(load, 'runs', ['GetObject']);
+    // What the last look at each target table established (REMEMBERED_LOOKS_PREFIX of shared/load/rememberedLook.ts,
+    // spelled out here: cdk synth loads nothing of the loader): read, rewritten daily.
+    this.objects(load, '_warehouse', ['GetObject', 'PutObject']);
     warehouseSecret.grantRead(load);
 
     // Commit: advances watermarks, marks units committed (metrics go out as EMF log lines: no IAM).

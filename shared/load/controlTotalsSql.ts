@@ -49,7 +49,8 @@ export function createControlTotalsTableSql(table: TargetTable): string {
 /** A total's column alias in the queries below (`total_cuam`). */
 export const totalAlias = (field: string) => `total_${field.toLowerCase()}`;
 
-function periodExpression(entity: EntityDefinition, alias: string): string {
+/** The control period of a row (yyyy-MM), as the staged control totals have it. */
+export function periodExpression(entity: EntityDefinition, alias: string): string {
   const field = controlPeriodField(entity);
   return field ? `coalesce(substr(CAST(${alias}.${quote(field.toLowerCase())} AS STRING), 1, 7), ${sqlString(NO_PERIOD)})` : sqlString(NO_PERIOD);
 }
@@ -57,11 +58,6 @@ function periodExpression(entity: EntityDefinition, alias: string): string {
 function totalsSelect(entity: EntityDefinition, alias: string): string {
   const sums = amountFields(entity).map((f) => `CAST(sum(${alias}.${quote(f.toLowerCase())}) AS STRING) AS ${quote(totalAlias(f))}`);
   return [`${periodExpression(entity, alias)} AS period`, 'count(*) AS records', ...sums].join(', ');
-}
-
-/** Per unit and period: what the working table holds, i.e. exactly what the current MERGE writes. */
-export function stagedRowTotalsSql(entity: EntityDefinition, working: TargetTable): string {
-  return `SELECT w.\`_unit\` AS unit, ${totalsSelect(entity, 'w')} FROM ${qualifiedName(working)} AS w GROUP BY w.\`_unit\`, ${periodExpression(entity, 'w')}`;
 }
 
 /** Per unit and period: the current table's rows for the keys each unit brought, after the merge. */

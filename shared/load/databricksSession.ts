@@ -43,6 +43,8 @@ export interface DatabricksSessionOptions {
   log?: Log;
   /** Retries of one statement on transient failures (default 6), backoff 1 s doubling to 30 s. */
   retries?: number;
+  /** The workspace host (WarehouseSession.workspace); absent, loads look at the schema every time. */
+  workspace?: string;
 }
 
 function byteLength(sql: string, params: Record<string, WarehouseParam>): number {
@@ -58,9 +60,11 @@ export class DatabricksSession implements WarehouseSession {
   readonly stats = { statements: 0, bytesSent: 0, retries: 0 };
   private session: Session | undefined;
   private readonly log: Log;
+  readonly workspace?: string;
 
   constructor(private readonly options: DatabricksSessionOptions) {
     this.log = options.log ?? logger;
+    if (options.workspace) this.workspace = options.workspace;
   }
 
   private async open(deadline: Deadline): Promise<Session> {

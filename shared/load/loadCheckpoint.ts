@@ -17,6 +17,7 @@ export const loadCheckpointSchema = z.object({
       steps: z.array(z.enum(['quality', 'current', 'history', 'softDeletes', 'qualityRecord', 'controlTotals'])),
       counts: z.object({ currentInserted: z.number(), currentUpdated: z.number(), historyInserted: z.number(), currentSoftDeleted: z.number() }),
       quality: z.array(z.object({ company: z.string(), changedWithoutNewStamp: z.number(), softDeleted: z.number() })).optional(),
+      vanished: z.record(z.string(), z.number().int().nonnegative()).optional(),
     })
     .optional(),
 }) satisfies z.ZodType<LoadCheckpoint>;

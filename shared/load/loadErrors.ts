@@ -20,6 +20,18 @@ export class ControlTotalError extends LoadError {
   override name = 'ControlTotalError';
 }
 
+/**
+ * A statement found a table, schema or column other than the remembered look said (dropped or altered outside
+ * the sync): transient, because the look is forgotten and the retried load looks again and repairs it.
+ */
+export class TableChangedError extends LoadError {
+  override name = 'TableChangedError';
+
+  override get transient(): boolean {
+    return true;
+  }
+}
+
 /** A staged value the warehouse could not hold exactly (a malformed number or date): never loaded as NULL or rounded. */
 export class RecordValueError extends SyncError {
   override name = 'RecordValueError';

@@ -148,10 +148,6 @@ export function dropStagedUnitSql(working: TargetTable): string {
   return `DELETE FROM ${qualifiedName(working)} WHERE \`_unit\` = :unit`;
 }
 
-export function stageCountsSql(working: TargetTable): string {
-  return `SELECT \`_unit\` AS unit, count(*) AS row_count FROM ${qualifiedName(working)} GROUP BY \`_unit\``;
-}
-
 function keyMatch(entity: EntityDefinition, left: string, right: string): string {
   return currentKeyColumns(entity)
     .map((k) => `${left}.${quote(k)} <=> ${right}.${quote(k)}`)
@@ -182,27 +178,52 @@ const NEWER_THAN_CURRENT =
  * with different content (or to revive a soft-deleted key), so reloads change nothing and an older read
  * never overwrites a newer one.
  */
-export function mergeCurrentSql(entity: EntityDefinition, table: TargetTable, working: TargetTable): string {
+export function mergeCurrentSql(entity: EntityDefinition, table: TargetTable, working: TargetTable, softDeletes?: SoftDeletes): string {
   const columns = tableColumns(entity);
   const set = columns.map((c) => `${quote(c.name)} = s.${quote(c.name)}`).join(', ');
+  const deletes = Array.from({ length: softDeletes?.units ?? 0 }, (_, i) => softDeleteClause(softDeletes!, `_${i}`));
   return (
     `MERGE INTO ${qualifiedName(table)} AS t USING (${newestStagedSql(entity, working)}) AS s ON ${keyMatch(entity, 't', 's')} ` +
     `WHEN MATCHED AND ${NEWER_THAN_CURRENT} AND (s.\`_record_hash\` <> t.\`_record_hash\` OR t.\`_deleted_at\` IS NOT NULL) ` +
     `THEN UPDATE SET ${set} ` +
-    `WHEN NOT MATCHED THEN INSERT (${columnList(columns)}) VALUES (${columnList(columns, 's.')})`
+    `WHEN NOT MATCHED THEN INSERT (${columnList(columns)}) VALUES (${columnList(columns, 's.')})` +
+    deletes.map((clause) => ` ${clause}`).join('')
   );
 }
 
 /**
- * The rows the next mergeCurrentSql replaces although their change stamp did not move ("changed without a new
- * stamp"), per company: the data-quality figure of silent changes. Run before the MERGE.
+ * The complete units whose absent keys the current MERGE soft-deletes, one `WHEN NOT MATCHED BY SOURCE` clause
+ * each (parameters suffixed _<i>: tenant, company, [division,] stamp or read_started, run_id, and for incremental
+ * entities read_completed; `:loaded_at` is the load's). Only units the check let through: a refused unit's rows
+ * are out of the working table, so its whole scope would look vanished.
  */
-export function countSilentChangesSql(entity: EntityDefinition, table: TargetTable, working: TargetTable): string {
+export interface SoftDeletes {
+  units: number;
+  divisional: boolean;
+  guard: VanishedGuard;
+}
+
+/** A key of the unit's scope that no staged row matches (the source holds every key of the load) and that the read could have seen. */
+function softDeleteClause({ divisional, guard }: SoftDeletes, n: string): string {
+  const seen = guard === 'snapshot' ? `t.\`_change_stamp\` < :stamp${n}` : `t.\`_extracted_at\` < CAST(:read_started${n} AS TIMESTAMP)`;
+  const moved = guard === 'snapshot' ? `\`_change_stamp\` = :stamp${n}` : `\`_extracted_at\` = CAST(:read_completed${n} AS TIMESTAMP)`;
   return (
-    `SELECT s.\`_company\` AS company, count(*) AS silent FROM (${newestStagedSql(entity, working)}) AS s ` +
+    `WHEN NOT MATCHED BY SOURCE AND ${scopePredicate(divisional, n)} AND t.\`_deleted_at\` IS NULL AND ${seen} ` +
+    `THEN UPDATE SET \`_deleted_at\` = CAST(:loaded_at AS TIMESTAMP), \`_loaded_at\` = CAST(:loaded_at AS TIMESTAMP), ${moved}, \`_run_id\` = :run_id${n}`
+  );
+}
+
+/**
+ * FROM … WHERE of the rows the next mergeCurrentSql replaces although their change stamp did not move ("changed
+ * without a new stamp": the data-quality figure of silent changes), counted before the MERGE (stagedCheckSql.ts).
+ * Alias `s`: the newest staged row of each key, with its `_unit` and `_company`.
+ */
+export function silentChangesFrom(entity: EntityDefinition, table: TargetTable, working: TargetTable): string {
+  return (
+    `FROM (${newestStagedSql(entity, working)}) AS s ` +
     `JOIN ${qualifiedName(table)} AS t ON ${keyMatch(entity, 't', 's')} ` +
     `WHERE s.\`_change_stamp\` = t.\`_change_stamp\` AND s.\`_extracted_at\` > t.\`_extracted_at\` ` +
-    `AND s.\`_record_hash\` <> t.\`_record_hash\` AND t.\`_deleted_at\` IS NULL GROUP BY s.\`_company\``
+    `AND s.\`_record_hash\` <> t.\`_record_hash\` AND t.\`_deleted_at\` IS NULL`
   );
 }
 
@@ -226,27 +247,37 @@ export function mergeHistorySql(entity: EntityDefinition, table: TargetTable, wo
  */
 export type VanishedGuard = 'snapshot' | 'incremental';
 
-/** The rows of one complete unit's scope that its read no longer contains. */
-function vanishedPredicate(working: TargetTable, divisional: boolean, guard: VanishedGuard): string {
+/**
+ * The rows of one complete unit's scope that its read no longer contains. `n`: the suffix of the unit's
+ * parameters (`:company_0`), so that one statement can ask for several units.
+ */
+function vanishedPredicate(working: TargetTable, divisional: boolean, guard: VanishedGuard, n = ''): string {
   return (
-    `t.\`_tenant\` = :tenant AND t.\`_company\` = :company${divisional ? ' AND t.`_division` = :division' : ''} ` +
-    `AND t.\`_deleted_at\` IS NULL AND ${guard === 'snapshot' ? 't.`_change_stamp` < :stamp' : 't.`_extracted_at` < CAST(:read_started AS TIMESTAMP)'} ` +
-    `AND NOT EXISTS (SELECT 1 FROM ${qualifiedName(working)} AS s WHERE s.\`_unit\` = :unit AND s.\`_record_key\` = t.\`_record_key\`)`
+    `${scopePredicate(divisional, n)} ` +
+    `AND t.\`_deleted_at\` IS NULL AND ${guard === 'snapshot' ? `t.\`_change_stamp\` < :stamp${n}` : `t.\`_extracted_at\` < CAST(:read_started${n} AS TIMESTAMP)`} ` +
+    `AND NOT EXISTS (SELECT 1 FROM ${qualifiedName(working)} AS s WHERE s.\`_unit\` = :unit${n} AND s.\`_record_key\` = t.\`_record_key\`)`
   );
 }
 
-export function countVanishedSql(table: TargetTable, working: TargetTable, divisional: boolean, guard: VanishedGuard = 'snapshot'): string {
+function scopePredicate(divisional: boolean, n: string): string {
+  return `t.\`_tenant\` = :tenant${n} AND t.\`_company\` = :company${n}${divisional ? ` AND t.\`_division\` = :division${n}` : ''}`;
+}
+
+/** For one complete unit (parameters suffixed `n`): the keys that would vanish, and the active keys of its scope. */
+export function vanishedCountsSelect(table: TargetTable, working: TargetTable, divisional: boolean, guard: VanishedGuard, n = ''): string {
   return (
-    `SELECT (SELECT count(*) FROM ${qualifiedName(table)} AS t WHERE ${vanishedPredicate(working, divisional, guard)}) AS vanished, ` +
-    `(SELECT count(*) FROM ${qualifiedName(table)} AS t WHERE t.\`_tenant\` = :tenant AND t.\`_company\` = :company` +
-    `${divisional ? ' AND t.`_division` = :division' : ''} AND t.\`_deleted_at\` IS NULL) AS active`
+    `(SELECT count(*) FROM ${qualifiedName(table)} AS t WHERE ${vanishedPredicate(working, divisional, guard, n)}) AS vanished, ` +
+    `(SELECT count(*) FROM ${qualifiedName(table)} AS t WHERE ${scopePredicate(divisional, n)} AND t.\`_deleted_at\` IS NULL) AS active`
   );
 }
+
 
 /**
  * Marks vanished keys deleted (never a physical delete); a later read that sees the key revives it. A snapshot
  * row takes the run's stamp; an incremental row keeps M3's stamp (a stamp of another layout would break the
  * order) and takes the end of the complete read as its read time, so only a read made after it revives the key.
+ * The current MERGE does this itself now (softDeleteClause); this statement only finishes a load whose MERGE an
+ * earlier version made without its soft deletes (a checkpoint with step `current` but not `softDeletes`).
  */
 export function softDeleteSql(table: TargetTable, working: TargetTable, divisional: boolean, guard: VanishedGuard = 'snapshot'): string {
   const moved = guard === 'snapshot' ? '`_change_stamp` = :stamp' : '`_extracted_at` = CAST(:read_completed AS TIMESTAMP)';

@@ -1,10 +1,12 @@
 // Loads the staged units of one entity into its two Delta tables: `<table>_history` (append-only, one row per
 // distinct version) and `<table>` (current state, one MERGE per load). Every statement is idempotent, so a retry
 // after a lost answer or a Delta conflict, a retried Lambda or a rerun of a day changes nothing already there.
-// Order: check manifests → look at the schema (create only what is missing, fail a type conflict before any
-// change, bring the layout in line) → the load's own working table → stage the units (merge: ~1 MiB JSON
-// batches; copy: COPY INTO from the staged files) → check completeness → check vanished keys (refusing a unit
-// that would lose too many) → MERGE current → MERGE history → soft deletes → drop the working table.
+// Order: check manifests → look at the schema unless a look made today for this shape of the entity is
+// remembered (rememberedLook.ts; create only what is missing, fail a type conflict before any change, bring the
+// layout in line) → the load's own working table → stage the units (merge: ~1 MiB JSON batches; copy: COPY INTO
+// from the staged files) → one check statement (completeness, control totals, silent changes, vanished keys:
+// refusing a unit that differs or would lose too many) → MERGE current → MERGE history → soft deletes → drop
+// the working table.
 // Staging stops before the deadline and answers a checkpoint instead; the next invocation continues it.
 import { randomUUID } from 'node:crypto';
 import type { EntityDefinition } from '../catalog/entityDefinition.ts';
@@ -16,23 +18,25 @@ import { readManifest, readStagedFile } from '../staging/stagedUnitReader.ts';
 import { StagedDataError } from '../staging/stagingErrors.ts';
 import { businessViewSql, viewFingerprint, viewOf, VIEW_PROPERTY } from './businessView.ts';
 import { COPY_FILES_PER_STATEMENT, copyIntoSql } from './copySql.ts';
+import { completeUnitParam, stagedCheckSql } from './stagedCheckSql.ts';
 import {
-  CONTROL_TOTALS_TABLE, createControlTotalsTableSql, currentRowTotalsSql, RECORDS_FIELD, stagedRowTotalsSql, totalAlias, writeControlTotalsSql,
+  CONTROL_TOTALS_TABLE, createControlTotalsTableSql, currentRowTotalsSql, RECORDS_FIELD, totalAlias, writeControlTotalsSql,
   type ControlTotalsRow,
 } from './controlTotalsSql.ts';
 import { amountFields, canonicalTotalOf, type ControlTotals } from '../staging/controlTotals.ts';
 import { validateTarget } from './identifiers.ts';
 import {
-  addColumnsSql, alterColumnCommentSql, commentOnTableSql, countSilentChangesSql, countVanishedSql, createCurrentTableSql, createQualityTableSql, recordQualitySql,
+  addColumnsSql, alterColumnCommentSql, commentOnTableSql, createCurrentTableSql, createQualityTableSql, recordQualitySql,
   createHistoryTableSql, createSchemaSql, createWorkingTableSql, describeTableSql,
   dropStagedUnitSql, dropTableSql, heartbeatSql, HISTORY_SUFFIX, insertBatchSql, mergeCurrentSql, mergeHistorySql, setTablePropertiesSql,
-  showTablePropertiesSql, showTablesSql, softDeleteSql, stageCountsSql, type VanishedGuard,
+  showTablePropertiesSql, showTablesSql, softDeleteSql, type VanishedGuard,
 } from './loadSql.ts';
 import type {
-  CompanyQuality, LoadCheckpoint, LoadContinuation, LoadOutcome, LoadTableRequest, LoadTableResult, MergeStep, RefusedUnit, TargetTable, UnitLoadResult, UnitProgress,
+  CompanyQuality, LoadCheckpoint, LoadContinuation, LoadOutcome, LoadTableRequest, LoadTableResult, MergeProgress, MergeStep, RefusedUnit, TargetTable, UnitLoadResult, UnitProgress,
   WarehouseSession,
 } from './loadTypes.ts';
-import { ControlTotalError, LoadError, VanishedKeysError } from './loadErrors.ts';
+import { ControlTotalError, LoadError, TableChangedError, VanishedKeysError } from './loadErrors.ts';
+import { forgetLook, isShapeChanged, lookFingerprint, lookIsRemembered, rememberedLookKey, rememberLook } from './rememberedLook.ts';
 import { encodeStagedRecord } from './stagedRowEncoder.ts';
 import { isKeySweep, sweepKeys } from './sweepKeys.ts';
 import { normalizeType, tableColumns } from './tableColumns.ts';
@@ -237,6 +241,8 @@ export async function loadTable(req: LoadTableRequest): Promise<LoadOutcome> {
   const loadedAt = req.resume?.loadedAt ?? new Date().toISOString();
   const label = `${table.catalog}.${table.schema}.${table.name}`;
   const working = workingTableOf(table, loadId);
+  const lookKey = wh.workspace ? rememberedLookKey(wh.workspace, table) : undefined;
+  const fingerprint = lookFingerprint(entity, table);
   if (req.resume && req.resume.mode !== mode) throw new LoadError(`${label}: the checkpoint of load ${loadId} is for ${req.resume.mode} mode, not ${mode}`);
   if (mode === 'copy' && !store.warehouseUrl) {
     throw new LoadError(`${label}: loadMode "copy" needs staged files the warehouse can read (S3 under an external location); ${store.describe('')} is not. Use loadMode "merge"`);
@@ -269,8 +275,13 @@ export async function loadTable(req: LoadTableRequest): Promise<LoadOutcome> {
   let stagingStarted = false;
   try {
     if (!req.resume) {
-      const workingTables = await prepareTables(wh, entity, table, deadline, log);
-      await dropAbandonedWorkingTables(wh, table, workingTables, working.name, deadline, log);
+      // Steady state sends no SHOW/DESCRIBE: a look made today for this shape of the entity is trusted.
+      const remembered = lookKey !== undefined && (await lookIsRemembered(store, lookKey, fingerprint, Date.now()));
+      if (!remembered) {
+        const workingTables = await prepareTables(wh, entity, table, deadline, log);
+        await dropAbandonedWorkingTables(wh, table, workingTables, working.name, deadline, log);
+        if (lookKey) await rememberLook(store, lookKey, fingerprint, new Date());
+      }
       // A first invocation starts from nothing, even if an attempt of the same load left its working table.
       await wh.execute(createWorkingTableSql(entity, working, { target: label, loadId, heartbeat }, true), {}, { deadline });
     } else {
@@ -302,7 +313,7 @@ export async function loadTable(req: LoadTableRequest): Promise<LoadOutcome> {
       return continuation(table, checkpoint, manifests, wh, at);
     }
     await dropOwnWorkingTable(error);
-    throw error;
+    throw await afterShapeChange(error);
   }
 
   try {
@@ -313,7 +324,22 @@ export async function loadTable(req: LoadTableRequest): Promise<LoadOutcome> {
       return continuation(table, checkpoint, manifests, wh, at);
     }
     await dropOwnWorkingTable(error);
-    throw error;
+    throw await afterShapeChange(error);
+  }
+
+  /**
+   * A table or column not as remembered (dropped or altered behind the loader's back): the remembered look is
+   * forgotten and the error becomes transient, so the retried load looks at the schema again and repairs it.
+   */
+  async function afterShapeChange(error: unknown): Promise<unknown> {
+    if (!lookKey || !isShapeChanged(error)) return error;
+    await forgetLook(store, lookKey, new Date()).catch((cause) => log.warn('could not forget the remembered look', { table: label, error: String(cause) }));
+    log.warn('a table or column changed behind the loader: the next attempt looks at the schema again', { table: label, error: (error as Error).message?.slice(0, 300) });
+    return new TableChangedError(
+      `${label}: a table or column is not what the load expected (dropped or altered outside the sync?): ${(error as Error).message?.slice(0, 400)}. ` +
+        'The remembered look at the schema was forgotten: the retried load looks again, recreates what is missing and continues',
+      { cause: error },
+    );
   }
 
   /** A failed load removes its working table (best effort: the next load of the table cleans up otherwise). */
@@ -381,7 +407,13 @@ export async function loadTable(req: LoadTableRequest): Promise<LoadOutcome> {
       tenant: m.tenant, company: m.company, ...(divisional ? { division: m.division } : {}), unit: unitId,
       ...(guard === 'snapshot' ? { stamp: m.runStartedAt } : { read_started: m.startedAt }),
     });
-    if (!progress.checked) await checkStaged(snapshots, divisional, guard, scopeParams, progress.refused);
+    const quality = (progress.quality ??= []);
+    const qualityOf = (company: string): CompanyQuality => {
+      let entry = quality.find((q) => q.company === company);
+      if (!entry) quality.push((entry = { company, changedWithoutNewStamp: 0, softDeleted: 0 }));
+      return entry;
+    };
+    if (!progress.checked) await checkStaged(snapshots, divisional, guard, scopeParams, progress, qualityOf);
     for (const unit of progress.refused) manifests.delete(unit.unitId);
     progress.checked = true;
 
@@ -391,12 +423,6 @@ export async function loadTable(req: LoadTableRequest): Promise<LoadOutcome> {
     // runs its first step whatever the estimate: a later one would have no more time.
     let lastStepMs = MAX_STEP_ESTIMATE_MS;
     let fresh = !stagedHere;
-        const quality = (progress.quality ??= []);
-    const qualityOf = (company: string): CompanyQuality => {
-      let entry = quality.find((q) => q.company === company);
-      if (!entry) quality.push((entry = { company, changedWithoutNewStamp: 0, softDeleted: 0 }));
-      return entry;
-    };
     const step = async (name: MergeStep, run: () => Promise<void>) => {
       if (progress.steps.includes(name)) return;
       const needs = fresh ? MERGE_PHASE_RESERVE_MS : Math.max(MERGE_PHASE_RESERVE_MS, Math.min(1.2 * lastStepMs, MAX_STEP_ESTIMATE_MS));
@@ -407,21 +433,33 @@ export async function loadTable(req: LoadTableRequest): Promise<LoadOutcome> {
       lastStepMs = Date.now() - started;
       progress.steps.push(name);
     };
-    // Counted before the MERGE that repairs them (afterwards the current rows hold the new content).
-    await step('quality', async () => {
-      for (const row of await wh.execute(countSilentChangesSql(entity, table, working), {}, { deadline })) {
-        qualityOf(String(row.company)).changedWithoutNewStamp = count(row.silent);
-      }
-    });
+    // Complete units that loaded: the current MERGE soft-deletes their absent keys (one clause each). The keys it
+    // deletes are those the check counted as vanished (same scope, guard and absence), so the figures come from there.
+    const deleting = snapshots.filter(([unitId]) => manifests.has(unitId));
     await step('current', async () => {
-      const [current] = await wh.execute(mergeCurrentSql(entity, table, working), {}, { deadline });
+      const params: Record<string, string> = { loaded_at: loadedAt };
+      deleting.forEach(([unitId, m], i) => {
+        const scope = { ...scopeParams(unitId, m), run_id: m.runId, ...(guard === 'incremental' ? { read_completed: m.completedAt } : {}) };
+        for (const [name, value] of Object.entries(scope)) if (name !== 'unit') params[completeUnitParam(name, i)] = value;
+      });
+      const [current] = await wh.execute(mergeCurrentSql(entity, table, working, { units: deleting.length, divisional, guard }), deleting.length ? params : {}, { deadline });
+      let softDeleted = 0;
+      for (const [unitId, m] of deleting) {
+        const vanished = progress.vanished?.[unitId] ?? 0;
+        softDeleted += vanished;
+        qualityOf(m.company).softDeleted += vanished;
+      }
       progress.counts.currentInserted = count(current?.num_inserted_rows);
-      progress.counts.currentUpdated = count(current?.num_updated_rows);
+      progress.counts.currentUpdated = Math.max(0, count(current?.num_updated_rows) - softDeleted);
+      progress.counts.currentSoftDeleted = softDeleted;
+      // Recorded with the MERGE's own step (one checkpoint write): a continuation neither deletes nor counts again.
+      progress.steps.push('softDeletes');
     });
     await step('history', async () => {
       const [history] = await wh.execute(mergeHistorySql(entity, table, working), {}, { deadline });
       progress.counts.historyInserted = count(history?.num_inserted_rows);
     });
+    // Only a load whose current MERGE an earlier version made (without soft deletes) still has this step to do.
     await step('softDeletes', async () => {
       let softDeleted = 0;
       for (const [unitId, m] of snapshots.filter(([unitId]) => manifests.has(unitId))) {
@@ -471,26 +509,35 @@ export async function loadTable(req: LoadTableRequest): Promise<LoadOutcome> {
   }
 
   /**
-   * Completeness (what reached the warehouse is exactly what the manifests promised), then the vanished keys of
-   * complete snapshots: a unit in which too many keys would go at once is refused (taken out of the working table,
-   * its scope unchanged) while the others load; when every unit is refused the load fails.
+   * One statement (stagedCheckSql.ts) answers the checks, then: completeness (what reached the warehouse is
+   * exactly what the manifests promised), control totals, and the vanished keys of complete units: a unit in which
+   * too many keys would go at once, or whose totals differ, is refused (taken out of the working table, its scope
+   * unchanged) while the others load; when every unit is refused the load fails. The silent changes of the units
+   * that load are the data-quality figure (counted before the MERGE that repairs them).
    */
   async function checkStaged(
     allSnapshots: [string, UnitManifest][],
     divisional: boolean,
     guard: VanishedGuard,
     scopeParams: (unitId: string, m: UnitManifest) => Record<string, string>,
-    refusedOut: RefusedUnit[],
+    progress: MergeProgress,
+    qualityOf: (company: string) => CompanyQuality,
   ): Promise<void> {
+    const refusedOut = progress.refused;
     let snapshots = allSnapshots;
-    const staged = new Map((await wh.execute(stageCountsSql(working), {}, { deadline })).map((r) => [String(r.unit), count(r.row_count)]));
+    const params: Record<string, string> = {};
+    allSnapshots.forEach(([unitId, m], i) => {
+      for (const [name, value] of Object.entries(scopeParams(unitId, m))) params[completeUnitParam(name, i)] = value;
+    });
+    const rows = await wh.execute(stagedCheckSql(entity, table, working, allSnapshots.length, divisional, guard), params, { deadline });
+    const totals = groupTotals(rows.filter((r) => r.kind === 'totals'));
     for (const [unitId, manifest] of manifests) {
-      const rows = staged.get(unitId) ?? 0;
-      if (rows !== manifest.totalRecords) {
-        throw new LoadError(`${label}: unit ${unitId} staged ${rows} rows but its manifest lists ${manifest.totalRecords}; nothing was merged, rerun the load`);
+      const staged = Object.values(totals.get(unitId) ?? {}).reduce((n, t) => n + t.records, 0);
+      if (staged !== manifest.totalRecords) {
+        throw new LoadError(`${label}: unit ${unitId} staged ${staged} rows but its manifest lists ${manifest.totalRecords}; nothing was merged, rerun the load`);
       }
     }
-    const mismatched = await checkControlTotals();
+    const mismatched = checkControlTotals(totals);
     if (mismatched.length > 0 && mismatched.length === manifests.size) {
       throw new ControlTotalError(`${label}: ${mismatched.map((m) => m.detail).join('; ')}. Nothing was merged. ${CONTROL_TOTALS_ADVICE}`);
     }
@@ -505,9 +552,11 @@ export async function loadTable(req: LoadTableRequest): Promise<LoadOutcome> {
 
     const tolerated = `tolerated: ${(maxVanishedShare * 100).toFixed(1)}%`;
     const advice = 'Check the source (a wrong company or filter?) or raise the flow\'s vanished-keys share, then rerun';
+    const vanishedOf = new Map(rows.filter((r) => r.kind === 'vanished').map((r) => [String(r.unit), r]));
+    progress.vanished = Object.fromEntries([...vanishedOf].map(([unitId, row]) => [unitId, count(row.vanished)]));
     const refused: (RefusedUnit & { scope: string })[] = [];
     for (const [unitId, m] of snapshots) {
-      const [row] = await wh.execute(countVanishedSql(table, working, divisional, guard), scopeParams(unitId, m), { deadline });
+      const row = vanishedOf.get(unitId);
       const vanished = count(row?.vanished);
       const active = count(row?.active);
       if (vanished > 0 && vanished > maxVanishedShare * active) {
@@ -528,6 +577,11 @@ export async function loadTable(req: LoadTableRequest): Promise<LoadOutcome> {
       log.warn('unit refused: too many keys would vanish', { table: label, unitId: unit.unitId, scope: unit.scope });
       refusedOut.push({ unitId: unit.unitId, kind: 'vanished-keys', reason: unit.reason });
     }
+    // Silent changes of the units that load (a key staged by two units counts where its newest version is).
+    const out = new Set(refusedOut.map((r) => r.unitId));
+    for (const row of rows.filter((r) => r.kind === 'silent' && !out.has(String(r.unit)))) {
+      qualityOf(String(row.company)).changedWithoutNewStamp += count(row.silent);
+    }
   }
 
   /**
@@ -535,8 +589,7 @@ export async function loadTable(req: LoadTableRequest): Promise<LoadOutcome> {
    * working table (the rows exactly as the MERGE writes them) must equal the manifest's, computed from M3's own
    * text when the unit was staged. Compared as exact decimals. Units staged before control totals existed have none.
    */
-  async function checkControlTotals(): Promise<{ unitId: string; detail: string }[]> {
-    const loaded = groupTotals(await wh.execute(stagedRowTotalsSql(entity, working), {}, { deadline }));
+  function checkControlTotals(loaded: Map<string, ControlTotals>): { unitId: string; detail: string }[] {
     const mismatched: { unitId: string; detail: string }[] = [];
     for (const [unitId, manifest] of manifests) {
       const staged = manifest.controlTotals;

@@ -120,6 +120,8 @@ export interface MergeProgress {
   counts: { currentInserted: number; currentUpdated: number; historyInserted: number; currentSoftDeleted: number };
   /** Per company (see CompanyQuality); absent in checkpoints written before it existed. */
   quality?: CompanyQuality[];
+  /** Per complete unit, the keys the check found vanished: what the current MERGE soft-deletes (its figures). */
+  vanished?: Record<string, number>;
 }
 
 /** A load that stopped before its deadline: staged so far, nothing merged; continue with the checkpoint. */
@@ -139,6 +141,11 @@ export type LoadOutcome = LoadTableResult | LoadContinuation;
 export interface WarehouseSession {
   execute(sql: string, params?: Record<string, WarehouseParam>, options?: { deadline?: Deadline }): Promise<Record<string, unknown>[]>;
   readonly stats: { statements: number; bytesSent: number };
+  /**
+   * The workspace the session speaks to (its host): loads remember what a look at its tables established
+   * (rememberedLook.ts) under it. Absent: every load looks at the schema first.
+   */
+  readonly workspace?: string;
   close(): Promise<void>;
 }
 

@@ -203,6 +203,7 @@ function whileLeaseHeld(warehouse: WarehouseSession, leaseLost: AbortSignal): Wa
     get stats() {
       return warehouse.stats;
     },
+    ...(warehouse.workspace ? { workspace: warehouse.workspace } : {}),
     execute(sql, params, options) {
       leaseLost.throwIfAborted();
       return warehouse.execute(sql, params, options);

@@ -20,8 +20,9 @@ export interface OpenWarehouseSessionOptions {
 
 export async function openWarehouseSession(secret: WarehouseSecret, options: OpenWarehouseSessionOptions = {}): Promise<WarehouseSession> {
   const client = await connectDatabricks(secret, options.clientFactory?.() ?? newDatabricksClient());
-  const session = new DatabricksSession({ client, ...(options.log ? { log: options.log } : {}) });
+  const session = new DatabricksSession({ client, workspace: secret.host, ...(options.log ? { log: options.log } : {}) });
   return {
+    workspace: secret.host,
     execute: (sql, params, callOptions) => session.execute(sql, params, callOptions),
     get stats() {
       return session.stats;

@@ -162,7 +162,7 @@ describe('the CloudSuite sync stack', () => {
     const s3 = (name: string) =>
       statementsOf(name)
         .filter((s) => actionsOf(s).some((a) => a.startsWith('s3:')))
-        .map((s) => `${actionsOf(s).sort().join(',')} ${resourceText(s.Resource).match(/\/(plans|runs)\/\*/)?.[0]}`);
+        .map((s) => `${actionsOf(s).sort().join(',')} ${resourceText(s.Resource).match(/\/(plans|runs|_warehouse)\/\*/)?.[0]}`);
     const secrets = (name: string) =>
       statementsOf(name)
         .filter((s) => actionsOf(s).includes('secretsmanager:GetSecretValue'))
@@ -188,7 +188,8 @@ describe('the CloudSuite sync stack', () => {
     expect(kms('extract')).toBe(true);
 
     expect(dynamo('load').map((s) => s.keys)).toEqual([['run#*'], ['lease#*']]);
-    expect(s3('load')).toEqual(['s3:GetObject /plans/*', 's3:GetObject /runs/*']);
+    // Staged units read-only; the remembered looks at target tables (shared/load/rememberedLook.ts) read and written.
+    expect(s3('load')).toEqual(['s3:GetObject /plans/*', 's3:GetObject /runs/*', 's3:GetObject,s3:PutObject /_warehouse/*']);
     expect(secrets('load')).toEqual(['Warehouse']);
     expect(kms('load')).toBe(false);
 
@@ -224,6 +225,12 @@ describe('the CloudSuite sync stack', () => {
         ]),
       },
     });
+    // The remembered looks at target tables live outside runs/ and plans/: no rule expires them (each look rewrites them).
+    const staging = Object.values(template.findResources('AWS::S3::Bucket')).find((b) =>
+      JSON.stringify(b.Properties?.LoggingConfiguration ?? {}).includes('staging/'),
+    );
+    const rules = staging?.Properties?.LifecycleConfiguration?.Rules as { Prefix?: string; ExpirationInDays?: number }[];
+    expect(rules.filter((r) => r.ExpirationInDays !== undefined).map((r) => r.Prefix)).toEqual(['runs/', 'plans/']);
     template.hasResourceProperties('AWS::S3::BucketPolicy', {
       Bucket: { Ref: Match.stringLikeRegexp('^StorageStaging') },
       PolicyDocument: {

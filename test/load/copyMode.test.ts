@@ -21,10 +21,11 @@ let s3: S3Emulator;
 let store: S3BlobStore;
 let cloudsuite: CloudSuiteEmulator;
 let wh: Awaited<ReturnType<typeof warehouseWithSession>>;
+let bucket: string;
 
 beforeAll(async () => {
   s3 = await startS3rver();
-  const bucket = await s3.createBucket();
+  bucket = await s3.createBucket();
   store = new S3BlobStore({ client: s3.s3, bucket });
   cloudsuite = await startCloudSuiteEmulator({ seed: 7 });
   wh = await warehouseWithSession({ storage: { objects: s3ObjectStorage(s3.s3), externalLocations: [`s3://${bucket}/runs`] } });
@@ -81,6 +82,45 @@ describe('copy mode', () => {
       loadTable({ tenant: 'ACME_PRD', entity: catalog.get('suppliers'), table: { catalog: 'main', schema: 'x', name: 'y' }, units: [], runId: 'r', store: local, warehouse: wh.session, mode: 'copy' }),
     ).rejects.toThrow(/loadMode "copy" needs staged files the warehouse can read/);
   });
+});
+
+describe('statements per copy-mode load', () => {
+  it('a steady-state load (tables there, shape unchanged, looked at today) sends a fixed handful of statements, one COPY INTO per 20 part files', async () => {
+    const remembering = await warehouseWithSession(
+      { storage: { objects: s3ObjectStorage(s3.s3), externalLocations: [`s3://${bucket}/runs`] } },
+      { workspace: 'copy-mode.test' },
+    );
+    try {
+      const invoices = catalog.get('supplier_invoices');
+      const records = Array.from({ length: 45 }, (_, i) => ({
+        ...Object.fromEntries(invoices.fields.map((f) => [f.name, f.type === 'A' ? '' : '0'])),
+        CONO: '100', DIVI: 'A01', INBN: String(i + 1), SUNO: 'S1', IVDT: '20261101', CUAM: '10.00', LMDT: '20261101', CHNO: '1', LMTS: '202611010800000001',
+      }));
+      // 45 part files of one record: 3 COPY INTO statements.
+      await stageRecords(store, 'runs/ACME/steady/u1', invoices, records, { runId: 'steady', runStartedAt: '2026-11-20T00:00:00.000Z', recordsPerPart: 1 });
+      const table = { catalog: 'main', schema: 'steady_copy', name: 'supplier_invoices' };
+      const once = async () => {
+        const before = remembering.warehouse.statements.length;
+        const result = expectLoaded(await loadTable({
+          tenant: 'ACME_PRD', entity: invoices, table, units: [{ unitId: 'u1', unitPrefix: 'runs/ACME/steady/u1' }], runId: 'steady', store, warehouse: remembering.session, mode: 'copy',
+        }));
+        return { result, kinds: remembering.warehouse.statements.slice(before).map((s) => s.sql.split(/\s+/).slice(0, 2).join(' ')) };
+      };
+      const first = await once();
+      expect(first.result.currentInserted).toBe(45);
+      const steady = await once();
+      expect(steady.result).toMatchObject({ currentInserted: 0, historyInserted: 0, statements: steady.kinds.length });
+      const copies = steady.kinds.filter((k) => k === 'COPY INTO').length;
+      expect(copies).toBe(3);
+      // Besides the COPY INTOs: working table, one check, the two MERGEs, the control totals (read, write), drop.
+      expect(steady.kinds.filter((k) => k !== 'COPY INTO')).toEqual([
+        'CREATE OR', 'SELECT \'totals\'', 'MERGE INTO', 'MERGE INTO', 'SELECT k.`_unit`', 'MERGE INTO', 'DROP TABLE',
+      ]);
+      expect(steady.kinds.length - copies).toBe(7);
+    } finally {
+      await remembering.close();
+    }
+  }, 60_000);
 });
 
 describe('value checks in copy mode', () => {

@@ -5,7 +5,8 @@ import { S3BlobStore } from '#shared/aws/s3BlobStore.ts';
 import { EntityCatalog } from '#shared/catalog/entityCatalog.ts';
 import type { EntityDefinition } from '#shared/catalog/entityDefinition.ts';
 import { expectLoaded, loadTable } from '#shared/load/loadTable.ts';
-import type { TargetTable } from '#shared/load/loadTypes.ts';
+import type { LoadCheckpoint, LoadOutcome, TargetTable } from '#shared/load/loadTypes.ts';
+import { Deadline } from '#shared/runtime/deadline.ts';
 import { DynamoTableLease } from '#shared/state/dynamoTableLease.ts';
 import { withLease } from '#shared/state/tableLease.ts';
 import { DynamoWatermarkStore } from '#shared/state/dynamoWatermarkStore.ts';
@@ -153,14 +154,51 @@ describe('loading into current and history tables', () => {
 });
 
 describe('snapshots and deletes', () => {
+  it('a load stopped right after the current MERGE (with its soft deletes) continues without deleting or counting them again', async () => {
+    const table = freshTable('suppliers');
+    const all = Array.from({ length: 40 }, (_, i) => supplier(`S${String(i).padStart(4, '0')}`));
+    await stageRecords(store, 'c1', suppliers, all, { runId: 'c1', runStartedAt: '2026-11-18T02:00:00.000Z' });
+    await load(suppliers, table, [{ unitId: 'c1', unitPrefix: 'c1' }]);
+    await stageRecords(store, 'c2', suppliers, all.slice(1), { runId: 'c2', runStartedAt: '2026-11-19T02:00:00.000Z' });
+    const outcomes: LoadOutcome[] = [];
+    let resume: LoadCheckpoint | undefined;
+    for (let i = 0; i < 3; i++) {
+      // A 15-minute invocation in which the current MERGE takes a nominal 11 minutes: the first invocation has time
+      // for it (the most a step may take, 10 minutes) and then none for the history MERGE.
+      let used = 0;
+      const timing = {
+        execute: (sql: string, p?: never, o?: never) => ((used += /^MERGE INTO \S+suppliers` AS t /.test(sql) ? 11 : 0), wh.session.execute(sql, p, o)),
+        stats: wh.session.stats, close: async () => {},
+      };
+      const outcome = await loadTable({
+        tenant: 'ACME_PRD', entity: suppliers, table, units: [{ unitId: 'c2', unitPrefix: 'c2' }], runId: 'c2', store, warehouse: timing as never,
+        deadline: Deadline.measuredBy(() => (15 - used) * 60_000), loadId: 'stopped-after-current', ...(resume ? { resume } : {}),
+      });
+      outcomes.push(outcome);
+      if (outcome.status === 'loaded') break;
+      resume = outcome.checkpoint;
+    }
+    expect(outcomes).toHaveLength(2);
+    expect(outcomes[0]).toMatchObject({ status: 'continue', checkpoint: { merge: { steps: ['softDeletes', 'current'], vanished: { c2: 1 } } } });
+    expect(outcomes[1]).toMatchObject({ status: 'loaded', currentSoftDeleted: 1, currentUpdated: 0, historyInserted: 0 });
+    expect(expectLoaded(outcomes[1]!).quality).toEqual([{ company: '100', changedWithoutNewStamp: 0, softDeleted: 1 }]);
+    expect(await wh.warehouse.query(`SELECT suno FROM ${name(table)} WHERE _deleted_at IS NOT NULL`)).toEqual([{ suno: 'S0000' }]);
+  });
+
   it('soft-deletes a vanished key and revives it when it comes back', async () => {
     const table = freshTable('suppliers');
     const all = Array.from({ length: 40 }, (_, i) => supplier(`S${String(i).padStart(4, '0')}`));
     await stageRecords(store, 's1', suppliers, all, { runId: 's1', runStartedAt: '2026-11-18T02:00:00.000Z' });
     await load(suppliers, table, [{ unitId: 's1', unitPrefix: 's1' }]);
     await stageRecords(store, 's2', suppliers, all.slice(1), { runId: 's2', runStartedAt: '2026-11-19T02:00:00.000Z' });
+    const before = wh.warehouse.statements.length;
     const second = await load(suppliers, table, [{ unitId: 's2', unitPrefix: 's2' }]);
     expect(second).toMatchObject({ currentSoftDeleted: 1, currentUpdated: 0, currentInserted: 0 });
+    expect(second.quality).toEqual([{ company: '100', changedWithoutNewStamp: 0, softDeleted: 1 }]);
+    // The current MERGE soft-deletes (WHEN NOT MATCHED BY SOURCE): no UPDATE of its own.
+    const sent = wh.warehouse.statements.slice(before).map((s) => s.sql);
+    expect(sent.filter((sql) => /^UPDATE\b/.test(sql))).toEqual([]);
+    expect(sent.filter((sql) => /^MERGE INTO \S+suppliers` AS t /.test(sql)).map((sql) => sql.includes('WHEN NOT MATCHED BY SOURCE'))).toEqual([true]);
     const deleted = await wh.warehouse.query(`SELECT suno FROM ${name(table)} WHERE _deleted_at IS NOT NULL`);
     expect(deleted.map((r) => r.suno)).toEqual(['S0000']);
     await stageRecords(store, 's3', suppliers, all, { runId: 's3', runStartedAt: '2026-11-20T02:00:00.000Z' });

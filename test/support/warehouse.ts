@@ -8,10 +8,11 @@ import type { MiRecord } from '#shared/m3/miTypes.ts';
 import { DatabricksSession } from '#shared/load/databricksSession.ts';
 import type { BlobStore } from '#shared/staging/blobStore.ts';
 
-export async function warehouseWithSession(options: Parameters<typeof startWarehouseEmulator>[0] = {}) {
+/** `session.workspace`: set, loads remember their looks at the schema (shared/load/rememberedLook.ts); default unset. */
+export async function warehouseWithSession(options: Parameters<typeof startWarehouseEmulator>[0] = {}, session_: { workspace?: string } = {}) {
   const warehouse = await startWarehouseEmulator(options);
   const { client } = await connectToEmulator(warehouse, { retryDelayMin: 1, retryDelayMax: 5 } as never);
-  const session = new DatabricksSession({ client });
+  const session = new DatabricksSession({ client, ...session_ });
   return {
     warehouse,
     session,

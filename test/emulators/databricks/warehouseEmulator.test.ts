@@ -117,6 +117,11 @@ describe('the emulator through the real driver', () => {
     expect(error).toBeInstanceOf(OperationStateError);
     expect(error.response?.sqlState).toBe('42P01');
     expect(error.message).toMatch(/^\[TABLE_OR_VIEW_NOT_FOUND\]/);
+    // A column the table lacks (e.g. dropped behind a loader's back), referenced through an alias.
+    await execute(session, 'CREATE TABLE main.default.narrow (a STRING)');
+    const column = await failureOf(execute(session, 'SELECT count(*) FROM main.default.narrow AS t WHERE t.b IS NULL'));
+    expect(column.response?.sqlState).toBe('42703');
+    expect(column.message).toMatch(/^\[UNRESOLVED_COLUMN\.WITH_SUGGESTION\] .*`t`\.`b` cannot be resolved/);
   });
 
   it('rejects a wrong bearer token with HTTP 401', async () => {

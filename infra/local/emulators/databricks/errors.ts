@@ -150,6 +150,12 @@ const duckDbErrorRules: readonly DuckDbErrorRule[] = [
       ),
   },
   {
+    // A column a statement names that its table lacks (e.g. dropped behind the loader's back).
+    pattern: /Table "([^"]+)" does not have a column named "([^"]+)"/,
+    toError: (m) =>
+      new WarehouseError('UNRESOLVED_COLUMN.WITH_SUGGESTION', '42703', `A column, variable, or function parameter with name \`${m[1]}\`.\`${m[2]}\` cannot be resolved.`),
+  },
+  {
     pattern: /Referenced table "([^"]+)" not found/,
     toError: (m) => databricksErrors.tableNotFound(m[1] ?? ''),
   },

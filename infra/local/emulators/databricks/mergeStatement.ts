@@ -1,15 +1,23 @@
 // MERGE INTO, the Databricks way, on DuckDB. Two differences need rewriting: DuckDB's `UPDATE SET *` and
 // `INSERT *` are positional while Delta's are by name (so they are expanded from the target's columns), and
 // DuckDB lets several source rows update one target row where Delta fails with
-// DELTA_MULTIPLE_SOURCE_ROW_MATCHING_TARGET_ROW_IN_MERGE (so a check query runs first).
+// DELTA_MULTIPLE_SOURCE_ROW_MATCHING_TARGET_ROW_IN_MERGE (so a check query runs first). And `WHEN NOT MATCHED BY
+// SOURCE` runs as UPDATE/DELETE statements beside the MERGE (renderNotMatchedBySource): DuckDB 1.5.6 crashes the
+// process (SIGSEGV, intermittently) on such a MERGE of the loader's shape (IS NOT DISTINCT FROM keys, a QUALIFY
+// source, a wide target). Same result: a target row no source row matches is untouched by the other clauses.
 import { quoteIdent } from './identifiers.ts';
 import type { MergeClause, MergePlan } from './sqlTranslator.ts';
 
-/** The DuckDB MERGE for a plan, returning one `merge_action` row per changed target row. */
-export function renderMerge(plan: MergePlan, targetColumns: readonly string[]): string {
+/**
+ * The DuckDB MERGE for a plan's WHEN MATCHED / WHEN NOT MATCHED clauses, returning one `merge_action` row per
+ * changed target row; undefined when the plan has only WHEN NOT MATCHED BY SOURCE clauses.
+ */
+export function renderMerge(plan: MergePlan, targetColumns: readonly string[]): string | undefined {
   const target = quoteIdent(plan.targetAlias);
   const source = quoteIdent(plan.sourceAlias);
-  const clauses = plan.clauses.map((clause) => renderClause(clause, targetColumns, source));
+  const others = plan.clauses.filter((c) => c.when !== 'notMatchedBySource');
+  if (others.length === 0) return undefined;
+  const clauses = others.map((clause) => renderClause(clause, targetColumns, source));
   return [
     `MERGE INTO ${plan.targetSql} AS ${target}`,
     `USING ${plan.sourceSql} AS ${source}`,
@@ -66,4 +74,36 @@ export function renderMultipleMatchCheck(plan: MergePlan): string | undefined {
   ]
     .filter((line) => line !== '')
     .join('\n');
+}
+
+/**
+ * The WHEN NOT MATCHED BY SOURCE clauses as statements run in order before the MERGE: first a temporary table
+ * `choices` of the target rows no source row matches, each with the first clause whose condition holds (judged
+ * on the rows as they are, as Delta does), then one UPDATE or DELETE per clause for its rows, each returning one
+ * `merge_action` row per changed row, then the temporary table dropped. Empty when there is no such clause. Run
+ * before the MERGE: the rows they change have no source row, so the MERGE leaves them as they are either way.
+ */
+export function renderNotMatchedBySource(plan: MergePlan, choices: string): { sql: string; counted: boolean }[] {
+  const clauses = plan.clauses.filter((c) => c.when === 'notMatchedBySource');
+  if (clauses.length === 0) return [];
+  const target = quoteIdent(plan.targetAlias);
+  const source = quoteIdent(plan.sourceAlias);
+  const table = `temp.main.${quoteIdent(choices)}`;
+  const which = clauses.map((c, i) => `WHEN ${c.conditionSql === undefined ? 'TRUE' : `(${c.conditionSql.trim()})`} THEN ${i}`).join(' ');
+  const statements = [{
+    sql:
+      `CREATE OR REPLACE TEMP TABLE ${quoteIdent(choices)} AS SELECT * FROM (SELECT ${target}.rowid AS row_id, CASE ${which} END AS clause ` +
+      `FROM ${plan.targetSql} AS ${target} WHERE NOT EXISTS (SELECT 1 FROM ${plan.sourceSql} AS ${source} WHERE ${plan.onSql.trim()})) WHERE clause IS NOT NULL`,
+    counted: false,
+  }];
+  clauses.forEach((clause, i) => {
+    const rows = `${target}.rowid IN (SELECT row_id FROM ${table} WHERE clause = ${i})`;
+    const { action } = clause;
+    if (action.kind === 'delete') statements.push({ sql: `DELETE FROM ${plan.targetSql} AS ${target} WHERE ${rows} RETURNING 'DELETE' AS merge_action`, counted: true });
+    else if (action.kind === 'update') {
+      statements.push({ sql: `UPDATE ${plan.targetSql} AS ${target} SET ${action.setSql.trim()} WHERE ${rows} RETURNING 'UPDATE' AS merge_action`, counted: true });
+    } else throw new Error(`WHEN NOT MATCHED BY SOURCE takes UPDATE SET or DELETE, not ${action.kind}`);
+  });
+  statements.push({ sql: `DROP TABLE ${table}`, counted: false });
+  return statements;
 }

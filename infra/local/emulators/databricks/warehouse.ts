@@ -1,11 +1,12 @@
 // The warehouse engine: one DuckDB instance, the catalogs, and sessions that execute translated Databricks
 // statements. Protocol-agnostic: the Thrift handler turns its results and errors into wire responses.
+import { randomUUID } from 'node:crypto';
 import { DuckDBInstance, StatementType, type DuckDBConnection, type DuckDBPreparedStatement } from '@duckdb/node-api';
 import { CatalogStore, DEFAULT_CATALOG, DEFAULT_SCHEMA } from './catalogs.ts';
 import { readSourceLines, sourceFiles, sourceRelation, type StorageAccess } from './copyInto.ts';
 import { WarehouseError, databricksErrors, toWarehouseError } from './errors.ts';
 import { catalogAlias, catalogFromAlias, quoteIdent, quoteLiteral } from './identifiers.ts';
-import { renderMerge, renderMultipleMatchCheck } from './mergeStatement.ts';
+import { renderMerge, renderMultipleMatchCheck, renderNotMatchedBySource } from './mergeStatement.ts';
 import { StatementParameters } from './parameters.ts';
 import { EMPTY_RESULT, resultFromReader, resultFromRows, type CellValue, type ResultColumn, type ResultSet } from './results.ts';
 import { databricksTypeName, sparkTypeOfDuckDb, type SparkType } from './sparkTypes.ts';
@@ -354,8 +355,13 @@ export class WarehouseSession {
     const table = await this.resolveTable(plan.target);
     const targetColumns = (await this.tableColumnsOf(table)).map((c) => c.name);
     const mergeSql = renderMerge(plan, targetColumns);
+    const bySource = renderNotMatchedBySource(plan, `__not_matched_by_source_${randomUUID().replaceAll('-', '')}`);
     const checkSql = renderMultipleMatchCheck(plan);
-    const translatedSql = checkSql === undefined ? mergeSql : `-- multiple-match check\n${checkSql};\n${mergeSql}`;
+    const translatedSql = [
+      ...(checkSql === undefined ? [] : [`-- multiple-match check\n${checkSql};`]),
+      ...bySource.map(({ sql }) => `-- WHEN NOT MATCHED BY SOURCE\n${sql};`),
+      ...(mergeSql === undefined ? [] : [mergeSql]),
+    ].join('\n');
     trace.sql = translatedSql;
     await this.checkStarSources(plan, targetColumns, parameters);
     const actions = await this.transaction(async () => {
@@ -363,8 +369,12 @@ export class WarehouseSession {
         const duplicates = await (await this.prepare(checkSql, parameters)).runAndReadAll();
         if (duplicates.currentRowCount > 0) throw databricksErrors.multipleSourceRowsMatched();
       }
-      const reader = await (await this.prepare(mergeSql, parameters)).runAndReadAll();
-      return reader.getColumnsJson()[0] ?? [];
+      const changed: unknown[] = [];
+      for (const { sql, counted } of [...bySource, ...(mergeSql === undefined ? [] : [{ sql: mergeSql, counted: true }])]) {
+        const reader = await (await this.prepare(sql, parameters)).runAndReadAll();
+        if (counted) changed.push(...(reader.getColumnsJson()[0] ?? []));
+      }
+      return changed;
     });
     const count = (action: string) => BigInt(actions.filter((a) => a === action).length);
     const [updated, deleted, inserted] = [count('UPDATE'), count('DELETE'), count('INSERT')];
