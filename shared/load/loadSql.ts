@@ -263,6 +263,16 @@ function scopePredicate(divisional: boolean, n: string): string {
   return `t.\`_tenant\` = :tenant${n} AND t.\`_company\` = :company${n}${divisional ? ` AND t.\`_division\` = :division${n}` : ''}`;
 }
 
+/** Rows staged per unit (the key sweep's completeness check: shared/load/sweepKeys.ts). */
+export function stageCountsSql(working: TargetTable): string {
+  return `SELECT \`_unit\` AS unit, count(*) AS row_count FROM ${qualifiedName(working)} GROUP BY \`_unit\``;
+}
+
+/** For one complete unit on its own (the key sweep): the keys that would vanish, and the active keys of its scope. */
+export function countVanishedSql(table: TargetTable, working: TargetTable, divisional: boolean, guard: VanishedGuard = 'snapshot'): string {
+  return `SELECT ${vanishedCountsSelect(table, working, divisional, guard)}`;
+}
+
 /** For one complete unit (parameters suffixed `n`): the keys that would vanish, and the active keys of its scope. */
 export function vanishedCountsSelect(table: TargetTable, working: TargetTable, divisional: boolean, guard: VanishedGuard, n = ''): string {
   return (
