@@ -9,5 +9,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Vitest's default on a 2-core machine is one worker (cores - 1): files then run one at a time and a core idles
+    // whenever a test waits on a child process (the CLI tests), DuckDB's threads or a scaled retry wait.
+    maxWorkers: 2,
   },
 });

@@ -11,7 +11,7 @@ import { loadFlowsConfig } from '#shared/config/loadFlowsConfig.ts';
 import { stackTemplate } from './support/stackTemplate.ts';
 
 function copyModeStack() {
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] }, builtinCloudFormationValidation: false }); // as in support/stackTemplate.ts
   const raw = { ...flowsConfig, warehouse: { ...flowsConfig.warehouse, loadMode: 'copy' } };
   const stack = new CloudSuiteSyncStack(app, 'CloudSuiteSync', { flows: loadFlowsConfig({ raw }) });
   Aspects.of(app).add(new AwsSolutionsChecks({ verbose: true }));

@@ -113,5 +113,5 @@ describe('extract then load, for every default entity and three companies', () =
     } finally {
       await w.close();
     }
-  });
+  }, 300_000); // two whole syncs of every entity: a guard against hanging, not a speed limit (a busy machine)
 });

@@ -6,6 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCloudSuiteEmulator, type CloudSuiteEmulator } from '#emulators/cloudsuite/index.ts';
 import { runCli } from '../../support/runCli.ts';
 
+/** Tests that run several CLI processes or a bulk round trip: a guard against hanging, not a speed limit (a busy machine). */
+const SEVERAL_PROCESSES = 180_000;
+
 let emulator: CloudSuiteEmulator;
 let dir: string;
 let ionapi: string;
@@ -128,7 +131,7 @@ describe('load and query', () => {
     };
     const cents = emulator.truth('FPLEDG', '200').reduce((sum, r) => sum + toCents(r.CUAM!), 0n);
     expect(toCents(row.total)).toBe(cents);
-  });
+  }, SEVERAL_PROCESSES);
 
   it('says which file is locked when another process holds the warehouse file', async () => {
     const { startWarehouseEmulator } = await import('#emulators/databricks/index.ts');
@@ -180,7 +183,7 @@ describe('check --round-trip', () => {
     const noWarehouse = await runCli(['check', '--ionapi', ionapi, '--round-trip']);
     expect(noWarehouse.code).toBe(1);
     expect(noWarehouse.stderr).toMatch(/--round-trip loads into a warehouse: give --databricks-host\/--databricks-path or --warehouse local/);
-  });
+  }, SEVERAL_PROCESSES);
 
   it('proves copy mode end to end: COPY INTO of a multi-MiB part file from (local) S3, with the same exact read-back', async () => {
     const file = path.join(dir, 'round-trip-copy', 'warehouse.duckdb');
@@ -192,7 +195,7 @@ describe('check --round-trip', () => {
     const realWithoutStaging = await runCli(['check', '--databricks-host', 'adb-1.azuredatabricks.net', '--databricks-path', '/sql/1.0/warehouses/x', '--round-trip', '--load-mode', 'copy']);
     expect(realWithoutStaging.code).toBe(1);
     expect(realWithoutStaging.stderr).toMatch(/--load-mode copy with a real warehouse needs --staging-url/);
-  });
+  }, SEVERAL_PROCESSES);
 
   it('names the first value a warehouse bent', async () => {
     const { warehouseWithSession } = await import('../../support/warehouse.ts');

@@ -19,7 +19,9 @@ let synthesized: { stack: CloudSuiteSyncStack; template: Template } | undefined;
 
 export function stackTemplate(): { stack: CloudSuiteSyncStack; template: Template; resources: Record<string, Resource> } {
   synthesized ??= (() => {
-    const { stack } = buildApp(new App({ context: { 'aws:cdk:bundling-stacks': [] } }));
+    // CloudFormation's built-in template validation only reports warnings here (no test reads them) and costs
+    // seconds per file (a WASM engine); `cdk synth` keeps it.
+    const { stack } = buildApp(new App({ context: { 'aws:cdk:bundling-stacks': [] }, builtinCloudFormationValidation: false }));
     return { stack, template: Template.fromStack(stack) };
   })();
   return { ...synthesized, resources: synthesized.template.toJSON().Resources as Record<string, Resource> };
