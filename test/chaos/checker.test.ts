@@ -23,8 +23,9 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(() => run?.session.close());
 
+// Checked as after a reconcile: an incremental key M3 deleted must be soft-deleted too.
 const problems = async () => {
-  const report = await run.converge();
+  const report = await run.converge({ reconciled: true });
   return { ...report, all: report.problems.join('\n') };
 };
 

@@ -444,9 +444,10 @@ export class ScenarioRun {
     this.checkMs += performance.now() - at;
   }
 
-  async converge(): Promise<ConvergenceReport> {
+  /** The convergence check; `reconciled`: a reconcile ran after CloudSuite's last change (incremental deletes must show). */
+  async converge(options: { reconciled?: boolean } = {}): Promise<ConvergenceReport> {
     return checkConvergence({
-      reconciled: true,
+      reconciled: options.reconciled ?? false,
       warehouse: this.warehouse,
       tenant: TENANT,
       watermarks: await this.watermarks(),
@@ -494,7 +495,7 @@ export async function runScenario(plan: ScenarioPlan, options: RunScenarioOption
     // deleted keys soft-deleted and silently changed rows current.
     Object.assign(run.emulator.knobs, NO_HIDDEN_CHANGES);
     const reconcile = final.status === 'succeeded' ? await run.reconcile(lastDay) : undefined;
-    report = await run.converge();
+    report = await run.converge({ reconciled: reconcile?.status === 'succeeded' });
     const { counters } = run.emulator;
     gateway = { faultsInjected: counters.faultsInjected, rateLimited: counters.rateLimited, unauthorized: counters.unauthorized };
 
