@@ -40,9 +40,10 @@ export function synthesizeStateMachineDefinition(flows: ValidatedFlowsConfig): A
   const key = JSON.stringify(flows.config);
   const cached = cache.get(key);
   if (cached) return structuredClone(cached);
-  // CloudFormation's template validation (a WASM engine, seconds per process) belongs to `cdk synth` and the
-  // stack tests; it only downgrades to warnings here and nothing reads its report: the ASL is all a local run needs.
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] }, builtinCloudFormationValidation: false });
+  // Only the state machine is read: validating the whole template (CDK's built-in CloudFormation validation, a wasm
+  // engine that took ~17 s to start in a loaded process and ~1.5 s per synth after) and its tree metadata are for
+  // `cdk synth`, where they still run (and test/infra checks the template).
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] }, builtinCloudFormationValidation: false, treeMetadata: false });
   const stack = new CloudSuiteSyncStack(app, 'LocalSync', { flows });
   const template = app.synth().getStackByName(stack.stackName).template as { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> };
   const machines = Object.values(template.Resources).filter((r) => r.Type === 'AWS::StepFunctions::StateMachine');

@@ -23,8 +23,9 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(() => run?.session.close());
 
+// Checked as after a reconcile: an incremental key M3 deleted must be soft-deleted too.
 const problems = async () => {
-  const report = await run.converge();
+  const report = await run.converge({ reconciled: true });
   return { ...report, all: report.problems.join('\n') };
 };
 
@@ -79,6 +80,10 @@ describe('the convergence check', () => {
     await wh.query(`INSERT INTO main.cloudsuite.ap_ledger_history SELECT * REPLACE ('0' || _record_hash AS _record_hash) FROM main.cloudsuite.ap_ledger_history LIMIT 1`);
     await wh.query('INSERT INTO main.cloudsuite.ap_ledger SELECT * FROM main.cloudsuite.ap_ledger LIMIT 1');
     await wh.query(`INSERT INTO main.cloudsuite.purchase_agreements SELECT * REPLACE ('["100","NOSUCH","1"]' AS _record_key) FROM main.cloudsuite.purchase_agreements LIMIT 1`);
+    // What only a reconcile repairs, with none run since: an invoice line M3 deleted (still live) and a ledger row
+    // M3 changed without a new stamp (stale).
+    run.changed(run.emulator.mutate({ table: 'FAPIBL', company: '200', deletes: 1 }));
+    run.changed(run.emulator.mutate({ table: 'FPLEDG', company: '200', silentUpdates: 1 }));
     // A watermark ahead of what was loaded.
     await run.awsClients.documents.send(
       new UpdateCommand({
@@ -100,8 +105,11 @@ describe('the convergence check', () => {
     expect(damaged.all).toMatch(/ap_ledger: key .* is 2 times in the current table/);
     expect(damaged.all).toMatch(/purchase_agreements \["100","NOSUCH","1"\]: live in the current table, never in CloudSuite/);
     expect(damaged.all).toMatch(/watermark gl_transactions\/100 .*ahead of the largest stamp its run loaded/);
-    // cuam, the order, the supplier, the stale line; the lost history version (as loaded and as current).
-    expect(damaged.lostRecords).toBe(6);
+    expect(damaged.all).toMatch(/supplier_invoice_lines \[[^\n]*: deleted in CloudSuite, still live after the reconcile/);
+    expect(damaged.all).toMatch(/ap_ledger \[[^\n]*: stale \((RECO|REDE) is/);
+    // cuam, the order, the supplier, the stale line, the silently changed ledger row; the lost history version (as
+    // loaded and as current).
+    expect(damaged.lostRecords).toBe(7);
     expect(damaged.duplicatedRows).toBe(3); // the history version, the content under two hashes, the current key
   });
 

@@ -3,8 +3,9 @@
 // gateway 429/5xx/resets/malformed/partial-NOK pages, tokens expiring and revoked mid-run, S3 and DynamoDB
 // errors and lost responses, warehouse 503s and "starting" errors, Lambdas dying after their side effects
 // or killed before them, duplicate and overlapping starts — with rerunOf and plain reruns; then the faults
-// stop, the latest failed executions are rerun, a clean run must succeed and the warehouse must equal
-// CloudSuite (test/chaos/README.md). The catalogue scenario arms every fault once; the two random seeds
+// stop, the latest failed executions are rerun, a clean run must succeed; CloudSuite also changes rows without a
+// new change stamp and deletes rows of every incremental table, so a reconcile (under faults, rerun until it
+// succeeds) follows, and then the warehouse must equal CloudSuite (test/chaos/README.md). The catalogue scenario arms every fault once; the two random seeds
 // are ordinary draws. `npx tsx test/chaos/chaos.ts --scenarios N` runs many more.
 import { describe, expect, it } from 'vitest';
 import { describeCounterexample } from './describeOutcome.ts';
@@ -21,7 +22,7 @@ const SCENARIOS: [string, ScenarioPlan, string][] = [
 const outcomes: ScenarioOutcome[] = [];
 
 describe('chaos over the local sync', () => {
-  it.each(SCENARIOS)('%s: after the faults stop and the reruns and a clean run succeed, the warehouse equals CloudSuite', async (_, plan, replay) => {
+  it.each(SCENARIOS)('%s: after the faults stop and the reruns, a clean run and a reconcile succeed, the warehouse equals CloudSuite', async (_, plan, replay) => {
     const outcome = await runScenario(plan);
     outcomes.push(outcome);
     expect(outcome.converged, describeCounterexample(outcome, replay)).toBe(true);
@@ -30,7 +31,7 @@ describe('chaos over the local sync', () => {
     expect(outcome.report.checked.watermarks).toBeGreaterThan(10);
     // Not a sunny day: executions failed and later ones recovered.
     expect(outcome.executions.filter((e) => e.status === 'failed').length).toBeGreaterThan(0);
-  }, 150_000);
+  }, 240_000);
 
   it('armed every fault of the catalogue, fired faults of every family and exercised every kind of rerun', () => {
     expect(outcomes).toHaveLength(SCENARIOS.length);
@@ -47,5 +48,15 @@ describe('chaos over the local sync', () => {
     expect(executions.some((e) => e.kind === 'plain' && e.status === 'succeeded')).toBe(true);
     expect(executions.some((e) => e.kind === 'operator' && e.status === 'succeeded')).toBe(true);
     expect(executions.some((e) => e.status === 'duplicate')).toBe(true);
+    expect(executions.some((e) => e.kind === 'reconcile' && e.faults.length > 0)).toBe(true);
+
+    // What no LMDT window shows happened, and the reconcile repaired it: rows changed without a new stamp made
+    // current, keys M3 deleted soft-deleted (the check found them so).
+    const hidden = (key: keyof ScenarioOutcome['hidden']) => outcomes.reduce((n, o) => n + o.hidden[key], 0);
+    expect(hidden('silentlyChanged')).toBeGreaterThan(0);
+    expect(hidden('deleted')).toBeGreaterThan(0);
+    expect(hidden('repairedSilentChanges')).toBeGreaterThan(0);
+    expect(hidden('softDeletedKeys')).toBeGreaterThan(0);
+    expect(outcomes.reduce((n, o) => n + o.report.checked.deletedKeys, 0)).toBeGreaterThan(0);
   });
 });

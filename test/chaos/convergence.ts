@@ -2,9 +2,9 @@
 // CloudSuite emulator's truth:
 // - current tables: every live M3 record of every entity and company is there once, not deleted, with its
 //   exact record and typed values (amounts compared as CAST(x AS STRING) to M3's string, to the cent);
-//   snapshot keys M3 deleted are soft-deleted (_deleted_at set); incremental entities cannot see deletes
-//   (M3 has no change stamp for them), so a live row M3 no longer has is accepted only if M3 deleted
-//   that key — never a key M3 never had;
+//   snapshot keys M3 deleted are soft-deleted (_deleted_at set); incremental runs cannot see deletes
+//   (M3 has no change stamp for them), so until a reconcile a live row M3 no longer has is accepted only if
+//   M3 deleted that key — never a key M3 never had; after a reconcile every key M3 deleted is soft-deleted;
 // - history: each version once (no duplicate tenant + record key + record hash, nor the same record
 //   content twice); the current version of every live row, and every version a completed load
 //   delivered, is in it;
@@ -83,7 +83,8 @@ export interface ConvergenceReport {
   otherProblems: number;
   /** The first problems found, readable. */
   problems: string[];
-  checked: { rows: number; watermarks: number };
+  /** Live M3 rows compared, watermarks checked, keys M3 deleted found soft-deleted (`_deleted_at` set). */
+  checked: { rows: number; watermarks: number; deletedKeys: number };
 }
 
 const MAX_LISTED = 25;
@@ -238,12 +239,15 @@ export interface ConvergenceInput extends InvariantInput {
   keys: KeyHistory;
   /** Versions completed loads delivered: each must be in its history table. */
   versions?: LoadedVersions;
+  /** A reconcile ran after CloudSuite's last change: incremental keys M3 deleted must be soft-deleted too. */
+  reconciled?: boolean;
 }
 
 /** The full check after the faults stopped and the final run committed: invariants plus equality with M3. */
 export async function checkConvergence(input: ConvergenceInput): Promise<ConvergenceReport> {
   const findings = await checkInvariants(input);
   let rows = 0;
+  let deletedKeys = 0;
   for (const entity of ENTITIES) {
     const table = `${input.schema}.${entity.id}`;
     const current = await currentRows(input.warehouse, entity, table);
@@ -296,10 +300,15 @@ export async function checkConvergence(input: ConvergenceInput): Promise<Converg
       }
     }
     for (const row of byKey.values()) {
-      if (inTruth.has(row.key) || row.deletedAt !== null) continue;
+      if (inTruth.has(row.key)) continue;
+      if (row.deletedAt !== null) {
+        deletedKeys += 1;
+        continue;
+      }
       if (!input.keys.everHad(entity.id, row.key)) findings.add('other', `${entity.id} ${row.key}: live in the current table, never in CloudSuite`);
       else if (entity.strategy === 'snapshot') findings.add('other', `${entity.id} ${row.key}: deleted in CloudSuite, still live (snapshot deletes must set _deleted_at)`);
-      // Incremental entities cannot see deletes: the row M3 deleted stays live, as documented.
+      else if (input.reconciled) findings.add('other', `${entity.id} ${row.key}: deleted in CloudSuite, still live after the reconcile (it must set _deleted_at)`);
+      // Until a reconcile, incremental runs cannot see deletes: the row M3 deleted stays live, as documented.
     }
   }
   return {
@@ -307,10 +316,10 @@ export async function checkConvergence(input: ConvergenceInput): Promise<Converg
     duplicatedRows: findings.duplicated,
     otherProblems: findings.other,
     problems: findings.problems,
-    checked: { rows, watermarks: input.watermarks.length },
+    checked: { rows, watermarks: input.watermarks.length, deletedKeys },
   };
 }
 
 export function reportOf(findings: Findings, rows = 0, watermarks = 0): ConvergenceReport {
-  return { lostRecords: findings.lost, duplicatedRows: findings.duplicated, otherProblems: findings.other, problems: findings.problems, checked: { rows, watermarks } };
+  return { lostRecords: findings.lost, duplicatedRows: findings.duplicated, otherProblems: findings.other, problems: findings.problems, checked: { rows, watermarks, deletedKeys: 0 } };
 }

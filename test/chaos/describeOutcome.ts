@@ -9,7 +9,8 @@ export function outcomeLine(outcome: ScenarioOutcome): string {
     `gateway ${fired.gateway}, 429 ${fired.rateLimited}, 401 ${fired.unauthorized}, aws ${fired.aws}, lambda ${fired.task}, mid-run ${fired.midRun}`;
   return (
     `seed ${outcome.seed}: ${outcome.converged ? 'converged' : 'NOT CONVERGED'} in ${(outcome.durationMs / 1000).toFixed(1)} s ` +
-    `(${outcome.plan.days.length} days, ${outcome.executions.length} executions, ${failed} failed; fired: ${faults})`
+    `(${outcome.plan.days.length} days, ${outcome.executions.length} executions, ${failed} failed; fired: ${faults}; ` +
+    `hidden: ${outcome.hidden.silentlyChanged} silent changes, ${outcome.hidden.deleted} deletes; reconcile repaired ${outcome.hidden.repairedSilentChanges}, soft-deleted ${outcome.hidden.softDeletedKeys})`
   );
 }
 

@@ -10,7 +10,8 @@ import path from 'node:path';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import defaultConfig from '../../infra/flows.config.ts';
 import { startLocalSync, STATE_TABLE, type LocalSyncResult, type LocalSyncSession, type TaskHandler } from '../../infra/local/runLocalSync.ts';
-import { DEFAULT_KNOBS, type CloudSuiteEmulator } from '#emulators/cloudsuite/index.ts';
+import { DEFAULT_KNOBS, type ChangeSummary, type CloudSuiteEmulator } from '#emulators/cloudsuite/index.ts';
+import { INCREMENTAL_TABLES } from '#emulators/cloudsuite/changes.ts';
 import type { WarehouseEmulator } from '#emulators/databricks/index.ts';
 import { defaultCatalog } from '#shared/catalog/defaultCatalog.ts';
 import { loadTable } from '#shared/load/loadTable.ts';
@@ -31,20 +32,28 @@ import {
   type LoadedVersions,
   type LoadEvidence,
 } from './convergence.ts';
-import type { ExecutionPlan, FaultSpec, MidRunEvent, ScenarioPlan } from './scenarioPlan.ts';
+import { NO_HIDDEN_CHANGES, type ExecutionPlan, type FaultSpec, type MidRunEvent, type ScenarioPlan } from './scenarioPlan.ts';
 import { TaskFaultInjector } from './taskFaults.ts';
 import { UnitRef } from '#shared/pipeline/unitRef.ts';
+import type { RecordingPipelineMetrics } from '#shared/pipeline/pipelineMetrics.ts';
 
 export const TENANT = 'ACME_PRD';
+/** The flows of incremental entities (the ones a reconcile reads completely). */
+const INCREMENTAL_FLOWS: ReadonlySet<string> = new Set(
+  defaultConfig.flows.filter((flow) => defaultCatalog.get(flow.entity)?.strategy === 'incremental').map((flow) => flow.id),
+);
 /** At the end, the operator reruns this many of the latest failed executions (older ones are left to the clean run). */
 const FINAL_RERUNS = 3;
 const SCHEMA = 'main.cloudsuite';
 const SCHEDULE = 'chaos-nightly';
+const RECONCILE_SCHEDULE = 'chaos-weekly-reconcile';
+/** Clean reruns of a failed reconcile after its planned follow-ups, before the scenario counts as not converged. */
+const RECONCILE_CLEAN_RERUNS = 3;
 
 export interface ExecutionRecord {
   day: number;
   name: string;
-  kind: ExecutionPlan['kind'] | 'duplicate' | 'overlapping' | 'final-rerun' | 'final';
+  kind: ExecutionPlan['kind'] | 'duplicate' | 'overlapping' | 'final-rerun' | 'final' | 'reconcile-rerun';
   rerunOf?: string;
   status: LocalSyncResult['status'];
   error?: string;
@@ -78,6 +87,17 @@ export interface ScenarioOutcome {
   attempts: Record<string, number>;
   /** Time spent checking invariants between executions. */
   checkMs: number;
+  /** What no LMDT window showed (emulator knobs and explicit changes, incremental tables), and what the reconcile repaired. */
+  hidden: HiddenTally;
+}
+
+export interface HiddenTally {
+  /** Rows of incremental tables M3 changed without a new change stamp, and rows it deleted. */
+  silentlyChanged: number;
+  deleted: number;
+  /** The reconcile's data-quality figures (metrics ChangedWithoutNewStamp and KeysDeletedAtSource). */
+  repairedSilentChanges: number;
+  softDeletedKeys: number;
 }
 
 export interface RunScenarioOptions {
@@ -104,7 +124,8 @@ export function chaosConfig(plan: ScenarioPlan): FlowsConfigInput {
     ...flow,
     companies: [...plan.companies],
     overlapDays: plan.overlapDays,
-    // Tiny tenants lose more than 5 % of a snapshot's keys in a day; the guard has its own tests.
+    // Tiny tenants lose more than 5 % of a snapshot's keys in a day, and a reconcile after days of deletes 5–40 % of
+    // a table's: the guard has its own tests (README.md, "The vanished-keys guard").
     maxVanishedShare: 1,
   }));
   config.extraEntities = [...defaultCatalog.values()].map((entity) => ({ ...entity, pageSize: plan.pageSize }));
@@ -129,6 +150,7 @@ export class ScenarioRun {
   readonly versions: LoadedVersions = new Set();
   readonly invariantProblems: string[] = [];
   readonly fired = { task: 0, midRun: 0 };
+  readonly hidden: HiddenTally = { silentlyChanged: 0, deleted: 0, repairedSilentChanges: 0, softDeletedKeys: 0 };
   private midRun: MidRun | undefined;
   private sequence = 0;
   private readonly flows: string[];
@@ -194,13 +216,20 @@ export class ScenarioRun {
       run.fired.push(event.label);
       this.fired.midRun += 1;
       if (event.action === 'mutate') {
-        this.emulator.mutate(event.plan);
-        this.keys.observe();
+        this.changed(this.emulator.mutate(event.plan));
       } else if (event.action === 'next-day') {
-        this.emulator.clock.advanceDays(1);
-        this.keys.observe();
+        this.changed(this.emulator.clock.advanceDays(1));
       } else if (event.action === 'expire-tokens') this.emulator.expireAccessTokens();
       else this.emulator.revokeAllTokens();
+    }
+  }
+
+  /** After CloudSuite changed: remember its keys, count what no LMDT window shows. */
+  changed(summary: ChangeSummary): void {
+    this.keys.observe();
+    for (const table of INCREMENTAL_TABLES) {
+      this.hidden.silentlyChanged += summary.byTable[table]?.silentlyChanged ?? 0;
+      this.hidden.deleted += summary.byTable[table]?.deleted ?? 0;
     }
   }
 
@@ -302,7 +331,7 @@ export class ScenarioRun {
   /** Executions that wrote a plan (the ones a rerunOf can name). */
   readonly planned = new Set<string>();
 
-  async execute(day: number, plan: ExecutionPlan, final?: 'final' | 'final-rerun', rerunTarget?: string): Promise<ExecutionRecord> {
+  async execute(day: number, plan: ExecutionPlan, final?: 'final' | 'final-rerun' | 'reconcile-rerun', rerunTarget?: string): Promise<ExecutionRecord> {
     await this.expireLeftoverLeases();
     let kind: ExecutionRecord['kind'] = final ?? plan.kind;
     let input: Record<string, unknown>;
@@ -314,6 +343,7 @@ export class ScenarioRun {
     if (rerunOf) input = { rerunOf };
     else if (plan.kind === 'operator') input = { ...plan.input };
     else if (plan.kind === 'schedule') input = { trigger: 'schedule', schedule: SCHEDULE, scheduledTime: scheduledTime(final ? 1000 : day), flows: this.flows };
+    else if (plan.kind === 'reconcile') input = { trigger: 'schedule', schedule: RECONCILE_SCHEDULE, scheduledTime: scheduledTime(1001), flows: this.flows, mode: 'reconcile' };
     else input = {};
 
     const tasks = this.arm(plan.faults);
@@ -324,6 +354,8 @@ export class ScenarioRun {
     this.midRun = midRun;
     for (const event of plan.midRun) this.count(event.label);
 
+    // The session's metrics (a local sync records them): what a reconcile repaired is read from its own points.
+    const metricsBefore = (this.session.deps.metrics as RecordingPipelineMetrics).points.length;
     const wrap = (state: string, handler: TaskHandler) => tasks.wrap(state, handler);
     const main = this.session.execute({ input, executionName: this.name(day, kind) }, { wrapTask: wrap });
     const racing: Promise<[ExecutionRecord['kind'], LocalSyncResult]>[] = [];
@@ -338,6 +370,12 @@ export class ScenarioRun {
     }
     const [result, ...others] = await Promise.all([main, ...racing]);
     this.disarm();
+    if (kind === 'reconcile' || kind === 'reconcile-rerun') {
+      for (const point of result.metrics.points.slice(metricsBefore)) {
+        if (point.name === 'ChangedWithoutNewStamp') this.hidden.repairedSilentChanges += point.value;
+        if (point.name === 'KeysDeletedAtSource' && INCREMENTAL_FLOWS.has(point.flow ?? '')) this.hidden.softDeletedKeys += point.value;
+      }
+    }
 
     const gateway = this.emulator.counters.faultsInjected - gatewayFired;
     const limited = this.emulator.counters.rateLimited - rateLimited;
@@ -360,9 +398,31 @@ export class ScenarioRun {
       }
     }
     if (this.options.checkEveryExecution !== false) await this.checkInvariantsNow(`after ${record.name}`);
-    for (const change of plan.changesAfter) this.emulator.mutate(change);
-    if (plan.changesAfter.length) this.keys.observe();
+    for (const change of plan.changesAfter) this.changed(this.emulator.mutate(change));
     return record;
+  }
+
+  /**
+   * The scheduled reconcile after the final runs, then while it has failed: its follow-ups (rerunOf under faults),
+   * then clean reruns. A reconcile that failed before it planned is started again (from the console: the
+   * scheduled start was taken). The latest reconcile execution is what the scenario's verdict reads.
+   */
+  async reconcile(day: number): Promise<ExecutionRecord> {
+    let latest = await this.execute(day, this.plan.reconcile.run);
+    const attempts = [...this.plan.reconcile.followUps, ...Array.from({ length: RECONCILE_CLEAN_RERUNS }, () => ({ ...CLEAN, kind: 'rerun-of-failed' as const }))];
+    for (const attempt of attempts) {
+      if (latest.status === 'succeeded') break;
+      const target = this.lastFailedReconcile();
+      latest = target
+        ? await this.execute(day, attempt, 'reconcile-rerun', target.name)
+        : await this.execute(day, { ...attempt, kind: 'operator', input: { mode: 'reconcile' } }, 'reconcile-rerun');
+    }
+    return latest;
+  }
+
+  /** The latest failed reconcile execution that planned (what a rerunOf can replay). */
+  private lastFailedReconcile(): ExecutionRecord | undefined {
+    return [...this.executions].reverse().find((e) => (e.kind === 'reconcile' || e.kind === 'reconcile-rerun') && e.status === 'failed' && this.planned.has(e.name));
   }
 
   private async watermarks() {
@@ -384,8 +444,10 @@ export class ScenarioRun {
     this.checkMs += performance.now() - at;
   }
 
-  async converge(): Promise<ConvergenceReport> {
+  /** The convergence check; `reconciled`: a reconcile ran after CloudSuite's last change (incremental deletes must show). */
+  async converge(options: { reconciled?: boolean } = {}): Promise<ConvergenceReport> {
     return checkConvergence({
+      reconciled: options.reconciled ?? false,
       warehouse: this.warehouse,
       tenant: TENANT,
       watermarks: await this.watermarks(),
@@ -407,14 +469,14 @@ export async function runScenario(plan: ScenarioPlan, options: RunScenarioOption
   const stateDir = await mkdtemp(path.join(tmpdir(), `chaos-${plan.seed}-`));
   const run = new ScenarioRun(plan, options);
   let verdict = 'converged';
-  let report: ConvergenceReport = { lostRecords: 0, duplicatedRows: 0, otherProblems: 0, problems: [], checked: { rows: 0, watermarks: 0 } };
+  let report: ConvergenceReport = { lostRecords: 0, duplicatedRows: 0, otherProblems: 0, problems: [], checked: { rows: 0, watermarks: 0, deletedKeys: 0 } };
   let gateway = { faultsInjected: 0, rateLimited: 0, unauthorized: 0 };
   try {
     await run.start(stateDir);
     for (const day of plan.days) {
-      if (day.advanceDays > 0) run.emulator.clock.advanceDays(day.advanceDays);
-      for (const change of day.changesBefore) run.emulator.mutate(change);
-      run.keys.observe();
+      Object.assign(run.emulator.knobs, day.hidden);
+      if (day.advanceDays > 0) run.changed(run.emulator.clock.advanceDays(day.advanceDays));
+      for (const change of day.changesBefore) run.changed(run.emulator.mutate(change));
       let latest: ExecutionRecord | undefined;
       for (const execution of day.executions) {
         if (execution.onlyIfFailed && latest?.status !== 'failed') continue;
@@ -429,7 +491,11 @@ export async function runScenario(plan: ScenarioPlan, options: RunScenarioOption
       for (const execution of failed) await run.execute(lastDay, { ...CLEAN, kind: 'rerun-of-failed' }, 'final-rerun', execution.name);
     }
     const final = await run.execute(lastDay, CLEAN, 'final');
-    report = await run.converge();
+    // Nothing changes in CloudSuite any more: the reconcile (with its reruns) must bring every table to the truth,
+    // deleted keys soft-deleted and silently changed rows current.
+    Object.assign(run.emulator.knobs, NO_HIDDEN_CHANGES);
+    const reconcile = final.status === 'succeeded' ? await run.reconcile(lastDay) : undefined;
+    report = await run.converge({ reconciled: reconcile?.status === 'succeeded' });
     const { counters } = run.emulator;
     gateway = { faultsInjected: counters.faultsInjected, rateLimited: counters.rateLimited, unauthorized: counters.unauthorized };
 
@@ -439,6 +505,7 @@ export async function runScenario(plan: ScenarioPlan, options: RunScenarioOption
       report.problems = [...during.slice(0, 10), ...report.problems];
     }
     if (final.status !== 'succeeded') verdict = `the final clean run failed: ${final.error ?? ''} ${final.cause ?? ''}`.trim();
+    else if (reconcile?.status !== 'succeeded') verdict = `the reconcile failed after ${RECONCILE_CLEAN_RERUNS} clean reruns: ${reconcile?.error ?? ''} ${reconcile?.cause ?? ''}`.trim();
     else if (report.lostRecords + report.duplicatedRows + report.otherProblems > 0) {
       verdict = `not converged: ${report.lostRecords} lost, ${report.duplicatedRows} duplicated, ${report.otherProblems} other problems`;
     }
@@ -469,5 +536,6 @@ export async function runScenario(plan: ScenarioPlan, options: RunScenarioOption
     stateDir,
     attempts: Object.fromEntries(run.aws?.attempts ?? []),
     checkMs: Math.round(run.checkMs),
+    hidden: run.hidden,
   };
 }

@@ -37,9 +37,9 @@ export interface ExecutionPlan {
   /**
    * schedule: the day's scheduled start; rerun-of-failed: {"rerunOf": <the day's last failed execution>};
    * plain: a console incremental run of every flow; operator: a console run with `input` (some flows,
-   * companies or divisions, a backfill window, a full re-read).
+   * companies or divisions, a backfill window, a full re-read); reconcile: the flows' scheduled reconcile run.
    */
-  kind: 'schedule' | 'rerun-of-failed' | 'plain' | 'operator';
+  kind: 'schedule' | 'rerun-of-failed' | 'plain' | 'operator' | 'reconcile';
   /** The console input of an operator run. */
   input?: Record<string, unknown>;
   /** Follow-ups run only when the day's latest execution failed. */
@@ -54,8 +54,30 @@ export interface ExecutionPlan {
   changesAfter: MutationPlan[];
 }
 
+/**
+ * What no LMDT window shows (the CloudSuite emulator's knobs, per company and simulated day, for each incremental
+ * table: purchase orders and lines, supplier invoices and lines, AP ledger, GL transactions): rows changed without
+ * a new change stamp, and rows physically deleted (a head with its lines).
+ */
+export interface HiddenChanges {
+  silentChangesPerDay: number;
+  deletesPerDay: number;
+}
+
+/**
+ * After the final runs: the scheduled reconcile under a fault plan (token events only mid-run: a change while it
+ * reads would be one it need not see), then follow-ups while it has failed — `rerunOf` the failed reconcile,
+ * under faults of their own — before the harness's clean reruns.
+ */
+export interface ReconcilePlan {
+  run: ExecutionPlan;
+  followUps: ExecutionPlan[];
+}
+
 export interface DayPlan {
   day: number;
+  /** The emulator's hidden-change knobs from this day on (set before the clock moves). */
+  hidden: HiddenChanges;
   /** Business days the emulator's clock moves first (0 on day 0; 2 = a day without a run). */
   advanceDays: number;
   /** Extra changes stamped on the new day before its first run (many changes on one LMDT day). */
@@ -80,6 +102,7 @@ export interface ScenarioPlan {
   days: DayPlan[];
   /** Before the final clean run: rerunOf every execution still failed, after the faults stopped. */
   rerunFailedAtEnd: boolean;
+  reconcile: ReconcilePlan;
 }
 
 export interface ScenarioShape {
@@ -130,6 +153,13 @@ const TASK_INVOCATIONS: Record<(typeof TASK_STATES)[number], number> = {
 };
 
 type Family = 'gateway' | 'aws' | 'warehouse' | 'lambda';
+
+export const NO_HIDDEN_CHANGES: HiddenChanges = { silentChangesPerDay: 0, deletesPerDay: 0 };
+
+/** The reconcile without faults, events or a racing start. */
+export const CLEAN_RECONCILE: ExecutionPlan = {
+  kind: 'reconcile', onlyIfFailed: false, faults: [], midRun: [], duplicateStart: false, overlappingRun: false, changesAfter: [],
+};
 
 function gatewayTarget(rng: Rng): { program?: string; transaction?: string; afterCalls: number } {
   const target = rng.pick(GATEWAY_TARGETS);
@@ -368,7 +398,38 @@ function execution(rng: Rng, kind: ExecutionPlan['kind'], shape: ScenarioShape, 
 }
 
 export function planScenario(seed: number, shape: ScenarioShape = DEFAULT_SHAPE): ScenarioPlan {
-  return withLaterFaults(planScenarioDraws(seed, shape));
+  return withHiddenChangesAndReconcile(withLaterFaults(planScenarioDraws(seed, shape)), shape);
+}
+
+/** Mid-run events that change no data: a reconcile must equal the truth it read. */
+const TOKEN_EVENTS: ReadonlySet<MidRunEvent['action']> = new Set(['expire-tokens', 'revoke-tokens']);
+
+/**
+ * Silent changes and deletes per day, and the reconcile after the final runs, from streams of their own (added
+ * after the scenarios' other draws were settled, so those stay as they were). The deletes per day stay within
+ * what the harness's flows allow (maxVanishedShare 1, chaosConfig): see README.md, "The vanished-keys guard".
+ */
+function withHiddenChangesAndReconcile(plan: ScenarioPlan, shape: ScenarioShape): ScenarioPlan {
+  const rng = Rng.for(plan.seed, 'chaos-hidden');
+  for (const day of plan.days) {
+    day.hidden = rng.chance(0.85) ? { silentChangesPerDay: rng.between(1, 3), deletesPerDay: rng.between(0, 2) } : { silentChangesPerDay: 0, deletesPerDay: 0 };
+  }
+  // Every scenario has both kinds on some day its clock moves (day 0 has none unless M3's midnight passes mid-run).
+  const moving = plan.days.filter((d) => d.advanceDays > 0);
+  const last = moving[moving.length - 1];
+  if (last) last.hidden = { silentChangesPerDay: Math.max(1, last.hidden.silentChangesPerDay), deletesPerDay: Math.max(1, last.hidden.deletesPerDay) };
+
+  const reconcileRng = Rng.for(plan.seed, 'chaos-reconcile');
+  const underFaults = (kind: ExecutionPlan['kind'], faultChance: number): ExecutionPlan => {
+    const drawn = execution(reconcileRng, kind, shape, faultChance);
+    if (reconcileRng.chance(0.3)) drawn.faults.push(FAULT_CATALOGUE[reconcileRng.pick(ADDED_LATER)]!.make(reconcileRng));
+    return { ...drawn, onlyIfFailed: kind !== 'reconcile', midRun: drawn.midRun.filter((e) => TOKEN_EVENTS.has(e.action)), overlappingRun: false, changesAfter: [] };
+  };
+  plan.reconcile = {
+    run: { ...underFaults('reconcile', 0.85), duplicateStart: reconcileRng.chance(0.25) },
+    followUps: Array.from({ length: reconcileRng.between(0, 2) }, () => underFaults('rerun-of-failed', 0.35)),
+  };
+  return plan;
 }
 
 function planScenarioDraws(seed: number, shape: ScenarioShape): ScenarioPlan {
@@ -391,7 +452,7 @@ function planScenarioDraws(seed: number, shape: ScenarioShape): ScenarioPlan {
     }
     const changesBefore: MutationPlan[] = [];
     if (day > 0 && rng.chance(0.6)) changesBefore.push({ ...changes(rng, shape.companies), updates: rng.between(5, 25) });
-    days.push({ day, advanceDays: day === 0 ? 0 : rng.chance(0.2) ? 2 : 1, changesBefore, executions });
+    days.push({ day, advanceDays: day === 0 ? 0 : rng.chance(0.2) ? 2 : 1, hidden: NO_HIDDEN_CHANGES, changesBefore, executions });
   }
   return {
     seed,
@@ -413,6 +474,7 @@ function planScenarioDraws(seed: number, shape: ScenarioShape): ScenarioPlan {
     ...(rng.chance(0.4) ? { miCallsPerExtract: rng.between(10, 16) } : {}),
     days,
     rerunFailedAtEnd: rng.chance(0.6),
+    reconcile: { run: { ...CLEAN_RECONCILE }, followUps: [] },
     // From a stream of its own, so adding it left every other draw of a seed as it was.
     ...warehouseShape(seed),
   };
@@ -470,20 +532,20 @@ export function planCatalogueScenario(seed: number, shape: ScenarioShape = DEFAU
     kind, onlyIfFailed: false, faults: faultsOf(slot), midRun: [], duplicateStart: false, overlappingRun: false, changesAfter: [], ...extra,
   });
   const days: DayPlan[] = [
-    { day: 0, advanceDays: 0, changesBefore: [], executions: [
+    { day: 0, advanceDays: 0, hidden: NO_HIDDEN_CHANGES, changesBefore: [], executions: [
       run('schedule', 0, { midRun: [mid('mutate'), mid('expire-tokens')], duplicateStart: true }),
       run('rerun-of-failed', 1, { changesAfter: [changes(rng, shape.companies)] }),
       run('plain', 2, { midRun: [mid('revoke-tokens')] }),
     ] },
-    { day: 1, advanceDays: 1, changesBefore: [{ ...changes(rng, shape.companies), updates: 20 }], executions: [
+    { day: 1, advanceDays: 1, hidden: NO_HIDDEN_CHANGES, changesBefore: [{ ...changes(rng, shape.companies), updates: 20 }], executions: [
       run('schedule', 3, { midRun: [mid('next-day'), mid('mutate')], overlappingRun: true }),
       run('rerun-of-failed', 4, { duplicateStart: true }),
     ] },
-    { day: 2, advanceDays: 2, changesBefore: [changes(rng, shape.companies)], executions: [
+    { day: 2, advanceDays: 2, hidden: NO_HIDDEN_CHANGES, changesBefore: [changes(rng, shape.companies)], executions: [
       run('schedule', 5, { midRun: [mid('mutate')], changesAfter: [changes(rng, shape.companies)] }),
       { ...run('operator', 6), input: operatorInput(rng, shape.companies) },
     ] },
   ];
   // Copy mode with load continuations, so COPY INTO's lost answers and Load's checkpoints are armed too.
-  return { ...base, days, rerunFailedAtEnd: true, loadMode: 'copy', loadStatementsPerInvocation: 16 };
+  return withHiddenChangesAndReconcile({ ...base, days, rerunFailedAtEnd: true, loadMode: 'copy', loadStatementsPerInvocation: 16 }, shape);
 }

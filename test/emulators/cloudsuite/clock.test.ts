@@ -3,6 +3,7 @@
 // incremental read on LMDT sees precisely the day's changes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCloudSuiteEmulator, type CloudSuiteEmulator, type M3Row } from '../../../infra/local/emulators/cloudsuite/index.ts';
+import { defaultCatalog } from '../../../shared/catalog/defaultCatalog.ts';
 import { PLAIN, TestClient } from './testClient.ts';
 
 const TABLES = ['CIDMAS', 'FCHACC', 'MPAGRH', 'MPHEAD', 'MPLINE', 'FAPIBH', 'FAPIBL', 'FPLEDG', 'FGLEDG'];
@@ -191,8 +192,18 @@ describe('what no LMDT window shows (knobs silentChangesPerDay and deletesPerDay
         const d = diff(before.get(table)!, after.get(table)!);
         expect(d.deleted.length, `${table} deleted`).toBe(summary.byTable[table]!.deleted);
         // Changed rows with an old stamp are the silent ones: the LMDT window of today misses them.
-        const silent = d.updated.filter((row, i) => row.LMDT !== today && row.LMDT === d.updatedBefore[i]!.LMDT && row.CHNO === d.updatedBefore[i]!.CHNO && row.LMTS === d.updatedBefore[i]!.LMTS);
+        const silent = d.updated.flatMap((row, i) => {
+          const old = d.updatedBefore[i]!;
+          return row.LMDT !== today && row.LMDT === old.LMDT && row.CHNO === old.CHNO && row.LMTS === old.LMTS ? [{ row, old }] : [];
+        });
         expect(silent.length, `${table} silent`).toBeGreaterThan(0);
+        // Every silent change is one the default catalog can see (a field it reads), so a reconcile must repair it;
+        // the ledgers' amounts never change (vouchers stay balanced).
+        const read = [...defaultCatalog.values()].find((e) => e.source.kind === 'exportmi' && e.source.table === table)!.fields.map((f) => f.name);
+        for (const { row, old } of silent) {
+          expect(read.filter((f) => row[f] !== old[f]), `${table} silent change in a field the catalog reads`).not.toEqual([]);
+          if (table === 'FPLEDG' || table === 'FGLEDG') for (const amount of ['CUAM', 'ACAM', 'VTAM']) expect(row[amount], `${table} ${amount}`).toBe(old[amount]);
+        }
       }
       // No MPLINE row is left whose head was deleted.
       const heads = new Set(hidden.truth('MPHEAD').map((h) => `${h.CONO}|${h.PUNO}`));

@@ -362,9 +362,15 @@ export class ChangeEngine {
         row.AIT2 = `CC${rng.between(1, 3)}00`;
         break;
       case 'FPLEDG':
-        row.IVBL = row.IVBL === '1' ? '0' : '1';
+        // Unstamped: the internal reconciliation mark (RECO, REDE: read by the catalog, no amount) as a matching job
+        // sets it beside its ledger postings. Stamped: a payment stop (IVBL) set or lifted.
+        if (options.silent) {
+          row.REDE = row.RECO === '9' && row.REDE !== day ? day : row.RECO === '9' ? '0' : day;
+          row.RECO = row.REDE === '0' ? '0' : '9';
+        } else row.IVBL = row.IVBL === '1' ? '0' : '1';
         break;
       case 'FGLEDG':
+        // Stamped or not (a voucher text corrected by a batch job), never an amount: vouchers stay balanced.
         row.VTXT = rng.pick(['Corrected; text', 'Korrigiert | Müller', 'Adj. "Q4"', '更正']);
         break;
     }
