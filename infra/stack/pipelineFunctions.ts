@@ -318,10 +318,10 @@ export class PipelineFunctions extends Construct {
           {
             id: 'AwsSolutions-IAM5',
             reason:
-              'Object wildcards are limited to the staging prefixes the function works in (plans/, runs/); run ids and unit ' +
-              'folders are created at run time.',
+              'Object wildcards are limited to the staging prefixes the function works in (plans/, runs/, and for Load ' +
+              '_warehouse/, one object per target table): run ids, unit folders and target tables are known only at run time.',
             appliesTo: [
-              { regex: `/^Resource::<${stack.getLogicalId(this.props.bucket.node.defaultChild as never)}\\.Arn>\\/(plans|runs)\\/\\*$/g` },
+              { regex: `/^Resource::<${stack.getLogicalId(this.props.bucket.node.defaultChild as never)}\\.Arn>\\/(plans|runs|_warehouse)\\/\\*$/g` },
             ],
           },
           {

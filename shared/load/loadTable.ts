@@ -12,12 +12,10 @@ import { randomUUID } from 'node:crypto';
 import type { EntityDefinition } from '../catalog/entityDefinition.ts';
 import { logger, type Log } from '../observability/logger.ts';
 import { Deadline, DeadlineExceededError } from '../runtime/deadline.ts';
-import { joinKey } from '../staging/blobStore.ts';
 import type { UnitManifest } from '../staging/manifest.ts';
-import { readManifest, readStagedFile } from '../staging/stagedUnitReader.ts';
+import { readManifest } from '../staging/stagedUnitReader.ts';
 import { StagedDataError } from '../staging/stagingErrors.ts';
 import { businessViewSql, viewFingerprint, viewOf, VIEW_PROPERTY } from './businessView.ts';
-import { COPY_FILES_PER_STATEMENT, copyIntoSql } from './copySql.ts';
 import { completeUnitParam, stagedCheckSql } from './stagedCheckSql.ts';
 import {
   CONTROL_TOTALS_TABLE, createControlTotalsTableSql, currentRowTotalsSql, RECORDS_FIELD, totalAlias, writeControlTotalsSql,
@@ -28,27 +26,23 @@ import { validateTarget } from './identifiers.ts';
 import {
   addColumnsSql, alterColumnCommentSql, commentOnTableSql, createCurrentTableSql, createQualityTableSql, recordQualitySql,
   createHistoryTableSql, createSchemaSql, createWorkingTableSql, describeTableSql,
-  dropStagedUnitSql, dropTableSql, heartbeatSql, HISTORY_SUFFIX, insertBatchSql, mergeCurrentSql, mergeHistorySql, setTablePropertiesSql,
+  dropStagedUnitSql, dropTableSql, heartbeatSql, HISTORY_SUFFIX, mergeCurrentSql, mergeHistorySql, setTablePropertiesSql,
   showTablePropertiesSql, showTablesSql, softDeleteSql, type VanishedGuard,
 } from './loadSql.ts';
 import type {
-  CompanyQuality, LoadCheckpoint, LoadContinuation, LoadOutcome, LoadTableRequest, LoadTableResult, MergeProgress, MergeStep, RefusedUnit, TargetTable, UnitLoadResult, UnitProgress,
+  CompanyQuality, LoadCheckpoint, LoadContinuation, LoadOutcome, LoadTableRequest, LoadTableResult, MergeProgress, MergeStep, RefusedUnit, TargetTable, UnitLoadResult,
   WarehouseSession,
 } from './loadTypes.ts';
 import { ControlTotalError, LoadError, TableChangedError, VanishedKeysError } from './loadErrors.ts';
 import { forgetLook, isShapeChanged, lookFingerprint, lookIsRemembered, rememberedLookKey, rememberLook } from './rememberedLook.ts';
-import { encodeStagedRecord } from './stagedRowEncoder.ts';
+import { STAGE_STEP_RESERVE_MS, stageUnit, type UnitStaging } from './stageUnit.ts';
 import { isKeySweep, sweepKeys } from './sweepKeys.ts';
 import { normalizeType, tableColumns } from './tableColumns.ts';
 import { TABLE_COMMENT_PROPERTY, tableComment, tableCommentFingerprint } from './tableDescriptions.ts';
 import { STATS_COLUMNS_PROPERTY, statsColumns } from './tableLayout.ts';
 import { isAbandoned, isWorkingTableName, workingTableOf } from './workingTable.ts';
 
-/** Bound JSON per statement; with the SQL text this stays well under the 1 MiB statement limit. */
-export const MAX_BATCH_BYTES = 900_000;
 export const DEFAULT_MAX_VANISHED_SHARE = 0.05;
-/** Staging stops when less than this is left of the invocation (wall-clock ms): one more batch or COPY must fit. */
-export const STAGE_STEP_RESERVE_MS = 90_000;
 /** The checks and MERGEs start only with this much left; otherwise the next invocation does them, whole. */
 export const MERGE_PHASE_RESERVE_MS = 300_000;
 /** What a MERGE step is assumed to take until one is timed (and the most any estimate asks for): a fresh Load invocation has it. */
@@ -267,10 +261,6 @@ export async function loadTable(req: LoadTableRequest): Promise<LoadOutcome> {
   };
   /** A staging statement: this invocation has sent work, so a MERGE step must fit the time that is left. */
   let stagedHere = false;
-  const staging = async (run: () => Promise<unknown>) => {
-    stagedHere = true;
-    await run();
-  };
   const heartbeat = new Date().toISOString();
   let stagingStarted = false;
   try {
@@ -297,14 +287,19 @@ export async function loadTable(req: LoadTableRequest): Promise<LoadOutcome> {
     }
     stagingStarted = true;
 
-    const timeForAnotherStep = () => {
-      if (deadline.remainingMs() < STAGE_STEP_RESERVE_MS) throw new OutOfTime();
+    const unitStaging: UnitStaging = {
+      wh, store, entity, working, mode, loadedAt, deadline,
+      timeForAnotherStep: () => {
+        if (deadline.remainingMs() < STAGE_STEP_RESERVE_MS) throw new OutOfTime();
+      },
+      sending: () => {
+        stagedHere = true;
+      },
     };
     for (const unit of req.units) {
       const manifest = manifests.get(unit.unitId)!;
       const progress = checkpoint.units[unit.unitId]!;
-      if (mode === 'copy') await copyUnit(unit.unitId, unit.unitPrefix, manifest, progress, timeForAnotherStep);
-      else await insertUnit(unit.unitId, unit.unitPrefix, manifest, progress, timeForAnotherStep);
+      await stageUnit(unitStaging, unit.unitId, unit.unitPrefix, manifest, progress);
     }
     if (deadline.remainingMs() < MERGE_PHASE_RESERVE_MS) throw new OutOfTime();
   } catch (error) {
@@ -346,48 +341,6 @@ export async function loadTable(req: LoadTableRequest): Promise<LoadOutcome> {
   async function dropOwnWorkingTable(error: unknown): Promise<void> {
     if ((error as Error)?.name === 'LeaseLostError' || (error as Error)?.name === 'AbortError') return; // no statement may go out any more
     await wh.execute(dropTableSql(working), {}, { deadline: Deadline.none() }).catch(() => undefined);
-  }
-
-  /** Batches of ~1 MiB per file, each with an id (`<unit>#<file>#<n>`) so that sending it twice adds nothing. */
-  async function insertUnit(unitId: string, unitPrefix: string, manifest: UnitManifest, progress: UnitProgress, timeForAnotherStep: () => void): Promise<void> {
-    const insert = insertBatchSql(entity, working);
-    for (let fileIndex = progress.files; fileIndex < manifest.files.length; fileIndex += 1) {
-      let batch: string[] = [];
-      let bytes = 2;
-      let batchIndex = 0;
-      const flush = async () => {
-        if (!batch.length) return;
-        if (batchIndex >= progress.batches) {
-          timeForAnotherStep();
-          await staging(() => wh.execute(insert, { rows: `[${batch.join(',')}]`, loaded_at: loadedAt, batch: `${unitId}#${fileIndex}#${batchIndex}` }, { deadline }));
-          progress.batches = batchIndex + 1;
-        }
-        batchIndex += 1;
-        batch = [];
-        bytes = 2;
-      };
-      for await (const staged of readStagedFile(store, unitPrefix, manifest.files[fileIndex]!)) {
-        const json = JSON.stringify(encodeStagedRecord(entity, unitId, staged));
-        const size = Buffer.byteLength(json) + 1;
-        if (bytes + size > MAX_BATCH_BYTES) await flush();
-        batch.push(json);
-        bytes += size;
-      }
-      await flush();
-      progress.files = fileIndex + 1;
-      progress.batches = 0;
-    }
-  }
-
-  /** COPY INTO from the unit's folder, up to COPY_FILES_PER_STATEMENT files a statement (loaded files are skipped by Delta). */
-  async function copyUnit(unitId: string, unitPrefix: string, manifest: UnitManifest, progress: UnitProgress, timeForAnotherStep: () => void): Promise<void> {
-    const unitUrl = store.warehouseUrl!(joinKey(unitPrefix) || '.').replace(/\/\.$/, '');
-    while (progress.files < manifest.files.length) {
-      timeForAnotherStep();
-      const files = manifest.files.slice(progress.files, progress.files + COPY_FILES_PER_STATEMENT).map((f) => f.name);
-      await staging(() => wh.execute(copyIntoSql(entity, working, { unitUrl, files, unitId, loadedAt }), {}, { deadline }));
-      progress.files += files.length;
-    }
   }
 
   /**

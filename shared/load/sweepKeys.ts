@@ -8,24 +8,17 @@ import { randomUUID } from 'node:crypto';
 import type { EntityDefinition } from '../catalog/entityDefinition.ts';
 import { logger } from '../observability/logger.ts';
 import { Deadline, DeadlineExceededError } from '../runtime/deadline.ts';
-import { joinKey } from '../staging/blobStore.ts';
 import type { UnitManifest } from '../staging/manifest.ts';
-import { readStagedFile } from '../staging/stagedUnitReader.ts';
-import { COPY_FILES_PER_STATEMENT, copyIntoSql } from './copySql.ts';
 import { validateTarget } from './identifiers.ts';
 import {
-  countVanishedSql, createQualityTableSql, createWorkingTableSql, dropStagedUnitSql, dropTableSql, heartbeatSql, insertBatchSql, recordQualitySql,
+  countVanishedSql, createQualityTableSql, createWorkingTableSql, dropStagedUnitSql, dropTableSql, heartbeatSql, recordQualitySql,
   showTablesSql, softDeleteSql, stageCountsSql,
 } from './loadSql.ts';
 import type { CompanyQuality, LoadCheckpoint, LoadOutcome, LoadTableRequest, LoadTableResult, RefusedUnit } from './loadTypes.ts';
 import { LoadError, VanishedKeysError } from './loadErrors.ts';
-import { encodeStagedRecord } from './stagedRowEncoder.ts';
+import { STAGE_STEP_RESERVE_MS, stageUnit } from './stageUnit.ts';
 import { workingTableOf } from './workingTable.ts';
 
-/** Bound JSON per staging statement (as a content load's batches: well under the 1 MiB statement limit). */
-const MAX_BATCH_BYTES = 900_000;
-/** Staging stops with less than this left of the invocation: one more batch or COPY must fit (as a content load). */
-const STAGE_STEP_RESERVE_MS = 90_000;
 /** The checks and soft deletes start only with this much left; otherwise the next invocation does them, whole. */
 const DELETE_PHASE_RESERVE_MS = 300_000;
 
@@ -110,7 +103,7 @@ export async function sweepKeys(req: LoadTableRequest, manifests: Map<string, Un
       await wh.execute(createWorkingTableSql(entity, working, { target: label, loadId, heartbeat }), {}, { deadline });
     }
     stagingStarted = true;
-    for (const unit of req.units) await stageUnit(unit.unitId, unit.unitPrefix, manifests.get(unit.unitId)!);
+    for (const unit of req.units) await stageKeys(unit.unitId, unit.unitPrefix, manifests.get(unit.unitId)!);
     if (deadline.remainingMs() < DELETE_PHASE_RESERVE_MS) throw new OutOfTime();
   } catch (error) {
     if (error instanceof OutOfTime || (error instanceof DeadlineExceededError && stagingStarted)) return continuation();
@@ -137,49 +130,12 @@ export async function sweepKeys(req: LoadTableRequest, manifests: Map<string, Un
     await wh.execute(dropTableSql(working), {}, { deadline: Deadline.none() }).catch(() => undefined);
   }
 
-  /** The unit's keys into the working table: ~1 MiB batches with ids (merge), or COPY INTO from its files (copy). */
-  async function stageUnit(unitId: string, unitPrefix: string, manifest: UnitManifest): Promise<void> {
-    const progress = checkpoint.units[unitId]!;
+  /** The unit's keys into the working table, as a content load stages its records. */
+  async function stageKeys(unitId: string, unitPrefix: string, manifest: UnitManifest): Promise<void> {
     const timeForAnotherStep = () => {
       if (deadline.remainingMs() < STAGE_STEP_RESERVE_MS) throw new OutOfTime();
     };
-    if (mode === 'copy') {
-      const unitUrl = store.warehouseUrl!(joinKey(unitPrefix) || '.').replace(/\/\.$/, '');
-      while (progress.files < manifest.files.length) {
-        timeForAnotherStep();
-        const files = manifest.files.slice(progress.files, progress.files + COPY_FILES_PER_STATEMENT).map((f) => f.name);
-        await wh.execute(copyIntoSql(entity, working, { unitUrl, files, unitId, loadedAt }), {}, { deadline });
-        progress.files += files.length;
-      }
-      return;
-    }
-    const insert = insertBatchSql(entity, working);
-    for (let fileIndex = progress.files; fileIndex < manifest.files.length; fileIndex += 1) {
-      let batch: string[] = [];
-      let bytes = 2;
-      let batchIndex = 0;
-      const flush = async () => {
-        if (!batch.length) return;
-        if (batchIndex >= progress.batches) {
-          timeForAnotherStep();
-          await wh.execute(insert, { rows: `[${batch.join(',')}]`, loaded_at: loadedAt, batch: `${unitId}#${fileIndex}#${batchIndex}` }, { deadline });
-          progress.batches = batchIndex + 1;
-        }
-        batchIndex += 1;
-        batch = [];
-        bytes = 2;
-      };
-      for await (const staged of readStagedFile(store, unitPrefix, manifest.files[fileIndex]!)) {
-        const json = JSON.stringify(encodeStagedRecord(entity, unitId, staged));
-        const size = Buffer.byteLength(json) + 1;
-        if (bytes + size > MAX_BATCH_BYTES) await flush();
-        batch.push(json);
-        bytes += size;
-      }
-      await flush();
-      progress.files = fileIndex + 1;
-      progress.batches = 0;
-    }
+    await stageUnit({ wh, store, entity, working, mode, loadedAt, deadline, timeForAnotherStep }, unitId, unitPrefix, manifest, checkpoint.units[unitId]!);
   }
 
   /** Completeness, the vanished-keys guard per unit, the soft deletes and the data-quality record. */

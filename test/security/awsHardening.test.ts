@@ -86,7 +86,8 @@ describe('the staging bucket (financial data) on a customer-managed key', () => 
       },
     };
     for (const fn of FUNCTIONS) {
-      const writes = fn === 'plan' || fn === 'extract';
+      // Load writes one small object per target table (_warehouse/: the remembered look at it).
+      const writes = fn === 'plan' || fn === 'extract' || fn === 'load';
       expect(kmsStatements(fn, 'StorageStagingKey'), fn).toEqual([
         { Effect: 'Allow', Action: writes ? ['kms:Decrypt', 'kms:GenerateDataKey'] : 'kms:Decrypt', Resource: arnOf(key), Condition: condition },
       ]);

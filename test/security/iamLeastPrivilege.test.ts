@@ -30,7 +30,9 @@ const EXPECTED_ACTIONS: Record<(typeof FUNCTIONS)[number], string[]> = {
   recordFailure: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem', 'kms:Decrypt', 's3:GetObject'],
   groupByTable: ['dynamodb:Query', 'kms:Decrypt', 's3:GetObject'],
   load: [
-    'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem', 'kms:Decrypt', 's3:GetObject',
+    'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem',
+    // kms:GenerateDataKey and s3:PutObject: the remembered look at each target table (_warehouse/ only).
+    'kms:Decrypt', 'kms:GenerateDataKey', 's3:GetObject', 's3:PutObject',
     'secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue',
   ],
   commit: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem', 'kms:Decrypt', 's3:GetObject'],
@@ -132,7 +134,9 @@ describe('IAM: least privilege on the synthesized stack', () => {
           break;
         case 's3':
           for (const r of scoped) {
-            expect([arnOf(bucket), objectsOf(bucket, 'plans/*'), objectsOf(bucket, 'runs/*')], JSON.stringify(r)).toContainEqual(r);
+            expect([arnOf(bucket), objectsOf(bucket, 'plans/*'), objectsOf(bucket, 'runs/*'), objectsOf(bucket, '_warehouse/*')], JSON.stringify(r)).toContainEqual(r);
+            // Only Load remembers its looks at the warehouse's tables.
+            if (JSON.stringify(r) === JSON.stringify(objectsOf(bucket, '_warehouse/*'))) expect(fn).toBe('load');
           }
           if (scoped.some((r) => JSON.stringify(r) === JSON.stringify(arnOf(bucket)))) expect(actionsOf(statement)).toEqual(['s3:ListBucket']);
           break;
