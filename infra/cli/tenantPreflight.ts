@@ -14,7 +14,7 @@ import { compareFieldValues, compareKeys } from '../../shared/extract/keyOrder.t
 import type { MiExecutor } from '../../shared/extract/miExecutor.ts';
 import { pageMiList } from '../../shared/extract/miListPager.ts';
 import { resolveEntity, type EntityResolution } from '../../shared/extract/resolveEntity.ts';
-import { readEntityFields } from '../../shared/extract/tenantFields.ts';
+import { readCheckedEntityFields } from '../../shared/extract/checkedTenantFields.ts';
 import { MiError } from '../../shared/m3/miErrors.ts';
 import type { MiRequest } from '../../shared/m3/miTypes.ts';
 import { Deadline } from '../../shared/runtime/deadline.ts';
@@ -145,7 +145,7 @@ export async function tenantPreflight(options: PreflightOptions): Promise<Prefli
     if (resolutions.has(entity.id)) continue;
     const company = companiesOf(flow).find((c) => !companyProblem.has(c));
     try {
-      resolutions.set(entity.id, resolveEntity(entity, await readEntityFields(mi, entity, company)));
+      resolutions.set(entity.id, resolveEntity(entity, await readCheckedEntityFields(mi, entity, company)));
     } catch (error) {
       resolutions.set(entity.id, { status: 'unusable', missing: [], problem: `${entity.id}: the tenant's fields cannot be read: ${(error as Error).message}` });
     }

@@ -70,6 +70,16 @@ export function resolveEntity(entity: EntityDefinition, tenant: TenantFields): E
         `leave this flow out (check --flows) or point the entity at the tenant's own ${entity.source.kind === 'exportmi' ? 'table' : 'transaction'} in extraEntities`,
     };
   }
+  if (tenant.kind === 'incomplete') {
+    return {
+      status: 'unusable',
+      missing: [],
+      problem:
+        `${label}: the field list of ${where(entity)} cannot be trusted this time (${tenant.source}: ${tenant.message}). ` +
+        'Nothing was read and nothing narrowed; a rerun of this execution or the next run reads the fields again. ' +
+        'If it repeats, check the ION API gateway for a policy limiting the records of an answer',
+    };
+  }
   if (tenant.kind === 'unavailable') {
     if (entity.allFields) {
       return {

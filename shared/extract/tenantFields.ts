@@ -17,7 +17,9 @@ export type TenantFields =
   /** M3 says the table or the transaction does not exist on this tenant. */
   | { kind: 'missing'; source: string; message: string }
   /** The metadata could not be read (not authorised, not installed): the catalog's fields are used unverified. */
-  | { kind: 'unavailable'; source: string; message: string };
+  | { kind: 'unavailable'; source: string; message: string }
+  /** The metadata answered, but the data call has fields it left out (checkedTenantFields.ts): a cut answer. */
+  | { kind: 'incomplete'; source: string; message: string; listed: number; unlisted: string[] };
 
 /** MI metadata reports dates as numeric 8 in some releases: a yyyyMMdd-named N8 field is a date. */
 export function metadataFieldType(type: string, name: string, length: number): 'A' | 'N' | 'D' {

@@ -1,12 +1,15 @@
 // Plan for a rerun ({"rerunOf": "<execution>"}): replays exactly the failed units of an earlier execution,
-// with the same windows and watermark rule, into new staging folders. An original execution that ended
+// with the same windows and watermark rule, into new staging folders; entities the original could not read on
+// their tenant are resolved again (planTenantSchemas.ts). An original execution that ended
 // without closing its run is closed first; units are claimed so that two reruns never replay the same one.
 import { ConfigError } from '../config/configError.ts';
+import { Deadline } from '../runtime/deadline.ts';
 import { newRunId } from '../runtime/runId.ts';
 import { LedgerTransitionError } from '../state/runLedger.ts';
 import { isLive } from './executionStatus.ts';
 import { finishRun } from './finishRun.ts';
 import { openRun, PLAN_REUSED, planResult, runStartedAt, type PlanDeps, type PlanRunRequest, type PlanRunResult } from './planStep.ts';
+import { rerunSchemas } from './planTenantSchemas.ts';
 import { planKeyOf, type RunPlan } from './runPlan.ts';
 import { UnitRef } from './unitRef.ts';
 
@@ -49,6 +52,8 @@ export async function planRerun(request: PlanRunRequest, rerunOf: string, deps: 
     startedAt: runStartedAt(request, deps),
     // Same windows and watermark rule as the original; new staging folders so nothing mixes with its files.
     units: failed.map((u) => ({ ...u, unitPrefix: UnitRef.parse(u.unitId).stagingPrefix(u.tenant, runId) })),
+    // The same entities, except the ones the original could not read on its tenant: those are read again.
+    schemas: await rerunSchemas(original, failed, deps, deps.deadline ?? Deadline.none()),
   };
   delete plan.schedule;
   // The plan is written before units are claimed, so a retried Plan claims the same ones.

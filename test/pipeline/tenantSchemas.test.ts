@@ -88,9 +88,45 @@ describe('a tenant whose tables lack default fields', () => {
       expect(unit.error?.name).toBe('TenantSchemaError');
       expect(unit.error?.message).toMatch(/^supplier_invoice_lines: key field TRNO is not on this tenant's table FAPIBL .*Fix: set the entity's key/);
     }
-    // Only the invoice heads were read: no Select ever asked for FAPIBL.
+    // Only the invoice heads were read: the one Select naming FAPIBL is Plan's check that TRNO is really
+    // absent (not just left out of a field list cut short), which M3 refuses without reading a row.
     expect(selects.some((q) => / from FAPIBH/.test(q))).toBe(true);
-    expect(selects.filter((q) => / from FAPIBL/.test(q))).toEqual([]);
+    expect(selects.filter((q) => / from FAPIBL/.test(q))).toEqual(['E6TRNO from FAPIBL']);
     expect(second.cause).toMatch(/3 of 6 units failed: supplier-invoice-lines\/100 \(TenantSchemaError: supplier_invoice_lines: key field TRNO/);
+  });
+});
+
+describe('a field list cut short by a gateway that caps every answer', () => {
+  it('fails those entities for the run without narrowing them, and a rerun without the cap lands every field', async () => {
+    const emulator = session.cloudSuiteEmulator!;
+    emulator.knobs.tableFields = knobs.tableFields!;
+    const flows = ['suppliers', 'gl-accounts', 'ap-ledger'];
+    // Only Plan's metadata reads see the cap (data pages past a short page anyway, just slowly).
+    const capped = new Set(['MRS001MI/LstAdtFieldInf', 'EXPORTMI/LstFields']);
+    emulator.onBeforeMiCall = ({ program, transaction }) => {
+      emulator.knobs.maxrecsCap = capped.has(`${program}/${transaction}`) ? 4 : null;
+    };
+    const cut = await session.execute({ flows });
+    emulator.onBeforeMiCall = undefined;
+    emulator.knobs.maxrecsCap = null;
+    expect(cut.status).toBe('failed');
+    for (const entity of ['suppliers', 'gl_accounts', 'ap_ledger']) {
+      expect(cut.plan!.schemas.ACME_PRD![entity], entity).toMatchObject({ problem: expect.stringMatching(new RegExp(`^${entity}: the field list of .* cannot be trusted this time`)) });
+      for (const unit of cut.units.filter((u) => u.entity === entity)) {
+        expect(unit.status).toBe('failed');
+        expect(unit.error?.name).toBe('TenantSchemaError');
+      }
+    }
+
+    const rerun = await session.execute({ rerunOf: cut.executionName });
+    expect(rerun.status).toBe('succeeded');
+    expect(rerun.plan!.schemas.ACME_PRD!.suppliers!.entity!.fields.map((f) => f.name)).toContain('PHNO');
+    expect(rerun.plan!.schemas.ACME_PRD!.ap_ledger!.warnings).toEqual(['ap_ledger: 2 configured fields not on this tenant: VONO, REDE']);
+    for (const [entityId, field] of [['suppliers', 'PHNO'], ['gl_accounts', 'AICL'], ['ap_ledger', 'TRCD']] as const) {
+      const rows = await session.warehouseEmulator!.query(`SELECT _record FROM main.cloudsuite.${entityId}`);
+      const { table, filter = () => true } = M3_SOURCE[entityId]!;
+      expect(rows.length, entityId).toBe(['100', '200', '300'].flatMap((c) => emulator.truth(table, c)).filter(filter).length);
+      expect(rows.every((r) => field in (JSON.parse(String(r._record)) as object)), `${entityId}.${field}`).toBe(true);
+    }
   });
 });

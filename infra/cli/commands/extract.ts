@@ -5,7 +5,7 @@ import { connectCloudSuite } from '../../../shared/cloudsuite/cloudSuiteConnecti
 import { extractEntityForCompany } from '../../../shared/extract/extractEntity.ts';
 import { TenantSchemaError } from '../../../shared/catalog/tenantSchemaError.ts';
 import { resolveEntity } from '../../../shared/extract/resolveEntity.ts';
-import { readEntityFields } from '../../../shared/extract/tenantFields.ts';
+import { readCheckedEntityFields } from '../../../shared/extract/checkedTenantFields.ts';
 import { loadIonApiFile } from '../../../shared/ionapi/ionApiFile.ts';
 import { LocalFolderBlobStore } from '../../../shared/staging/localFolderBlobStore.ts';
 import { newRunId } from '../../../shared/runtime/runId.ts';
@@ -55,7 +55,7 @@ export async function extractCommand(options: ExtractOptions): Promise<number> {
   const startedAt = new Date().toISOString();
   try {
     // As the pipeline's Plan does: the entity as this tenant has it, before any data call.
-    const resolution = resolveEntity(entity, await readEntityFields(mi, entity, options.company));
+    const resolution = resolveEntity(entity, await readCheckedEntityFields(mi, entity, options.company));
     if (resolution.status === 'unusable') throw new TenantSchemaError(resolution.problem);
     for (const warning of resolution.warnings) progress(`warning: ${warning}`);
     const tenantEntity = resolution.entity;

@@ -202,7 +202,8 @@ export function executeMi(request: MiHttpRequest, env: MiEnvironment): MiOutcome
         return cono;
       },
     };
-    const rows = transaction.run(call);
+    // The gateway's cap cuts the whole answer, an EXPORTMI header row included.
+    const rows = transaction.run(call).slice(0, cap ?? undefined);
 
     const rightTrimAlpha = (controls.righttrim ?? '').toLowerCase() === 'true';
     // Without excludeempty=false the server leaves empty fields out of each record.
