@@ -17,12 +17,14 @@ import { EntityCatalog } from '../shared/catalog/entityCatalog.ts';
 import { connectCloudSuite } from '../shared/cloudsuite/cloudSuiteConnection.ts';
 import { extractEntityForCompany } from '../shared/extract/extractEntity.ts';
 import { parseIonApiFile } from '../shared/ionapi/ionApiFile.ts';
+import { finishDeferredLoads, readFinishedLoads } from '../shared/load/controlTotalsWriter.ts';
 import { COPY_FILES_PER_STATEMENT } from '../shared/load/copySql.ts';
 import { DatabricksSession } from '../shared/load/databricksSession.ts';
 import { expectLoaded, loadTable, MAX_STEP_ESTIMATE_MS, MERGE_PHASE_RESERVE_MS } from '../shared/load/loadTable.ts';
 import { STAGE_STEP_RESERVE_MS } from '../shared/load/stageUnit.ts';
 import type { LoadMode } from '../shared/load/loadTypes.ts';
 import { logger } from '../shared/observability/logger.ts';
+import { Deadline } from '../shared/runtime/deadline.ts';
 import { machineLine } from './machine.ts';
 
 const MODEL = PUBLIC_WAREHOUSE_LATENCY;
@@ -43,6 +45,11 @@ export interface LoadRun {
   historyInserted: number;
   /** What the warehouse executed for this load, with the latency model's figures. */
   log: StatementLogEntry[];
+  /**
+   * On the last load of a pass: what the run's RefreshMarts then sent for the pass's loads (their control totals in
+   * one MERGE per schema, each one's current totals read from its working table, and the working tables dropped).
+   */
+  refresh?: { loads: number; statements: number; modeledMs: number };
 }
 
 /** Extracts `records` GL transactions (and 5,000 suppliers) into the local S3, then loads them twice in each mode. */
@@ -79,9 +86,10 @@ export async function measureLoad(records = 100_000): Promise<LoadRun[]> {
         for (const [id, units] of Object.entries(staged)) {
           const started = performance.now();
           const logAt = warehouse.statements.length;
+          // As the pipeline loads: the control totals and the working table's drop are left to RefreshMarts.
           const result = expectLoaded(await loadTable({
             tenant: 'ACME_PRD', entity: catalog.get(id), table: { catalog: 'main', schema: `bench_${mode}`, name: id }, units, runId: 'bench', store,
-            warehouse: session, mode,
+            warehouse: session, mode, controlTotals: 'defer',
           }));
           runs.push({
             mode, pass, entity: id, records: result.units.reduce((n, u) => n + u.records, 0), seconds: (performance.now() - started) / 1000,
@@ -89,6 +97,12 @@ export async function measureLoad(records = 100_000): Promise<LoadRun[]> {
             currentUpdated: result.currentUpdated, historyInserted: result.historyInserted, log: warehouse.statements.slice(logAt),
           });
         }
+        const schema = { catalog: 'main', schema: `bench_${mode}` };
+        const finished = await readFinishedLoads(store, session.workspace, schema, logger);
+        const logAt = warehouse.statements.length;
+        const tables = new Set((await session.execute(`SHOW TABLES IN main.bench_${mode}`)).map((r) => String(r.tableName)));
+        const outcome = await finishDeferredLoads(session, store, finished, tables, Deadline.none(), logger);
+        runs.at(-1)!.refresh = { loads: outcome.loads, statements: outcome.statements, modeledMs: modeled(warehouse.statements.slice(logAt)) };
       }
     }
   } finally {
@@ -111,7 +125,11 @@ export function describeLoad(r: LoadRun): string {
     `${r.mode} mode, ${r.pass}: ${r.entity}: ${r.records} records in ${r.seconds.toFixed(1)} s here = ${Math.round(r.records / r.seconds)} rows/s; ` +
     `${r.statements} statements (${(r.statements * per100k).toFixed(0)} per 100k records; ${data} moving data), ` +
     `${(r.bytesSent / 2 ** 20).toFixed(1)} MiB sent (${((r.bytesSent * per100k) / 2 ** 20).toFixed(1)} MiB per 100k); ` +
-    `modeled warehouse time ${minutes(modeled(r.log))}; current +${r.currentInserted} ~${r.currentUpdated}, history +${r.historyInserted}`
+    `modeled warehouse time ${minutes(modeled(r.log))}; current +${r.currentInserted} ~${r.currentUpdated}, history +${r.historyInserted}` +
+    (r.refresh
+      ? `\n${r.mode} mode, ${r.pass}: then RefreshMarts finished the pass's ${r.refresh.loads} loads: ${r.refresh.statements} statements ` +
+        `(their control totals in 1 MERGE, current totals and the working table's drop per load), modeled ${(r.refresh.modeledMs / 1000).toFixed(1)} s`
+      : '')
   );
 }
 

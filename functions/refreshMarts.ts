@@ -17,7 +17,7 @@ export function isRefreshMartsEvent(event: unknown): boolean {
   return typeof event === 'object' && event !== null && (event as { step?: unknown }).step === 'refreshMarts';
 }
 
-type Deps = Pick<PipelineDeps, 'plans' | 'openWarehouse' | 'log' | 'metrics'>;
+type Deps = Pick<PipelineDeps, 'plans' | 'openWarehouse' | 'log' | 'metrics' | 'store'>;
 
 export function createRefreshMartsHandler(getDeps: () => Deps | Promise<Deps>) {
   return stepHandler(async (event: unknown): Promise<RefreshMartsResult> => {

@@ -47,6 +47,7 @@ export function budgetedLoader(loader: TableLoader, statements: number | undefin
         return request.warehouse.execute(sql, params, callOptions);
       },
       close: () => request.warehouse.close(),
+      ...(request.warehouse.workspace ? { workspace: request.warehouse.workspace } : {}),
     };
     const outer = request.deadline ?? Deadline.none();
     const deadline = Deadline.measuredBy(() => Math.min(outer.remainingMs(), (statements - used) * 60_000));

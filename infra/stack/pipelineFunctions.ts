@@ -298,7 +298,17 @@ export class PipelineFunctions extends Construct {
     this.objects(load, 'runs', ['GetObject']);
     // What the last look at each target table established (REMEMBERED_LOOKS_PREFIX of shared/load/rememberedLook.ts,
     // spelled out here: cdk synth loads nothing of the loader): read, rewritten daily.
-    this.objects(load, '_warehouse', ['GetObject', 'PutObject']);
+    // Also what each finished load leaves for its control totals (shared/load/controlTotalsWriter.ts): written by
+    // Load, listed, read and removed by RefreshMarts (served by the same function).
+    this.objects(load, '_warehouse', ['GetObject', 'PutObject', 'DeleteObject']);
+    load.addToRolePolicy(
+      new PolicyStatement({
+        effect: Effect.ALLOW,
+        actions: ['s3:ListBucket'],
+        resources: [this.props.bucket.bucketArn],
+        conditions: { StringLike: { 's3:prefix': ['_warehouse/*'] } },
+      }),
+    );
     warehouseSecret.grantRead(load);
 
     // Commit: advances watermarks, marks units committed (metrics go out as EMF log lines: no IAM).
@@ -319,7 +329,7 @@ export class PipelineFunctions extends Construct {
             id: 'AwsSolutions-IAM5',
             reason:
               'Object wildcards are limited to the staging prefixes the function works in (plans/, runs/, and for Load ' +
-              '_warehouse/, one object per target table): run ids, unit folders and target tables are known only at run time.',
+              '_warehouse/, one object per target table and per finished load): run ids, unit folders, target tables and loads are known only at run time.',
             appliesTo: [
               { regex: `/^Resource::<${stack.getLogicalId(this.props.bucket.node.defaultChild as never)}\\.Arn>\\/(plans|runs|_warehouse)\\/\\*$/g` },
             ],

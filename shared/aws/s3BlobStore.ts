@@ -2,7 +2,7 @@
 // parts with bounded memory; the object appears only when the upload completes, and a failed upload
 // is aborted so no partial object or orphaned parts remain. Integrity is checked by the staging layer
 // (sha256 in the manifest), not by S3 checksum headers, so the same code runs against the local emulator.
-import { GetObjectCommand, ListObjectsV2Command, NoSuchKey, paginateListObjectsV2, type S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, NoSuchKey, paginateListObjectsV2, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import type { Readable } from 'node:stream';
 import { BlobNotFoundError, joinKey, type BlobStore } from '../staging/blobStore.ts';
@@ -101,6 +101,11 @@ export class S3BlobStore implements BlobStore {
       }
     }
     return keys.sort();
+  }
+
+  /** S3 answers a missing key with 204 like any other delete. */
+  async delete(key: string): Promise<void> {
+    await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.fullKey(key) }));
   }
 
   describe(key: string): string {

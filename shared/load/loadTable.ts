@@ -18,9 +18,9 @@ import { StagedDataError } from '../staging/stagingErrors.ts';
 import { businessViewSql, viewFingerprint, viewOf, VIEW_PROPERTY } from './businessView.ts';
 import { completeUnitParam, stagedCheckSql } from './stagedCheckSql.ts';
 import {
-  CONTROL_TOTALS_TABLE, createControlTotalsTableSql, currentRowTotalsSql, RECORDS_FIELD, totalAlias, writeControlTotalsSql,
-  type ControlTotalsRow,
+  CONTROL_TOTALS_TABLE, createControlTotalsTableSql,
 } from './controlTotalsSql.ts';
+import { groupTotals, leaveFinishedLoad, writeControlTotals, type FinishedLoad } from './controlTotalsWriter.ts';
 import { amountFields, canonicalTotalOf, type ControlTotals } from '../staging/controlTotals.ts';
 import { validateTarget } from './identifiers.ts';
 import {
@@ -424,7 +424,11 @@ export async function loadTable(req: LoadTableRequest): Promise<LoadOutcome> {
       }
       progress.counts.currentSoftDeleted = softDeleted;
     });
-    await step('controlTotals', () => writeControlTotals());
+    // The control totals (and the working table's drop) go to RefreshMarts when deferred: three statements less here.
+    await step('controlTotals', async () => {
+      if (req.controlTotals === 'defer') await leaveFinishedLoad(store, wh.workspace, finishedLoad());
+      else await writeControlTotals(wh, [finishedLoad()], () => true, deadline);
+    });
     // Into the warehouse's _sync_quality: every load with complete reads of an incremental entity (so a reconcile
     // that found nothing says so), and every load that found something; ordinary loads add no statement.
     const completeIncremental = guard === 'incremental' && snapshots.some(([unitId]) => manifests.has(unitId));
@@ -442,7 +446,7 @@ export async function loadTable(req: LoadTableRequest): Promise<LoadOutcome> {
         }, { deadline });
       });
     }
-    await wh.execute(dropTableSql(working), {}, { deadline });
+    if (req.controlTotals !== 'defer') await wh.execute(dropTableSql(working), {}, { deadline });
 
     const units: UnitLoadResult[] = [...manifests].map(([unitId, m]) => ({
       unitId, records: m.totalRecords, maxChangeStamp: m.maxChangeStamp, maxChangeDate: m.maxChangeDate,
@@ -483,7 +487,7 @@ export async function loadTable(req: LoadTableRequest): Promise<LoadOutcome> {
       for (const [name, value] of Object.entries(scopeParams(unitId, m))) params[completeUnitParam(name, i)] = value;
     });
     const rows = await wh.execute(stagedCheckSql(entity, table, working, allSnapshots.length, divisional, guard), params, { deadline });
-    const totals = groupTotals(rows.filter((r) => r.kind === 'totals'));
+    const totals = groupTotals(entity, rows.filter((r) => r.kind === 'totals'));
     for (const [unitId, manifest] of manifests) {
       const staged = Object.values(totals.get(unitId) ?? {}).reduce((n, t) => n + t.records, 0);
       if (staged !== manifest.totalRecords) {
@@ -560,20 +564,6 @@ export async function loadTable(req: LoadTableRequest): Promise<LoadOutcome> {
     return mismatched;
   }
 
-  /** Rows of a totals query → unit → period → totals (amount fields by M3 name, canonical decimal text). */
-  function groupTotals(rows: Record<string, unknown>[]): Map<string, ControlTotals> {
-    const byUnit = new Map<string, ControlTotals>();
-    for (const row of rows) {
-      const totals = byUnit.get(String(row.unit)) ?? {};
-      totals[String(row.period)] = {
-        records: count(row.records),
-        amounts: Object.fromEntries(amountFields(entity).map((f) => [f, canonicalTotalOf(String(row[totalAlias(f)] ?? '0')) ?? String(row[totalAlias(f)])])),
-      };
-      byUnit.set(String(row.unit), totals);
-    }
-    return byUnit;
-  }
-
   function firstDifference(staged: ControlTotals, loaded: ControlTotals): { period: string; field: string; staged: string; loaded: string } | undefined {
     for (const period of [...new Set([...Object.keys(staged), ...Object.keys(loaded)])].sort()) {
       const a = staged[period];
@@ -588,27 +578,12 @@ export async function loadTable(req: LoadTableRequest): Promise<LoadOutcome> {
     return undefined;
   }
 
-  /** One row per unit, period and field (count and each amount): as staged, as merged, as found in the current table now. */
-  async function writeControlTotals(): Promise<void> {
-    // What merged equals what was staged for every unit still here: checkControlTotals refused the others.
-    const current = groupTotals(await wh.execute(currentRowTotalsSql(entity, table, working), {}, { deadline }));
-    const rows: ControlTotalsRow[] = [];
-    for (const [unitId, m] of manifests) {
-      if (!m.controlTotals) continue;
-      const now = current.get(unitId) ?? {};
-      for (const period of [...new Set([...Object.keys(m.controlTotals), ...Object.keys(now)])].sort()) {
-        const totalOf = (t: ControlTotals, field: string) => (field === RECORDS_FIELD ? String(t[period]?.records ?? 0) : canonicalTotalOf(t[period]?.amounts[field] ?? '0') ?? '0');
-        for (const field of [RECORDS_FIELD, ...amountFields(entity)]) {
-          rows.push({
-            tenant: m.tenant, table_name: label, entity: entity.id, unit_id: unitId, run_id: m.runId, company: m.company, division: m.division, period,
-            field: field === RECORDS_FIELD ? field : field.toLowerCase(),
-            staged_total: totalOf(m.controlTotals, field), loaded_total: totalOf(m.controlTotals, field), current_total: totalOf(now, field),
-            load_id: loadId, loaded_at: loadedAt,
-          });
-        }
-      }
-    }
-    if (rows.length > 0) await wh.execute(writeControlTotalsSql(table), { rows: JSON.stringify(rows) }, { deadline });
+  /** What the control totals of this load need once it has merged: its units' staged totals and its working table. */
+  function finishedLoad(): FinishedLoad {
+    const units = [...manifests]
+      .filter(([, m]) => m.controlTotals)
+      .map(([unitId, m]) => ({ unitId, tenant: m.tenant, runId: m.runId, company: m.company, division: m.division, controlTotals: m.controlTotals! }));
+    return { formatVersion: 1, loadId, loadedAt, table, working, entity, units };
   }
 }
 

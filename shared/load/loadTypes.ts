@@ -46,6 +46,11 @@ export interface LoadTableRequest {
    * refused unit is left out and reported, the other units load; when every unit is refused the load fails.
    */
   maxVanishedShare?: number;
+  /**
+   * write (default): the load writes its `_sync_control_totals` rows and drops its working table itself. defer:
+   * it leaves both to the run's RefreshMarts step (shared/load/controlTotalsWriter.ts), three statements less.
+   */
+  controlTotals?: 'write' | 'defer';
   log?: Log;
 }
 

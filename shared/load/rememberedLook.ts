@@ -53,8 +53,12 @@ export function lookFingerprint(entity: EntityDefinition, table: TargetTable): s
 
 /** `_warehouse/<workspace host>/<catalog>.<schema>.<table>.json` (tables are the workspace's, whichever warehouse). */
 export function rememberedLookKey(workspace: string, table: TargetTable): string {
-  const host = workspace.toLowerCase().replace(/[^a-z0-9.:-]/g, '_').replaceAll(':', '_');
-  return joinKey(REMEMBERED_LOOKS_PREFIX, host, `${table.catalog}.${table.schema}.${table.name}.json`);
+  return joinKey(REMEMBERED_LOOKS_PREFIX, workspaceFolder(workspace), `${table.catalog}.${table.schema}.${table.name}.json`);
+}
+
+/** The folder of one workspace's objects under REMEMBERED_LOOKS_PREFIX: its host, made a safe key segment. */
+export function workspaceFolder(workspace: string | undefined): string {
+  return (workspace ?? 'unnamed-workspace').toLowerCase().replace(/[^a-z0-9.:-]/g, '_').replaceAll(':', '_');
 }
 
 interface RememberedLook {

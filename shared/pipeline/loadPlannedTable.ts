@@ -137,6 +137,8 @@ export async function loadPlannedTable(request: LoadStepRequest, deps: LoadDeps)
           warehouse,
           deadline,
           mode: plan.loadMode,
+          // RefreshMarts writes the control totals and drops the working table once the run's tables are loaded.
+          controlTotals: 'defer',
           // One working table per execution and table, the same in every invocation of this load.
           loadId: `${plan.executionName}|${request.table}`,
           ...(stored ? { resume: stored.load } : {}),

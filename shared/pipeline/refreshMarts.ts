@@ -1,8 +1,12 @@
 // RefreshMarts: after the tables are loaded and committed, (re)create the finance marts (shared/load/marts) in
 // every catalog and schema the run wrote to, and count gl_unbalanced_vouchers for the UnbalancedVouchers metric.
-// Views only: nothing here writes data, so a failure is reported (result, logs) and never undoes a commit; a mart
-// whose tables do not exist yet is skipped with a note, and appears on a later run once they do.
+// It also finishes the run's loads (shared/load/controlTotalsWriter.ts): their control totals in one MERGE per
+// schema, their working tables dropped. Nothing here changes loaded data, so a failure is reported (result, logs)
+// and never undoes a commit; a mart whose tables do not exist yet is skipped with a note and appears on a later
+// run once they do, and control totals not written are written by the next run's RefreshMarts.
+import { finishDeferredLoads, readFinishedLoads, type FinishedLoad, type FinishedLoadsOutcome } from '../load/controlTotalsWriter.ts';
 import { createMartSql, countMartRowsSql, MARTS, showTablesSql, UNBALANCED_VOUCHERS_MART, type MartInput, type MartSchema } from '../load/marts/martViews.ts';
+import { Deadline } from '../runtime/deadline.ts';
 import type { WarehouseSession } from '../load/loadTypes.ts';
 import type { PipelineDeps } from './pipelineDeps.ts';
 import type { RunPlan } from './runPlan.ts';
@@ -19,6 +23,10 @@ export interface SchemaMarts {
   failed: { mart: string; error: string }[];
   /** Rows of gl_unbalanced_vouchers, when it was created. */
   unbalancedVouchers?: number;
+  /** The finished loads whose control totals were written here (absent: none were waiting). */
+  controlTotals?: FinishedLoadsOutcome;
+  /** Why the control totals waiting here were not written (they are written by the next run). */
+  controlTotalsError?: string;
 }
 
 export interface RefreshMartsResult {
@@ -49,7 +57,9 @@ function schemasOf(plan: RunPlan): SchemaTargets[] {
   return [...schemas.values()].sort((a, b) => `${a.catalog}.${a.schema}`.localeCompare(`${b.catalog}.${b.schema}`));
 }
 
-export async function refreshMarts(request: RefreshMartsRequest, deps: Pick<PipelineDeps, 'plans' | 'openWarehouse' | 'log'>): Promise<RefreshMartsResult> {
+type RefreshDeps = Pick<PipelineDeps, 'plans' | 'openWarehouse' | 'log' | 'store'>;
+
+export async function refreshMarts(request: RefreshMartsRequest, deps: RefreshDeps): Promise<RefreshMartsResult> {
   const plan = await deps.plans.get(request.plan);
   deps.log.appendKeys({ runId: plan.runId });
   const targets = schemasOf(plan);
@@ -63,16 +73,24 @@ export async function refreshMarts(request: RefreshMartsRequest, deps: Pick<Pipe
   }
   try {
     const schemas: SchemaMarts[] = [];
-    for (const target of targets) schemas.push(await refreshSchema(target, warehouse, deps.log));
+    for (const target of targets) schemas.push(await refreshSchema(target, warehouse, deps));
     return { plan: request.plan, schemas };
   } finally {
     await warehouse.close().catch(() => undefined);
   }
 }
 
-async function refreshSchema(target: SchemaTargets, warehouse: WarehouseSession, log: PipelineDeps['log']): Promise<SchemaMarts> {
+async function refreshSchema(target: SchemaTargets, warehouse: WarehouseSession, deps: RefreshDeps): Promise<SchemaMarts> {
+  const { log } = deps;
   const schema = `${target.catalog}.${target.schema}`;
   const outcome: SchemaMarts = { schema, created: [], skipped: [], failed: [] };
+  // The loads' records first, then the tables: a working table missing from the listing is really gone.
+  let finished: FinishedLoad[] = [];
+  try {
+    finished = await readFinishedLoads(deps.store, warehouse.workspace, target, log);
+  } catch (error) {
+    outcome.controlTotalsError = `the finished loads could not be listed: ${(error as Error).message.slice(0, 300)}`;
+  }
   let existing: Set<string>;
   try {
     existing = new Set((await warehouse.execute(showTablesSql(target))).map((row) => String(row.tableName ?? '').toLowerCase()));
@@ -80,7 +98,17 @@ async function refreshSchema(target: SchemaTargets, warehouse: WarehouseSession,
     const message = `the tables of ${schema} could not be listed: ${(error as Error).message.slice(0, 300)}`;
     log.error('marts not refreshed', { schema, message });
     outcome.failed.push(...MARTS.map((m) => ({ mart: m.name, error: message })));
+    if (finished.length > 0) outcome.controlTotalsError = message;
     return outcome;
+  }
+  if (finished.length > 0) {
+    try {
+      outcome.controlTotals = await finishDeferredLoads(warehouse, deps.store, finished, existing, Deadline.none(), log);
+      log.info('control totals written', { schema, ...outcome.controlTotals });
+    } catch (error) {
+      outcome.controlTotalsError = `${(error as Error).message.slice(0, 300)}; the next run writes them`;
+      log.error('control totals not written', { schema, message: outcome.controlTotalsError });
+    }
   }
   const tables = {} as Record<MartInput, string>;
   for (const input of MART_INPUTS) tables[input] = (target.tables.has(input) ? target.tables.get(input) : input) ?? '';

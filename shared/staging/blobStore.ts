@@ -9,6 +9,8 @@ export interface BlobStore {
   get(key: string): Promise<Readable>;
   /** Keys under the prefix, sorted. */
   list(prefix: string): Promise<string[]>;
+  /** Removes the object; a key that is not there is no error. */
+  delete(key: string): Promise<void>;
   /** A human-readable location for messages, e.g. s3://bucket/key or a file path. */
   describe(key: string): string;
   /**

@@ -54,6 +54,10 @@ export class LocalFolderBlobStore implements BlobStore {
     return entries.sort();
   }
 
+  async delete(key: string): Promise<void> {
+    await rm(this.pathOf(key), { force: true });
+  }
+
   describe(key: string): string {
     return this.pathOf(key);
   }

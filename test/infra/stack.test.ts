@@ -189,7 +189,8 @@ describe('the CloudSuite sync stack', () => {
 
     expect(dynamo('load').map((s) => s.keys)).toEqual([['run#*'], ['lease#*']]);
     // Staged units read-only; the remembered looks at target tables (shared/load/rememberedLook.ts) read and written.
-    expect(s3('load')).toEqual(['s3:GetObject /plans/*', 's3:GetObject /runs/*', 's3:GetObject,s3:PutObject /_warehouse/*']);
+    // And what each finished load leaves for its control totals, which RefreshMarts lists, reads and removes.
+    expect(s3('load')).toEqual(['s3:GetObject /plans/*', 's3:GetObject /runs/*', 's3:DeleteObject,s3:GetObject,s3:PutObject /_warehouse/*', 's3:ListBucket undefined']);
     expect(secrets('load')).toEqual(['Warehouse']);
     expect(kms('load')).toBe(false);
 

@@ -11,12 +11,15 @@ import { EntityCatalog } from '#shared/catalog/entityCatalog.ts';
 import type { EntityDefinition } from '#shared/catalog/entityDefinition.ts';
 import type { MiRecord } from '#shared/m3/miTypes.ts';
 import { ControlTotalError } from '#shared/load/loadErrors.ts';
+import { finishDeferredLoads, readFinishedLoads } from '#shared/load/controlTotalsWriter.ts';
 import { expectLoaded, loadTable } from '#shared/load/loadTable.ts';
+import { Deadline } from '#shared/runtime/deadline.ts';
 import type { TargetTable } from '#shared/load/loadTypes.ts';
 import { joinKey } from '#shared/staging/blobStore.ts';
 import { LocalFolderBlobStore } from '#shared/staging/localFolderBlobStore.ts';
 import { MANIFEST_NAME, type UnitManifest } from '#shared/staging/manifest.ts';
 import { readManifest } from '#shared/staging/stagedUnitReader.ts';
+import { capturingLog } from '../support/cloudSuite.ts';
 import { stageRecords, warehouseWithSession } from '../support/warehouse.ts';
 
 const catalog = EntityCatalog.withDefaults();
@@ -114,5 +117,38 @@ describe('control totals', () => {
     await tamper(unit.unitPrefix, (m) => void delete m.controlTotals);
     expect(expectLoaded(await load(gl, table, [unit])).units).toHaveLength(1);
     expect(await rows(`SELECT count(*) AS n FROM main.${table.schema}._sync_control_totals`)).toEqual([{ n: 0n }]);
+  });
+});
+
+describe('control totals left to RefreshMarts (the pipeline\'s loads)', () => {
+  const deferred = (table: TargetTable, units: { unitId: string; unitPrefix: string }[], loadId: string) =>
+    loadTable({ tenant: 'ACME_PRD', entity: gl, table, units, runId: 'r1', store, warehouse: wh.session, loadId, controlTotals: 'defer' });
+  const tablesIn = async (table: TargetTable) => new Set((await rows(`SHOW TABLES IN main.${table.schema}`)).map((r) => String(r.tableName)));
+
+  it('writes the totals of every finished load of a schema in one MERGE, and of a load whose working table is gone without a current total', async () => {
+    const table = freshTable();
+    const first = await stage('deferred/100', '100', [line('1', { ACDT: '20261105', ACAM: '0.10', CUAM: '1.10' })]);
+    const second = await stage('deferred/200', '200', [line('2', { ACDT: '20261106', ACAM: '2.50', CUAM: '3' })]);
+    expectLoaded(await deferred(table, [first], 'run-a'));
+    expectLoaded(await deferred({ ...table }, [second], 'run-b'));
+    expect(await rows(`SELECT count(*) AS n FROM main.${table.schema}._sync_control_totals`)).toEqual([{ n: 0n }]);
+    const log = capturingLog();
+    const finished = await readFinishedLoads(store, wh.session.workspace, table, log);
+    expect(finished.map((f) => f.loadId).sort()).toEqual(['run-a', 'run-b']);
+    // One load's working table was dropped meanwhile (abandoned and cleaned by another load, an hour later).
+    const gone = finished.find((f) => f.loadId === 'run-b')!.working;
+    await rows(`DROP TABLE main.${table.schema}.${gone.name}`);
+
+    const outcome = await finishDeferredLoads(wh.session, store, finished, await tablesIn(table), Deadline.none(), log);
+    expect(outcome).toEqual({ loads: 2, statements: 3, withoutCurrentTotals: 1 });
+    expect(await rows(`SELECT unit_id, field, staged_total, current_total FROM main.${table.schema}._sync_control_totals WHERE field <> 'cuam' ORDER BY unit_id, field`)).toEqual([
+      { unit_id: 'gl/100', field: '_records', staged_total: '1', current_total: '1' },
+      { unit_id: 'gl/100', field: 'acam', staged_total: '0.1', current_total: '0.1' },
+      { unit_id: 'gl/200', field: '_records', staged_total: '1', current_total: null },
+      { unit_id: 'gl/200', field: 'acam', staged_total: '2.5', current_total: null },
+    ]);
+    expect([...(await tablesIn(table))].filter((n) => n.includes('__ld'))).toEqual([]);
+    expect(await readFinishedLoads(store, wh.session.workspace, table, log)).toEqual([]);
+    expect(log.lines.filter((l) => l.level === 'warn').map((l) => l.message)).toEqual(['working tables gone before the control totals were written: those rows have no current total']);
   });
 });

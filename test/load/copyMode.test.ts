@@ -7,13 +7,15 @@ import { s3ObjectStorage } from '#emulators/databricks/index.ts';
 import { S3BlobStore } from '#shared/aws/s3BlobStore.ts';
 import { EntityCatalog } from '#shared/catalog/entityCatalog.ts';
 import { extractEntityForCompany } from '#shared/extract/extractEntity.ts';
+import { finishDeferredLoads, readFinishedLoads } from '#shared/load/controlTotalsWriter.ts';
 import { expectLoaded, loadTable } from '#shared/load/loadTable.ts';
+import { Deadline } from '#shared/runtime/deadline.ts';
 import type { LoadMode, TargetTable } from '#shared/load/loadTypes.ts';
 import { tableColumns } from '#shared/load/tableColumns.ts';
 import { LocalFolderBlobStore } from '#shared/staging/localFolderBlobStore.ts';
 import type { MiRecord } from '#shared/m3/miTypes.ts';
 import { startS3rver, type S3Emulator } from '../support/awsEmulators.ts';
-import { connectTo } from '../support/cloudSuite.ts';
+import { capturingLog, connectTo } from '../support/cloudSuite.ts';
 import { stageRecords, warehouseWithSession } from '../support/warehouse.ts';
 
 const catalog = EntityCatalog.withDefaults();
@@ -99,12 +101,13 @@ describe('statements per copy-mode load', () => {
       // 45 part files of one record: 3 COPY INTO statements.
       await stageRecords(store, 'runs/ACME/steady/u1', invoices, records, { runId: 'steady', runStartedAt: '2026-11-20T00:00:00.000Z', recordsPerPart: 1 });
       const table = { catalog: 'main', schema: 'steady_copy', name: 'supplier_invoices' };
-      const once = async () => {
+      const since = (before: number) => remembering.warehouse.statements.slice(before).map((s) => s.sql.split(/\s+/).slice(0, 2).join(' '));
+      const once = async (controlTotals: 'write' | 'defer' = 'write', unitId = 'u1') => {
         const before = remembering.warehouse.statements.length;
         const result = expectLoaded(await loadTable({
-          tenant: 'ACME_PRD', entity: invoices, table, units: [{ unitId: 'u1', unitPrefix: 'runs/ACME/steady/u1' }], runId: 'steady', store, warehouse: remembering.session, mode: 'copy',
+          tenant: 'ACME_PRD', entity: invoices, table, units: [{ unitId, unitPrefix: 'runs/ACME/steady/u1' }], runId: 'steady', store, warehouse: remembering.session, mode: 'copy', controlTotals,
         }));
-        return { result, kinds: remembering.warehouse.statements.slice(before).map((s) => s.sql.split(/\s+/).slice(0, 2).join(' ')) };
+        return { result, kinds: since(before) };
       };
       const first = await once();
       expect(first.result.currentInserted).toBe(45);
@@ -112,11 +115,32 @@ describe('statements per copy-mode load', () => {
       expect(steady.result).toMatchObject({ currentInserted: 0, historyInserted: 0, statements: steady.kinds.length });
       const copies = steady.kinds.filter((k) => k === 'COPY INTO').length;
       expect(copies).toBe(3);
-      // Besides the COPY INTOs: working table, one check, the two MERGEs, the control totals (read, write), drop.
+      // Writing its own control totals (the CLI): working table, one check, the two MERGEs, the control totals (read, write), drop.
       expect(steady.kinds.filter((k) => k !== 'COPY INTO')).toEqual([
         'CREATE OR', 'SELECT \'totals\'', 'MERGE INTO', 'MERGE INTO', 'SELECT k.`_unit`', 'MERGE INTO', 'DROP TABLE',
       ]);
       expect(steady.kinds.length - copies).toBe(7);
+
+      // As the pipeline loads: the control totals and the drop are left to RefreshMarts, four statements besides the COPY INTOs.
+      const deferred = await once('defer', 'u1-deferred');
+      expect(deferred.kinds.filter((k) => k !== 'COPY INTO')).toEqual(['CREATE OR', 'SELECT \'totals\'', 'MERGE INTO', 'MERGE INTO']);
+      expect(deferred.result.statements).toBe(4 + copies);
+      const totalsOf = async (unit: string) =>
+        (await remembering.warehouse.query(`SELECT period, field, staged_total, loaded_total, current_total FROM main.steady_copy._sync_control_totals WHERE unit_id = '${unit}' ORDER BY period, field`));
+      expect(await totalsOf('u1-deferred')).toEqual([]);
+      const log = capturingLog();
+      const finished = await readFinishedLoads(store, remembering.session.workspace, table, log);
+      expect(finished).toHaveLength(1);
+      const tables = new Set((await remembering.warehouse.query('SHOW TABLES IN main.steady_copy')).map((r) => String(r.tableName)));
+      const before = remembering.warehouse.statements.length;
+      expect(await finishDeferredLoads(remembering.session, store, finished, tables, Deadline.none(), log)).toEqual({ loads: 1, statements: 3, withoutCurrentTotals: 0 });
+      expect(since(before)).toEqual(['SELECT k.`_unit`', 'MERGE INTO', 'DROP TABLE']);
+      // The same rows as a load writing its own, and nothing left behind.
+      expect(await totalsOf('u1-deferred')).toEqual(await totalsOf('u1'));
+      expect((await totalsOf('u1')).length).toBeGreaterThan(1);
+      expect(await readFinishedLoads(store, remembering.session.workspace, table, log)).toEqual([]);
+      expect([...tables].filter((n) => n.includes('__ld'))).toHaveLength(1);
+      expect((await remembering.warehouse.query('SHOW TABLES IN main.steady_copy')).map((r) => String(r.tableName)).filter((n) => n.includes('__ld'))).toEqual([]);
     } finally {
       await remembering.close();
     }

@@ -10,6 +10,7 @@ import { defaultCatalog } from '#shared/catalog/defaultCatalog.ts';
 import { createCurrentTableSql, createSchemaSql } from '#shared/load/loadSql.ts';
 import type { WarehouseSession } from '#shared/load/loadTypes.ts';
 import { refreshMarts } from '#shared/pipeline/refreshMarts.ts';
+import { LocalFolderBlobStore } from '#shared/staging/localFolderBlobStore.ts';
 import type { PlanStore, RunPlan } from '#shared/pipeline/runPlan.ts';
 import { capturingLog } from '../support/cloudSuite.ts';
 import { warehouseWithSession } from '../support/warehouse.ts';
@@ -30,8 +31,10 @@ const sessionOn = (wh: Warehouse): WarehouseSession => ({ execute: (...args) => 
 
 describe('RefreshMarts', () => {
   let wh: Warehouse;
+  let store: LocalFolderBlobStore;
   beforeEach(async () => {
     wh = await warehouseWithSession();
+    store = new LocalFolderBlobStore(await mkdtemp(path.join(tmpdir(), 'refresh-marts-')));
     await wh.warehouse.query(createSchemaSql({ catalog: 'main', schema: 'fin', name: 'x' }));
   });
   afterEach(() => wh.close());
@@ -40,7 +43,7 @@ describe('RefreshMarts', () => {
 
   it('creates the marts whose tables exist and skips the others, naming the table they wait for', async () => {
     await createTable('ap_ledger');
-    const result = await refreshMarts({ plan: 'p' }, { plans: planOf([{ entity: 'ap_ledger' }, { entity: 'suppliers' }]), openWarehouse: async () => sessionOn(wh), log: capturingLog() });
+    const result = await refreshMarts({ plan: 'p' }, { plans: planOf([{ entity: 'ap_ledger' }, { entity: 'suppliers' }]), openWarehouse: async () => sessionOn(wh), log: capturingLog(), store });
     const [schema] = result.schemas;
     expect(schema).toMatchObject({ schema: 'main.fin', created: ['ap_open_items', 'ap_aging', 'supplier_spend'], failed: [] });
     expect(schema!.unbalancedVouchers).toBeUndefined();
@@ -62,7 +65,7 @@ describe('RefreshMarts', () => {
       { entity: 'purchase_order_lines', name: 'purchase_order_lines_100' },
       { entity: 'purchase_order_lines', name: 'purchase_order_lines_200' },
     ]);
-    const [schema] = (await refreshMarts({ plan: 'p' }, { plans, openWarehouse: async () => sessionOn(wh), log: capturingLog() })).schemas;
+    const [schema] = (await refreshMarts({ plan: 'p' }, { plans, openWarehouse: async () => sessionOn(wh), log: capturingLog(), store })).schemas;
     expect(schema!.created).toEqual(['gl_trial_balance', 'gl_unbalanced_vouchers']);
     expect(schema!.unbalancedVouchers).toBe(0);
     expect(schema!.skipped.find((s) => s.mart === 'supplier_delivery_performance')?.reason).toBe(
@@ -75,14 +78,14 @@ describe('RefreshMarts', () => {
     // A table (not a view) in the mart's place: CREATE OR REPLACE VIEW cannot replace it.
     await wh.warehouse.query('CREATE TABLE main.fin.ap_open_items (x STRING)');
     const log = capturingLog();
-    const [schema] = (await refreshMarts({ plan: 'p' }, { plans: planOf([{ entity: 'ap_ledger' }]), openWarehouse: async () => sessionOn(wh), log })).schemas;
+    const [schema] = (await refreshMarts({ plan: 'p' }, { plans: planOf([{ entity: 'ap_ledger' }]), openWarehouse: async () => sessionOn(wh), log, store })).schemas;
     expect(schema!.created).toEqual(['supplier_spend']);
     expect(schema!.failed.map((f) => f.mart)).toEqual(['ap_open_items']);
     expect(schema!.skipped.find((s) => s.mart === 'ap_aging')?.reason).toBe('it reads ap_open_items, which was not created');
 
     const unreachable = await refreshMarts(
       { plan: 'p' },
-      { plans: planOf([{ entity: 'ap_ledger' }]), openWarehouse: async () => Promise.reject(new Error('connect ECONNREFUSED')), log },
+      { plans: planOf([{ entity: 'ap_ledger' }]), openWarehouse: async () => Promise.reject(new Error('connect ECONNREFUSED')), log, store },
     );
     expect(unreachable.schemas[0]!.created).toEqual([]);
     expect(unreachable.schemas[0]!.failed[0]!.error).toMatch(/could not be reached \(connect ECONNREFUSED\); the data is committed/);

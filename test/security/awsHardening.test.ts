@@ -94,9 +94,13 @@ describe('the staging bucket (financial data) on a customer-managed key', () => 
     }
   });
 
-  it('Plan lists only plans/; no role may list the bucket without a prefix condition', () => {
+  it('Plan lists only plans/, Load only _warehouse/; no role may list the bucket without a prefix condition', () => {
     expect(statementsOf('plan').filter((s) => actionsOf(s).includes('s3:ListBucket'))).toEqual([
       { Effect: 'Allow', Action: 's3:ListBucket', Resource: arnOf(logicalIdOf('AWS::S3::Bucket', 'StorageStaging')), Condition: { StringLike: { 's3:prefix': ['plans/*'] } } },
+    ]);
+    // Load (RefreshMarts) lists only _warehouse/: the records finished loads leave for their control totals.
+    expect(statementsOf('load').filter((s) => actionsOf(s).includes('s3:ListBucket'))).toEqual([
+      { Effect: 'Allow', Action: 's3:ListBucket', Resource: arnOf(logicalIdOf('AWS::S3::Bucket', 'StorageStaging')), Condition: { StringLike: { 's3:prefix': ['_warehouse/*'] } } },
     ]);
     for (const fn of FUNCTIONS) {
       for (const s of statementsOf(fn).filter((s) => actionsOf(s).includes('s3:ListBucket'))) expect(s.Condition, fn).toBeDefined();

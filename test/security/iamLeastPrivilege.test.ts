@@ -31,8 +31,9 @@ const EXPECTED_ACTIONS: Record<(typeof FUNCTIONS)[number], string[]> = {
   groupByTable: ['dynamodb:Query', 'kms:Decrypt', 's3:GetObject'],
   load: [
     'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem',
-    // kms:GenerateDataKey and s3:PutObject: the remembered look at each target table (_warehouse/ only).
-    'kms:Decrypt', 'kms:GenerateDataKey', 's3:GetObject', 's3:PutObject',
+    // kms:GenerateDataKey, s3:PutObject, s3:DeleteObject and s3:ListBucket: the remembered look at each target table
+    // and the records finished loads leave for RefreshMarts' control totals (_warehouse/ only).
+    'kms:Decrypt', 'kms:GenerateDataKey', 's3:DeleteObject', 's3:GetObject', 's3:ListBucket', 's3:PutObject',
     'secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue',
   ],
   commit: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem', 'kms:Decrypt', 's3:GetObject'],
