@@ -34,7 +34,7 @@ const CONTROL_TOTALS_COLUMNS: readonly Column[] = [
   { name: 'loaded_total', type: 'STRING', comment: 'Count or exact sum of the rows merged into the current table (decimal text); equal to staged_total, or the unit failed' },
   {
     name: 'current_total', type: 'STRING',
-    comment: "Count or sum found in the current table after the merge for the unit's keys (differs only where the table already held a newer version)",
+    comment: "Count or sum found in the current table after the merge for the unit's keys (differs only where the table already held a newer version); NULL when the load's working table was gone before the totals were written",
   },
   { name: 'load_id', type: 'STRING', comment: 'The load that wrote the row' },
   { name: 'loaded_at', type: 'TIMESTAMP', comment: 'When the load ran (UTC)' },

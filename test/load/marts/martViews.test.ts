@@ -324,7 +324,7 @@ describe('the finance marts after sync', () => {
 
   it('creates every mart in the flow\'s catalog and schema and answers as computed from CloudSuite\'s rows', async () => {
     expect(first.status).toBe('succeeded');
-    expect(first.marts?.schemas).toEqual([{ schema: SCHEMA, created: MARTS.map((m) => m.name), skipped: [], failed: [], unbalancedVouchers: 0 }]);
+    expect(first.marts?.schemas).toEqual([{ schema: SCHEMA, created: MARTS.map((m) => m.name), skipped: [], failed: [], unbalancedVouchers: 0, controlTotals: expect.objectContaining({ withoutCurrentTotals: 0 }) }]);
     expect(first.metrics.points.filter((p) => p.name === 'UnbalancedVouchers')).toEqual([{ name: 'UnbalancedVouchers', unit: 'Count', value: 0, schema: SCHEMA }]);
     expect(martLines(first).join('\n')).toMatch(/^marts: main\.cloudsuite: ap_open_items, .*\nexample: npx cloudsuite-sync query --warehouse local:\S+ "SELECT .* FROM main\.cloudsuite\.ap_aging/);
     await expectMartsMatchCloudSuite(dbFile, emulator);
@@ -344,7 +344,7 @@ describe('the finance marts after sync', () => {
 
     // Idempotent: the same run again (nothing new in CloudSuite) replaces the views with themselves.
     const again = await runLocalSync({ ...quiet, stateDir }, keep);
-    expect(again.marts?.schemas).toEqual([{ schema: SCHEMA, created: MARTS.map((m) => m.name), skipped: [], failed: [], unbalancedVouchers: 0 }]);
+    expect(again.marts?.schemas).toEqual([{ schema: SCHEMA, created: MARTS.map((m) => m.name), skipped: [], failed: [], unbalancedVouchers: 0, controlTotals: expect.objectContaining({ withoutCurrentTotals: 0 }) }]);
     await expectMartsMatchCloudSuite(dbFile, emulator);
   }, 300_000);
 
