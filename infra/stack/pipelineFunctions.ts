@@ -180,6 +180,18 @@ export class PipelineFunctions extends Construct {
     );
   }
 
+  /** s3:ListBucket, only under one of the prefixes a function works in. */
+  private listing(fn: NodejsFunction, prefix: 'plans' | '_warehouse'): void {
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        effect: Effect.ALLOW,
+        actions: ['s3:ListBucket'],
+        resources: [this.props.bucket.bucketArn],
+        conditions: { StringLike: { 's3:prefix': [`${prefix}/*`] } },
+      }),
+    );
+  }
+
   private objects(fn: NodejsFunction, prefix: 'plans' | 'runs' | '_warehouse', actions: string[]): void {
     fn.addToRolePolicy(
       new PolicyStatement({
@@ -248,14 +260,7 @@ export class PipelineFunctions extends Construct {
     // Without ListBucket, S3 answers a missing plan with 403 instead of 404: Plan must tell "no such
     // execution" (a rerun of an unknown name, a first attempt) from a permission problem. Listing is limited
     // to plans/; should S3 still answer 403 for a missing plan, the store lists the key to tell (s3BlobStore.ts).
-    plan.addToRolePolicy(
-      new PolicyStatement({
-        effect: Effect.ALLOW,
-        actions: ['s3:ListBucket'],
-        resources: [this.props.bucket.bucketArn],
-        conditions: { StringLike: { 's3:prefix': ['plans/*'] } },
-      }),
-    );
+    this.listing(plan, 'plans');
     tokenCache(plan);
     // A rerun of an execution whose run is still open asks whether that execution ended.
     NagSuppressions.addResourceSuppressions(
@@ -301,14 +306,7 @@ export class PipelineFunctions extends Construct {
     // Also what each finished load leaves for its control totals (shared/load/controlTotalsWriter.ts): written by
     // Load, listed, read and removed by RefreshMarts (served by the same function).
     this.objects(load, '_warehouse', ['GetObject', 'PutObject', 'DeleteObject']);
-    load.addToRolePolicy(
-      new PolicyStatement({
-        effect: Effect.ALLOW,
-        actions: ['s3:ListBucket'],
-        resources: [this.props.bucket.bucketArn],
-        conditions: { StringLike: { 's3:prefix': ['_warehouse/*'] } },
-      }),
-    );
+    this.listing(load, '_warehouse');
     warehouseSecret.grantRead(load);
 
     // Commit: advances watermarks, marks units committed (metrics go out as EMF log lines: no IAM).

@@ -424,11 +424,6 @@ export async function loadTable(req: LoadTableRequest): Promise<LoadOutcome> {
       }
       progress.counts.currentSoftDeleted = softDeleted;
     });
-    // The control totals (and the working table's drop) go to RefreshMarts when deferred: three statements less here.
-    await step('controlTotals', async () => {
-      if (req.controlTotals === 'defer') await leaveFinishedLoad(store, wh.workspace, finishedLoad());
-      else await writeControlTotals(wh, [finishedLoad()], () => true, deadline);
-    });
     // Into the warehouse's _sync_quality: every load with complete reads of an incremental entity (so a reconcile
     // that found nothing says so), and every load that found something; ordinary loads add no statement.
     const completeIncremental = guard === 'incremental' && snapshots.some(([unitId]) => manifests.has(unitId));
@@ -446,6 +441,12 @@ export async function loadTable(req: LoadTableRequest): Promise<LoadOutcome> {
         }, { deadline });
       });
     }
+    // The control totals (and the working table's drop) go to RefreshMarts when deferred: three statements less
+    // here. Last, so that a record left means a load with nothing more to do.
+    await step('controlTotals', async () => {
+      if (req.controlTotals === 'defer') await leaveFinishedLoad(store, wh.workspace, finishedLoad());
+      else await writeControlTotals(wh, [finishedLoad()], () => true, deadline);
+    });
     if (req.controlTotals !== 'defer') await wh.execute(dropTableSql(working), {}, { deadline });
 
     const units: UnitLoadResult[] = [...manifests].map(([unitId, m]) => ({
