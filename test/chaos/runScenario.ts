@@ -391,7 +391,10 @@ export class ScenarioRun {
     const record = this.record(day, kind, result, plan.faults, fired, rerunOf);
     for (const [otherKind, other] of others) {
       if (other.plan) this.planned.add(other.executionName);
-      this.record(day, otherKind, other, [], []);
+      // A reconcile (or its rerun) started twice is two reconcile executions: either may be the one that claimed the
+      // units, so a failure of the duplicate is the reconcile's failure, and what the next rerun replays.
+      const reconciling = otherKind === 'duplicate' && (kind === 'reconcile' || kind === 'reconcile-rerun');
+      this.record(day, reconciling ? 'reconcile-rerun' : otherKind, other, [], [], reconciling ? rerunOf : undefined);
       // The duplicate-start guard: of two deliveries of one scheduled start, one plans and one does nothing.
       if (otherKind === 'duplicate' && !rerunOf && result.plan && other.plan) {
         this.invariantProblems.push(`${result.executionName} and ${other.executionName}: both executions of one scheduled start planned and ran`);
@@ -408,16 +411,26 @@ export class ScenarioRun {
    * scheduled start was taken). The latest reconcile execution is what the scenario's verdict reads.
    */
   async reconcile(day: number): Promise<ExecutionRecord> {
-    let latest = await this.execute(day, this.plan.reconcile.run);
+    let latest = await this.attemptReconcile(() => this.execute(day, this.plan.reconcile.run));
     const attempts = [...this.plan.reconcile.followUps, ...Array.from({ length: RECONCILE_CLEAN_RERUNS }, () => ({ ...CLEAN, kind: 'rerun-of-failed' as const }))];
     for (const attempt of attempts) {
       if (latest.status === 'succeeded') break;
       const target = this.lastFailedReconcile();
-      latest = target
-        ? await this.execute(day, attempt, 'reconcile-rerun', target.name)
-        : await this.execute(day, { ...attempt, kind: 'operator', input: { mode: 'reconcile' } }, 'reconcile-rerun');
+      latest = await this.attemptReconcile(() =>
+        target
+          ? this.execute(day, attempt, 'reconcile-rerun', target.name)
+          : this.execute(day, { ...attempt, kind: 'operator', input: { mode: 'reconcile' } }, 'reconcile-rerun'),
+      );
     }
     return latest;
+  }
+
+  /** One reconcile attempt: failed if any of its executions (a duplicate start included) failed. */
+  private async attemptReconcile(start: () => Promise<ExecutionRecord>): Promise<ExecutionRecord> {
+    const before = this.executions.length;
+    const main = await start();
+    const failed = this.executions.slice(before).find((e) => (e.kind === 'reconcile' || e.kind === 'reconcile-rerun') && e.status === 'failed');
+    return failed ?? main;
   }
 
   /** The latest failed reconcile execution that planned (what a rerunOf can replay). */
