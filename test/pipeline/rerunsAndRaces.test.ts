@@ -213,8 +213,11 @@ describe('a schedule and a backfill racing for one table', () => {
       expect(backfillTries[0]!.at).toBeLessThan(scheduleReleased.at);
       expect(backfillTries.at(-1)!.at).toBeGreaterThanOrEqual(scheduleReleased.at);
 
-      // The warehouse saw two loads of the table, one session each, whose statements do not interleave.
-      const touching = warehouse.statements.filter((s) => s.sql.includes('`purchase_orders'));
+      // The warehouse saw two loads of the table, one session each, whose statements do not interleave. (Each
+      // execution's RefreshMarts, in a session of its own, then wrote the control totals and dropped its working table.)
+      const all = warehouse.statements.filter((s) => s.sql.includes('`purchase_orders'));
+      const loadSessions = new Set(all.filter((s) => /^CREATE OR REPLACE TABLE \S+\.`purchase_orders__ld/.test(s.sql)).map((s) => s.sessionId));
+      const touching = all.filter((s) => loadSessions.has(s.sessionId));
       const sessions = [...new Set(touching.map((s) => s.sessionId))];
       expect(sessions).toHaveLength(2);
       const blocks = touching.map((s) => s.sessionId);
@@ -222,11 +225,15 @@ describe('a schedule and a backfill racing for one table', () => {
       expect(switches, 'statements of the two loads interleave').toBe(1);
       const [firstLoad, secondLoad] = sessions.map((id) => touching.filter((s) => s.sessionId === id));
       expect(firstLoad!.at(-1)!.startedAt + firstLoad!.at(-1)!.ms).toBeLessThanOrEqual(secondLoad![0]!.startedAt);
-      // Each load staged into a working table of its own (named after its execution), merged, and dropped it.
+      // Each load staged into a working table of its own (named after its execution) and merged; RefreshMarts dropped it.
       const workingTables = [firstLoad!, secondLoad!].map((load) => {
         const kinds = load.map((s) => /^(CREATE TABLE|INSERT INTO|MERGE INTO|DROP TABLE)/.exec(s.sql)?.[1]).filter(Boolean);
-        expect(kinds.slice(-3)).toEqual(['MERGE INTO', 'MERGE INTO', 'DROP TABLE']);
-        return /^CREATE OR REPLACE TABLE \S+\.`(purchase_orders__ld\w+)`/.exec(load.find((s) => /`purchase_orders__ld/.test(s.sql) && s.sql.startsWith('CREATE'))!.sql)![1];
+        expect(kinds.slice(-2)).toEqual(['MERGE INTO', 'MERGE INTO']);
+        const name = /^CREATE OR REPLACE TABLE \S+\.`(purchase_orders__ld\w+)`/.exec(load.find((s) => /`purchase_orders__ld/.test(s.sql) && s.sql.startsWith('CREATE'))!.sql)![1]!;
+        const drop = all.find((s) => s.sql.startsWith('DROP TABLE') && s.sql.includes(`\`${name}\``));
+        expect(drop, `${name} dropped`).toBeDefined();
+        expect(loadSessions.has(drop!.sessionId)).toBe(false);
+        return name;
       });
       expect(new Set(workingTables).size).toBe(2);
       // The first load was the schedule's (newer versions), the second the backfill's (older ones).
