@@ -1,7 +1,7 @@
 // FinishRun: the last step. Any unit of this execution that neither committed nor failed is marked failed,
 // the run is closed in the ledger with its summary, and the answer tells the state machine whether to end
 // Succeeded or Failed, with a cause naming the failed units and the rerun input that replays them.
-import { LedgerTransitionError, summarizeUnits, type UnitRecord } from '../state/runLedger.ts';
+import { LedgerTransitionError, summarizeUnits, type UnitRecord, type UnitStatus } from '../state/runLedger.ts';
 import { SyncError } from '../errors/syncError.ts';
 import type { PipelineDeps } from './pipelineDeps.ts';
 import { planWarnings } from './runPlan.ts';
@@ -51,13 +51,28 @@ export async function finishRun(request: FinishRunRequest, deps: Pick<PipelineDe
         (stoppedBy ? ` (${stoppedBy.name}: ${stoppedBy.message.slice(0, 200)})` : ''),
       stoppedBy ? { cause: stoppedBy } : undefined,
     );
-    try {
-      await deps.ledger.transitionUnit(plan.unitsRunKey, unit.unitId, [unit.status], 'failed', { error });
-    } catch (transition) {
-      if (!(transition instanceof LedgerTransitionError)) throw transition;
-    }
+    await failUnfinished(unit.unitId, unit.status, error);
   }
   if (unfinished.length > 0) units = (await deps.ledger.listUnits(plan.unitsRunKey)).filter((u) => own.has(u.unitId));
+
+  /**
+   * Fails a unit that did not commit. A step of the stopped execution may still be running (Step Functions lets
+   * an invocation in flight finish after its Map failed) and move the unit on meanwhile, pending → extracted: the
+   * transition is tried again from the status the unit has now, or a rerun, which replays failed units only,
+   * would never see it.
+   */
+  async function failUnfinished(unitId: string, seen: UnitStatus, error: Error): Promise<void> {
+    let status: UnitStatus | undefined = seen;
+    for (let attempt = 0; attempt < 5 && status !== undefined && status !== 'committed' && status !== 'failed'; attempt++) {
+      try {
+        await deps.ledger.transitionUnit(plan.unitsRunKey, unitId, [status], 'failed', { error });
+        return;
+      } catch (transition) {
+        if (!(transition instanceof LedgerTransitionError)) throw transition;
+        status = (await deps.ledger.getUnit(plan.unitsRunKey, unitId))?.status;
+      }
+    }
+  }
   const missing = plan.units.length - units.length;
   const failed = units.filter((u) => u.status === 'failed');
   const status = failed.length === 0 && missing === 0 ? 'succeeded' : 'failed';

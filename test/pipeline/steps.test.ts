@@ -128,6 +128,27 @@ describe('the pipeline steps', () => {
     expect((await finishRun({ plan: result.plan }, deps)).status).toBe('failed');
   });
 
+  it('FinishRun fails a unit that an invocation still in flight moves on after FinishRun listed it, so a rerun replays it', async () => {
+    const { deps, result } = await planned({ flows: ['ap-ledger'], companies: ['100'] });
+    const runKey = result.runKey;
+    // The Extract of the stopped execution finishes while FinishRun runs: pending → extracting → extracted, right
+    // after FinishRun read "pending" and before its transition.
+    let moved = false;
+    const ledger = Object.create(deps.ledger) as typeof deps.ledger;
+    ledger.transitionUnit = async (...args: Parameters<typeof deps.ledger.transitionUnit>) => {
+      if (!moved && args[3] === 'failed') {
+        moved = true;
+        await deps.ledger.transitionUnit(runKey, 'ap-ledger/100', ['pending'], 'extracting');
+        await deps.ledger.transitionUnit(runKey, 'ap-ledger/100', ['extracting'], 'extracted', { recordsExtracted: 5 });
+      }
+      return deps.ledger.transitionUnit(...args);
+    };
+    const finished = await finishRun({ plan: result.plan }, { ...deps, ledger });
+    expect(moved).toBe(true);
+    expect(finished).toMatchObject({ status: 'failed', failed: 1 });
+    expect(await deps.ledger.getUnit(runKey, 'ap-ledger/100')).toMatchObject({ status: 'failed' });
+  });
+
   it('Load stops sending statements once its table lease was lost to another load, and leaves its units to a rerun', async () => {
     const { deps, result, stateTableName } = await planned({ flows: ['suppliers'], companies: ['100'] });
     await deps.ledger.transitionUnit(result.runKey, 'suppliers/100', ['pending'], 'extracting');
