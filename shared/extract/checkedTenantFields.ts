@@ -23,18 +23,22 @@ export type FieldCheck =
 
 const SEPARATOR = ';';
 const REPL_LENGTH = 984;
-/** Divisions a division-scoped list is asked in before the check gives up (an empty company has no records to show). */
+/** Companies, and divisions of each, a list transaction is asked in before the check gives up (an empty one has no record to show). */
+const MAX_COMPANIES_ASKED = 3;
 const MAX_DIVISIONS_ASKED = 3;
 
 /** The fields of whatever an entity reads from, as this tenant has them, with a short list caught. */
 export async function readCheckedEntityFields(mi: MiExecutor, entity: EntityDefinition, company: string | undefined, deadline?: Deadline): Promise<TenantFields> {
-  return checkedEntityFields(mi, entity, await readEntityFields(mi, entity, company, deadline), company, deadline);
+  return checkedEntityFields(mi, entity, await readEntityFields(mi, entity, company, deadline), company ? [company] : [], deadline);
 }
 
-/** A field list already read (shared by the entities of one table), checked for this entity's fields. */
-export async function checkedEntityFields(mi: MiExecutor, entity: EntityDefinition, listed: TenantFields, company: string | undefined, deadline?: Deadline): Promise<TenantFields> {
+/**
+ * A field list already read (shared by the entities of one table), checked for this entity's fields. `companies`: the
+ * flow's; a list transaction is asked in the first that has a record (a company without one cannot tell).
+ */
+export async function checkedEntityFields(mi: MiExecutor, entity: EntityDefinition, listed: TenantFields, companies: readonly string[], deadline?: Deadline): Promise<TenantFields> {
   if (listed.kind !== 'found') return listed;
-  const check = await checkListedFields(mi, entity, listed.fields.map((f) => f.name), company, deadline);
+  const check = await checkListedFields(mi, entity, listed.fields.map((f) => f.name), companies, deadline);
   if (check.kind === 'consistent') return listed;
   return {
     kind: 'incomplete',
@@ -52,9 +56,11 @@ export async function checkListedFields(
   mi: MiExecutor,
   entity: EntityDefinition,
   listed: readonly string[],
-  company: string | undefined,
+  companies: readonly string[],
   deadline?: Deadline,
 ): Promise<FieldCheck> {
+  // A column a table lacks is refused in any company: one will do for EXPORTMI.
+  const company = companies[0];
   const names = new Set(listed);
   const source = entity.source;
   const fromUnit = new Set<string>(source.kind === 'mi-list' ? source.fromUnit : []);
@@ -66,7 +72,7 @@ export async function checkListedFields(
         ? { fields: (await selectHeader(mi, source, company, deadline)).filter((n) => !names.has(n)), how: `EXPORTMI/Select's header row names them` }
         : { fields: await selectableColumns(mi, source, suspects, company, deadline), how: 'a Select naming them answered OK' }
       : {
-          fields: (await listOutputs(mi, entity, source, company, deadline)).filter((n) => !names.has(n) && !fromUnit.has(n) && (entity.allFields || suspects.includes(n))),
+          fields: (await listOutputs(mi, entity, source, companies, deadline)).filter((n) => !names.has(n) && !fromUnit.has(n) && (entity.allFields || suspects.includes(n))),
           how: `a record of ${source.program}/${source.transaction} has them`,
         };
   return found.fields.length > 0 ? { kind: 'unlisted', ...found } : { kind: 'consistent' };
@@ -119,25 +125,27 @@ async function selectHeader(mi: MiExecutor, source: ExportMiSource, company: str
 }
 
 /**
- * The field names of one record of the list transaction (excludeempty=false: every output field is there). A
- * division-scoped list is asked in a division: the first of the company's that has a record.
+ * The field names of one record of the list transaction (excludeempty=false: every output field is there), from the
+ * first company (and, for a division-scoped list, division) that has a record.
  */
-async function listOutputs(mi: MiExecutor, entity: EntityDefinition, source: MiListSource, company: string | undefined, deadline?: Deadline): Promise<string[]> {
-  const divisions = entity.scope === 'division' && company ? (await listDivisions(mi, company, deadline ?? Deadline.none())).slice(0, MAX_DIVISIONS_ASKED) : [undefined];
-  for (const division of divisions) {
-    const inputs: Record<string, string> = { ...source.inputs };
-    if (source.companyInput && company) inputs[source.companyInput] = company;
-    if (division && source.divisionInput) inputs[source.divisionInput] = division;
+async function listOutputs(mi: MiExecutor, entity: EntityDefinition, source: MiListSource, companies: readonly string[], deadline?: Deadline): Promise<string[]> {
+  for (const company of companies.length > 0 ? companies.slice(0, MAX_COMPANIES_ASKED) : [undefined]) {
     try {
-      const { records } = await mi.execute(
-        { program: source.program, transaction: source.transaction, inputs, maxRecords: 1, ...(company ? { company } : {}), ...(division ? { division } : {}) },
-        deadline ? { deadline } : {},
-      );
-      if (records[0]) return Object.keys(records[0]);
+      const divisions = entity.scope === 'division' && company ? (await listDivisions(mi, company, deadline ?? Deadline.none())).slice(0, MAX_COMPANIES_ASKED) : [undefined];
+      for (const division of divisions) {
+        const inputs: Record<string, string> = { ...source.inputs };
+        if (source.companyInput && company) inputs[source.companyInput] = company;
+        if (division && source.divisionInput) inputs[source.divisionInput] = division;
+        const { records } = await mi.execute(
+          { program: source.program, transaction: source.transaction, inputs, maxRecords: 1, ...(company ? { company } : {}), ...(division ? { division } : {}) },
+          deadline ? { deadline } : {},
+        );
+        if (records[0]) return Object.keys(records[0]);
+      }
     } catch (error) {
-      // A tenant may refuse the call: no record, nothing to tell.
-      if (error instanceof MiError || error instanceof MiHttpError) return [];
-      throw error;
+      // A company M3 refuses (not authorised) tells nothing: the next one may. The gateway refusing the call: nothing will.
+      if (error instanceof MiHttpError) return [];
+      if (!(error instanceof MiError)) throw error;
     }
   }
   return [];

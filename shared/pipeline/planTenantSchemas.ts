@@ -17,11 +17,11 @@ import type { PlanDeps } from './planStep.ts';
 import type { RunPlan, TenantEntity } from './runPlan.ts';
 import { tenantCallOptions, type TenantCallSettings } from './tenantCallOptions.ts';
 
-/** One entity to resolve on one tenant; any of its companies will do as the session company. */
+/** One entity to resolve on one tenant; the first company is the metadata's session company, the others back the check. */
 export interface SchemaRequest {
   tenant: string;
   entity: EntityDefinition;
-  company: string | undefined;
+  companies: readonly string[];
 }
 
 type Tenants = Record<string, TenantCallSettings & { secretName: string }>;
@@ -35,7 +35,7 @@ export function resolveTenantSchemas(
   deps: SchemaDeps,
   deadline: Deadline,
 ): Promise<RunPlan['schemas']> {
-  const requests = flows.map((flow) => ({ tenant: flow.tenant, entity: catalog.get(flow.entity), company: flow.companies[0] }));
+  const requests = flows.map((flow) => ({ tenant: flow.tenant, entity: catalog.get(flow.entity), companies: flow.companies }));
   return resolveSchemas(requests, config.tenants, deps, deadline);
 }
 
@@ -45,7 +45,10 @@ export async function rerunSchemas(original: RunPlan, units: readonly { tenant: 
   for (const unit of units) {
     const entity = original.entities[unit.entity];
     if (original.schemas[unit.tenant]?.[unit.entity]?.problem !== undefined && entity && original.tenants[unit.tenant]) {
-      requests.push({ tenant: unit.tenant, entity, company: unit.company });
+      const request = requests.find((r) => r.tenant === unit.tenant && r.entity.id === unit.entity);
+      if (request) {
+        if (!request.companies.includes(unit.company)) (request.companies as string[]).push(unit.company);
+      } else requests.push({ tenant: unit.tenant, entity, companies: [unit.company] });
     }
   }
   const schemas = structuredClone(original.schemas);
@@ -64,7 +67,8 @@ async function resolveSchemas(requests: readonly SchemaRequest[], tenants: Tenan
   const reads = new Map<string, Promise<TenantFields>>();
   const resolutions: Promise<[string, string, TenantEntity]>[] = [];
   const seen = new Set<string>();
-  for (const { tenant: tenantName, entity, company } of requests) {
+  for (const { tenant: tenantName, entity, companies } of requests) {
+    const company = companies[0];
     if (seen.has(`${tenantName}|${entity.id}`)) continue;
     seen.add(`${tenantName}|${entity.id}`);
     const tenant = tenants[tenantName]!;
@@ -80,7 +84,7 @@ async function resolveSchemas(requests: readonly SchemaRequest[], tenants: Tenan
       reads.set(readKey, listed);
     }
     // Entities reading one table share its field list; each checks its own configured fields against it.
-    const read = Promise.all([connection, listed]).then(([mi, fields]) => checkedEntityFields(mi, entity, fields, company, deadline));
+    const read = Promise.all([connection, listed]).then(([mi, fields]) => checkedEntityFields(mi, entity, fields, companies, deadline));
     resolutions.push(
       read.then((fields): [string, string, TenantEntity] => {
         const resolution = resolveEntity(entity, fields);

@@ -6,8 +6,9 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_KNOBS, startCloudSuiteEmulator, type CloudSuiteEmulator } from '#emulators/cloudsuite/index.ts';
 import { EntityCatalog } from '#shared/catalog/entityCatalog.ts';
 import { entityDefinitionSchema } from '#shared/catalog/entityDefinition.ts';
-import { readCheckedEntityFields } from '#shared/extract/checkedTenantFields.ts';
+import { checkedEntityFields, readCheckedEntityFields } from '#shared/extract/checkedTenantFields.ts';
 import { resolveEntity } from '#shared/extract/resolveEntity.ts';
+import { readEntityFields } from '#shared/extract/tenantFields.ts';
 import { connectTo } from '../support/cloudSuite.ts';
 
 const catalog = EntityCatalog.withDefaults();
@@ -96,6 +97,16 @@ describe('a field list cut short by a cap on every answer', () => {
     expect(fields.kind).toBe('found');
     expect(probes).toEqual(['CRS620MI/LstSuppliers']);
     expect(resolveEntity(catalog.get('suppliers'), fields)).toMatchObject({ status: 'ready', dropped: ['PHNO'] });
+  });
+
+  it('asks a list transaction in the next of the flow\'s companies when one cannot show a record', async () => {
+    emulator.knobs.maxrecsCap = 4;
+    const mi = connectTo(emulator).mi;
+    const suppliers = catalog.get('suppliers');
+    const listed = await readEntityFields(mi, suppliers, '100');
+    // Company 999 is refused (not this tenant's): on its own the check cannot tell, and the cut list would stand.
+    expect((await checkedEntityFields(mi, suppliers, listed, ['999'])).kind).toBe('found');
+    expect((await checkedEntityFields(mi, suppliers, listed, ['999', '100'])).kind).toBe('incomplete');
   });
 
   it('checks a `fields: "all"` table against the header row of a one-row Select', async () => {
