@@ -7,7 +7,7 @@ import { assertChangeDate, latestChangeDate } from '../staging/changeDate.ts';
 import { LedgerTransitionError } from '../state/runLedger.ts';
 import type { PipelineDeps } from './pipelineDeps.ts';
 import type { LoadStepResult } from './loadPlannedTable.ts';
-import { entityOf, unitOf } from './runPlan.ts';
+import { entityOf, holdsUnit, unitHolder, unitOf } from './runPlan.ts';
 import { UnitRef } from './unitRef.ts';
 import { dateInZone } from './zonedDate.ts';
 
@@ -37,6 +37,11 @@ export async function commitTable(
     const unit = unitOf(plan, loaded.unitId);
     const current = await deps.ledger.getUnit(plan.unitsRunKey, unit.unitId);
     if (current?.status === 'committed') continue;
+    // A rerun took the unit over (this execution stopped; this Commit was still in flight): it commits it.
+    if (current && !holdsUnit(plan, current)) {
+      deps.log.warn('unit not committed: a rerun holds it now', { unitId: unit.unitId, claimedBy: current.claimedBy });
+      continue;
+    }
     const scope = unit.part ? scopes.get(UnitRef.parse(unit.unitId).scopeId) : undefined;
     if (unit.part && scope && scope.parts.size < unit.part.of) {
       deps.log.warn('watermark not moved: not every sub-unit of the scope loaded', { unitId: unit.unitId, loaded: scope.parts.size, of: unit.part.of });
@@ -50,9 +55,9 @@ export async function commitTable(
       }
     }
     try {
-      await deps.ledger.transitionUnit(plan.unitsRunKey, unit.unitId, ['loaded'], 'committed');
+      await deps.ledger.transitionUnit(plan.unitsRunKey, unit.unitId, ['loaded'], 'committed', { holder: unitHolder(plan) });
     } catch (error) {
-      if (!(error instanceof LedgerTransitionError && error.actual === 'committed')) throw error;
+      if (!(error instanceof LedgerTransitionError && error.reason === 'status-changed' && error.actual === 'committed')) throw error;
     }
     committed.push(unit.unitId);
     const flow = perFlow.get(unit.flow) ?? { flow: unit.flow, records: 0, units: 0 };

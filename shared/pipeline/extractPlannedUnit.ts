@@ -7,7 +7,7 @@ import { extractUnit, type ExtractCheckpoint } from '../extract/extractUnit.ts';
 import { Deadline } from '../runtime/deadline.ts';
 import { LedgerTransitionError } from '../state/runLedger.ts';
 import type { PipelineDeps } from './pipelineDeps.ts';
-import { entityOf, schemaWarningsOf, unitOf } from './runPlan.ts';
+import { entityOf, schemaWarningsOf, unitHolder, unitOf } from './runPlan.ts';
 import { tenantCallOptions } from './tenantCallOptions.ts';
 import { UnitRef } from './unitRef.ts';
 
@@ -42,6 +42,7 @@ export async function extractPlannedUnit(request: ExtractStepRequest, deps: Extr
   const tenant = plan.tenants[unit.tenant];
   if (!tenant) throw new Error(`tenant "${unit.tenant}" is missing from the plan of execution "${plan.executionName}"`);
   const invocation = (request.invocation ?? 0) + 1;
+  const holder = unitHolder(plan);
   const base = { plan: request.plan, unitId: unit.unitId };
   if (invocation > MAX_EXTRACT_INVOCATIONS) {
     throw new ContinuationLimitError(
@@ -51,10 +52,10 @@ export async function extractPlannedUnit(request: ExtractStepRequest, deps: Extr
   }
 
   try {
-    await deps.ledger.transitionUnit(plan.unitsRunKey, unit.unitId, request.checkpoint ? ['extracting'] : ['pending', 'extracting'], 'extracting');
+    await deps.ledger.transitionUnit(plan.unitsRunKey, unit.unitId, request.checkpoint ? ['extracting'] : ['pending', 'extracting'], 'extracting', { holder });
   } catch (error) {
     // Step Functions may repeat an invocation whose answer it lost: a unit already staged is done.
-    if (error instanceof LedgerTransitionError && error.actual === 'extracted') {
+    if (error instanceof LedgerTransitionError && error.reason === 'status-changed' && error.actual === 'extracted') {
       const done = await deps.ledger.getUnit(plan.unitsRunKey, unit.unitId);
       return { ...base, status: 'complete', invocation, records: done?.recordsExtracted ?? 0 };
     }
@@ -87,10 +88,11 @@ export async function extractPlannedUnit(request: ExtractStepRequest, deps: Extr
   if (outcome.status === 'continue') {
     const key = UnitRef.parse(unit.unitId).checkpointKey(unit.tenant, plan.runId, invocation);
     await deps.store.put(key, Readable.from([JSON.stringify(outcome.checkpoint)]));
-    await deps.ledger.transitionUnit(plan.unitsRunKey, unit.unitId, ['extracting'], 'extracting', { recordsExtracted: outcome.records });
+    await deps.ledger.transitionUnit(plan.unitsRunKey, unit.unitId, ['extracting'], 'extracting', { recordsExtracted: outcome.records, holder });
     return { ...base, status: 'continue', checkpoint: key, invocation, records: outcome.records };
   }
   await deps.ledger.transitionUnit(plan.unitsRunKey, unit.unitId, ['extracting'], 'extracted', {
+    holder,
     recordsExtracted: outcome.manifest.totalRecords,
     stagedAt: outcome.manifestKey,
   });

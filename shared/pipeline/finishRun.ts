@@ -4,7 +4,7 @@
 import { LedgerTransitionError, summarizeUnits, type UnitRecord, type UnitStatus } from '../state/runLedger.ts';
 import { SyncError } from '../errors/syncError.ts';
 import type { PipelineDeps } from './pipelineDeps.ts';
-import { planWarnings } from './runPlan.ts';
+import { holdsUnit, planWarnings, unitHolder } from './runPlan.ts';
 import { errorFromCaught, type CaughtError } from './taskError.ts';
 
 export interface FinishRunResult {
@@ -42,7 +42,8 @@ export async function finishRun(request: FinishRunRequest, deps: Pick<PipelineDe
   deps.log.appendKeys({ runId: plan.runId });
   const own = new Set(plan.units.map((u) => u.unitId));
   let units = (await deps.ledger.listUnits(plan.unitsRunKey)).filter((u) => own.has(u.unitId));
-  const unfinished = units.filter((u) => u.status !== 'committed' && u.status !== 'failed');
+  // (A unit a rerun has claimed is the rerun's to finish: possible only when a rerun closes this run late.)
+  const unfinished = units.filter((u) => u.status !== 'committed' && u.status !== 'failed' && holdsUnit(plan, u));
   const stoppedBy = request.stoppedBy ? errorFromCaught(request.stoppedBy) : undefined;
   if (stoppedBy) deps.log.error('the execution stopped early', { error: stoppedBy.name, message: stoppedBy.message });
   for (const unit of unfinished) {
@@ -65,10 +66,11 @@ export async function finishRun(request: FinishRunRequest, deps: Pick<PipelineDe
     let status: UnitStatus | undefined = seen;
     for (let attempt = 0; attempt < 5 && status !== undefined && status !== 'committed' && status !== 'failed'; attempt++) {
       try {
-        await deps.ledger.transitionUnit(plan.unitsRunKey, unitId, [status], 'failed', { error });
+        await deps.ledger.transitionUnit(plan.unitsRunKey, unitId, [status], 'failed', { error, holder: unitHolder(plan) });
         return;
       } catch (transition) {
         if (!(transition instanceof LedgerTransitionError)) throw transition;
+        if (transition.reason === 'claimed-elsewhere') return;
         status = (await deps.ledger.getUnit(plan.unitsRunKey, unitId))?.status;
       }
     }

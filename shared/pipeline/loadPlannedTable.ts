@@ -14,7 +14,7 @@ import { readManifest } from '../staging/stagedUnitReader.ts';
 import { withLease, type Lease } from '../state/tableLease.ts';
 import { tableKey } from '../config/targetTable.ts';
 import type { PipelineDeps } from './pipelineDeps.ts';
-import { entityOf } from './runPlan.ts';
+import { entityOf, holdsUnit, unitHolder } from './runPlan.ts';
 
 /** One table may continue this many times: a load that needs more is stuck, or needs a narrower backfill. */
 export const MAX_LOAD_INVOCATIONS = 50;
@@ -94,7 +94,9 @@ export async function loadPlannedTable(request: LoadStepRequest, deps: LoadDeps)
     );
   }
   deps.log.appendKeys({ runId: plan.runId });
-  const statuses = new Map((await deps.ledger.listUnits(plan.unitsRunKey)).map((u) => [u.unitId, u.status]));
+  // Only units this execution holds: a stopped execution's Load still in flight leaves its rerun's units alone.
+  const holder = unitHolder(plan);
+  const statuses = new Map((await deps.ledger.listUnits(plan.unitsRunKey)).filter((u) => holdsUnit(plan, u)).map((u) => [u.unitId, u.status]));
   const tableUnits = plan.units.filter((u) => tableKey(u.table) === request.table);
   const toLoad = tableUnits.filter((u) => statuses.get(u.unitId) === 'extracted' || statuses.get(u.unitId) === 'loading');
   // Loaded by an earlier attempt whose answer was lost: the manifest has the stamps that load committed.
@@ -112,7 +114,7 @@ export async function loadPlannedTable(request: LoadStepRequest, deps: LoadDeps)
   const first = toLoad[0]!;
   const entity = entityOf(plan, first);
   for (const unit of toLoad) {
-    await deps.ledger.transitionUnit(plan.unitsRunKey, unit.unitId, ['extracted', 'loading'], 'loading');
+    await deps.ledger.transitionUnit(plan.unitsRunKey, unit.unitId, ['extracted', 'loading'], 'loading', { holder });
   }
   const units: StagedUnitRef[] = toLoad.map((u) => ({ unitId: u.unitId, unitPrefix: u.unitPrefix }));
   const deadline = deps.deadline ?? Deadline.none();
@@ -171,14 +173,14 @@ export async function loadPlannedTable(request: LoadStepRequest, deps: LoadDeps)
     const planned = tableUnits.find((u) => u.unitId === unit.unitId);
     const q = planned && planned.division === '' ? loaded.quality.find((c) => c.company === planned.company) : undefined;
     const quality = q ? { changedWithoutNewStamp: q.changedWithoutNewStamp, keysDeletedAtSource: q.softDeleted } : undefined;
-    await deps.ledger.transitionUnit(plan.unitsRunKey, unit.unitId, ['loading'], 'loaded', { recordsLoaded: unit.records, ...(quality ? { quality } : {}) });
+    await deps.ledger.transitionUnit(plan.unitsRunKey, unit.unitId, ['loading'], 'loaded', { holder, recordsLoaded: unit.records, ...(quality ? { quality } : {}) });
     result.units.push({ unitId: unit.unitId, records: unit.records, maxChangeStamp: unit.maxChangeStamp, maxChangeDate: unit.maxChangeDate });
   }
   // Refused by the vanished-keys guard or the control totals: failed here (FinishRun names them, rerunOf replays them); the
   // table's other units go on to Commit.
   for (const unit of loaded.refused) {
     const error = unit.kind === 'control-totals' ? new ControlTotalError(unit.reason) : new VanishedKeysError(unit.reason);
-    await deps.ledger.transitionUnit(plan.unitsRunKey, unit.unitId, ['loading'], 'failed', { error });
+    await deps.ledger.transitionUnit(plan.unitsRunKey, unit.unitId, ['loading'], 'failed', { error, holder });
   }
   result.refused = loaded.refused.map((u) => u.unitId);
   result.controlTotalMismatches = loaded.refused.filter((u) => u.kind === 'control-totals').length;

@@ -4,7 +4,7 @@
 import { LedgerTransitionError, type UnitStatus } from '../state/runLedger.ts';
 import { tableKey } from '../config/targetTable.ts';
 import type { PipelineDeps } from './pipelineDeps.ts';
-import { unitOf, type PlannedUnit } from './runPlan.ts';
+import { unitHolder, unitOf, type PlannedUnit } from './runPlan.ts';
 import { errorFromCaught, type CaughtError } from './taskError.ts';
 
 export interface RecordFailureRequest {
@@ -38,10 +38,10 @@ export async function recordFailure(
   const failed: string[] = [];
   for (const unit of units) {
     try {
-      await deps.ledger.transitionUnit(plan.unitsRunKey, unit.unitId, FAILABLE, 'failed', { error });
+      await deps.ledger.transitionUnit(plan.unitsRunKey, unit.unitId, FAILABLE, 'failed', { error, holder: unitHolder(plan) });
       failed.push(unit.unitId);
     } catch (transition) {
-      // Already failed, or committed before the table's failure: leave it as it is.
+      // Already failed, committed before the table's failure, or held by a rerun now: leave it as it is.
       if (!(transition instanceof LedgerTransitionError)) throw transition;
     }
   }

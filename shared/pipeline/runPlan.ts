@@ -203,3 +203,16 @@ export class PlanStore {
     while (this.cache.size > this.maxCached) this.cache.delete(this.cache.keys().next().value as string);
   }
 }
+
+/**
+ * Who must hold a unit for this execution's steps to move it (the ledger's TransitionFields.holder): a rerun
+ * holds the units it claimed; the execution that planned a run holds its units until a rerun claims them.
+ */
+export function unitHolder(plan: Pick<RunPlan, 'rerunOf' | 'executionName'>): string | null {
+  return plan.rerunOf ? plan.executionName : null;
+}
+
+/** Whether this execution holds the unit (see unitHolder): a stopped execution's steps leave its rerun's units alone. */
+export function holdsUnit(plan: Pick<RunPlan, 'rerunOf' | 'executionName'>, unit: { claimedBy?: string }): boolean {
+  return (unit.claimedBy ?? null) === unitHolder(plan);
+}

@@ -145,13 +145,23 @@ export class DynamoRunLedger implements RunLedger {
       values[`:from${i}`] = status;
       return `:from${i}`;
     });
+    // Only while the unit is this execution's (see TransitionFields.holder).
+    let held = '';
+    if (fields.holder !== undefined) {
+      names['#claimedBy'] = 'claimedBy';
+      if (fields.holder === null) held = ' AND attribute_not_exists(#claimedBy)';
+      else {
+        values[':holder'] = fields.holder;
+        held = ' AND #claimedBy = :holder';
+      }
+    }
     try {
       const { Attributes } = await this.documents.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { pk: runPk(runKey), sk: unitSk(unitId) },
           UpdateExpression: `SET ${set.join(', ')}${remove.length ? ` REMOVE ${remove.join(', ')}` : ''}`,
-          ConditionExpression: `#status IN (${fromValues.join(', ')}) AND #ttl > :now`,
+          ConditionExpression: `#status IN (${fromValues.join(', ')}) AND #ttl > :now${held}`,
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
           ReturnValues: 'ALL_NEW',
@@ -167,7 +177,12 @@ export class DynamoRunLedger implements RunLedger {
     // found the unit already moved. The write's own id in the item tells it apart from another writer's
     // move. (Before, a unit whose extraction or load had completed failed on a dropped response.)
     if (current?.status === to && item?.writeId === values[':writeId']) return current;
-    throw new LedgerTransitionError(runKey, unitId, from, to, current?.status, current === undefined ? 'not-registered' : 'status-changed');
+    if (current === undefined) throw new LedgerTransitionError(runKey, unitId, from, to, undefined, 'not-registered');
+    const heldBy = current.claimedBy ?? null;
+    if (fields.holder !== undefined && fields.holder !== heldBy) {
+      throw new LedgerTransitionError(runKey, unitId, from, to, current.status, 'claimed-elsewhere', heldBy);
+    }
+    throw new LedgerTransitionError(runKey, unitId, from, to, current.status, 'status-changed');
   }
 
   async getUnit(runKey: string, unitId: string): Promise<UnitRecord | undefined> {

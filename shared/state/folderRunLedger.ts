@@ -94,6 +94,10 @@ export class FolderRunLedger implements RunLedger {
       const current = this.live(partition, sk, nowMs);
       if (!current) throw new LedgerTransitionError(runKey, unitId, from, to, undefined, 'not-registered');
       const status = current.status as UnitStatus;
+      const heldBy = (current.claimedBy as string | undefined) ?? null;
+      if (fields.holder !== undefined && fields.holder !== heldBy) {
+        throw new LedgerTransitionError(runKey, unitId, from, to, status, 'claimed-elsewhere', heldBy);
+      }
       if (!from.includes(status)) throw new LedgerTransitionError(runKey, unitId, from, to, status, 'status-changed');
       const next: StateItem = {
         ...current,

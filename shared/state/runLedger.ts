@@ -112,6 +112,13 @@ export interface TransitionFields {
   stagedAt?: string;
   /** For a transition to pending: the rerun execution claiming the unit, so two reruns never share one. */
   claimedBy?: string;
+  /**
+   * Moves the unit only while this execution holds it: a rerun's name (the unit's `claimedBy`), or null for the
+   * execution that planned it (no rerun claimed it). A unit another execution holds is left as it is
+   * (LedgerTransitionError 'claimed-elsewhere'): a step of a stopped execution still in flight cannot move a unit
+   * its rerun has taken over. Undefined: any holder (the claim itself, tests).
+   */
+  holder?: string | null;
   /** The failure, for a transition to failed; reduced to an ErrorSummary before it is stored. */
   error?: unknown;
 }
@@ -154,9 +161,11 @@ export class LedgerTransitionError extends SyncError {
     readonly to: UnitStatus,
     /** The unit's status when the transition was refused; undefined when it is not registered. */
     readonly actual: UnitStatus | undefined,
-    readonly reason: 'not-in-lifecycle' | 'status-changed' | 'not-registered',
+    readonly reason: 'not-in-lifecycle' | 'status-changed' | 'not-registered' | 'claimed-elsewhere',
+    /** For 'claimed-elsewhere': the execution holding the unit (null: the one that planned it). */
+    readonly heldBy?: string | null,
   ) {
-    super(LedgerTransitionError.describe(runKey, unitId, from, to, actual, reason));
+    super(LedgerTransitionError.describe(runKey, unitId, from, to, actual, reason, heldBy));
   }
 
   private static describe(
@@ -166,6 +175,7 @@ export class LedgerTransitionError extends SyncError {
     to: UnitStatus,
     actual: UnitStatus | undefined,
     reason: LedgerTransitionError['reason'],
+    heldBy: string | null | undefined,
   ): string {
     const unit = `unit "${unitId}" of run "${runKey}"`;
     const fromText = from.length === 0 ? '(no status)' : from.join(' or ');
@@ -176,6 +186,8 @@ export class LedgerTransitionError extends SyncError {
         return `${unit} is not registered (or has expired), so it cannot move from ${fromText} to ${to}`;
       case 'status-changed':
         return `${unit} cannot move from ${fromText} to ${to}: it is ${actual}`;
+      case 'claimed-elsewhere':
+        return `${unit} cannot move from ${fromText} to ${to}: ${heldBy ? `rerun "${heldBy}"` : 'the execution that planned it'} holds it (it is ${actual})`;
     }
   }
 }

@@ -23,6 +23,7 @@ import { dynamoSyncState } from '#shared/state/dynamoSyncState.ts';
 import { keyOf } from '#shared/state/stateTable.ts';
 import { LeaseLostError } from '#shared/state/tableLease.ts';
 import { loadPlannedTable } from '#shared/pipeline/loadPlannedTable.ts';
+import { commitTable } from '#shared/pipeline/commitTable.ts';
 import { tableKey } from '#shared/config/targetTable.ts';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -147,6 +148,74 @@ describe('the pipeline steps', () => {
     expect(moved).toBe(true);
     expect(finished).toMatchObject({ status: 'failed', failed: 1 });
     expect(await deps.ledger.getUnit(runKey, 'ap-ledger/100')).toMatchObject({ status: 'failed' });
+  });
+
+  it('a stopped execution\'s Load still in flight cannot move a unit its rerun took over: the rerun loads and commits it under its own run', async () => {
+    // Chaos seed 145: the stopped execution's Load finished after its rerun's Load had moved the unit to "loading"
+    // and crashed. It took the unit to "loaded"; the rerun's retried Load then counted it as loaded by itself and
+    // its Commit moved the watermark to stamps the rerun never loaded.
+    const { deps, result } = await planned({ flows: ['ap-ledger'], companies: ['100'] });
+    const unitId = 'ap-ledger/100';
+    const runKey = result.runKey;
+    const original = await deps.plans.get(result.plan);
+    const table = tableKey(original.units[0]!.table);
+    const loaded = (request: Parameters<PipelineDeps['loadTable']>[0], stamp: string) => ({
+      status: 'loaded' as const, table: request.table, historyInserted: 1, currentInserted: 1, currentUpdated: 0, currentSoftDeleted: 0,
+      quality: [], statements: 5, bytesSent: 0, refused: [],
+      units: request.units.map((u) => ({ unitId: u.unitId, records: 1, maxChangeStamp: stamp, maxChangeDate: stamp.slice(0, 8) })),
+    });
+    const loads: { runId: string; units: string[] }[] = [];
+    const warehouse = { openWarehouse: async () => ({ execute: async () => [], stats: { statements: 0 }, close: async () => {} }) as never };
+    await deps.ledger.transitionUnit(runKey, unitId, ['pending'], 'extracting');
+    await deps.ledger.transitionUnit(runKey, unitId, ['extracting'], 'extracted', { recordsExtracted: 1 });
+
+    // The original's Load takes the unit and stalls inside the warehouse while its execution stops.
+    let release!: () => void;
+    const stalled = new Promise<void>((resolve) => (release = resolve));
+    const staleLoad = loadPlannedTable({ plan: result.plan, table }, {
+      ...deps, ...warehouse,
+      loadTable: async (request) => {
+        loads.push({ runId: request.runId, units: request.units.map((u) => u.unitId) });
+        await stalled;
+        return loaded(request, '20261119120000000');
+      },
+    });
+    while (loads.length === 0) await delay(5);
+    expect(await finishRun({ plan: result.plan, stoppedBy: { Error: 'States.TaskFailed', Cause: 'RecordTableFailure was killed' } }, deps)).toMatchObject({ status: 'failed', failed: 1 });
+
+    // The rerun claims it, stages it again, and its first Load invocation crashes right after taking the unit.
+    const rerun = await planRun({ executionName: 'rerun-1', startedAt: '2026-11-20T02:00:00.000Z', input: { rerunOf: 'exec-1' } }, {
+      ...deps, flows: validateFlowsConfig(defaultConfig), executions: new InProcessExecutions(),
+    });
+    const rerunPlan = await deps.plans.get(rerun.plan);
+    expect(rerunPlan.units.map((u) => u.unitId)).toEqual([unitId]);
+    await deps.ledger.transitionUnit(runKey, unitId, ['pending'], 'extracting', { holder: 'rerun-1' });
+    await deps.ledger.transitionUnit(runKey, unitId, ['extracting'], 'extracted', { holder: 'rerun-1', recordsExtracted: 1 });
+    await deps.ledger.transitionUnit(runKey, unitId, ['extracted'], 'loading', { holder: 'rerun-1' });
+
+    // The stale Load now finishes: it may not call the unit loaded (it is the rerun's), and it fails.
+    release();
+    await expect(staleLoad).rejects.toMatchObject({ name: 'LedgerTransitionError', reason: 'claimed-elsewhere', heldBy: 'rerun-1' });
+    expect(await deps.ledger.getUnit(runKey, unitId)).toMatchObject({ status: 'loading', claimedBy: 'rerun-1' });
+    // Nor may a stale Commit with the stale Load's answer move the watermark or the unit.
+    const staleCommit = await commitTable({ plan: result.plan, table, units: [{ unitId, records: 1, maxChangeStamp: '20261119120000000', maxChangeDate: '20261119' }] }, deps);
+    expect(staleCommit).toMatchObject({ committed: [], advanced: [] });
+
+    // The rerun's retried Load loads the unit itself, and its Commit moves the watermark to what it loaded.
+    const retried = await loadPlannedTable({ plan: rerun.plan, table }, {
+      ...deps, ...warehouse,
+      loadTable: async (request) => {
+        loads.push({ runId: request.runId, units: request.units.map((u) => u.unitId) });
+        return loaded(request, '20261120010000000');
+      },
+    });
+    expect(retried).toMatchObject({ status: 'complete', units: [{ unitId, maxChangeStamp: '20261120010000000' }] });
+    expect(loads).toEqual([{ runId: original.runId, units: [unitId] }, { runId: rerunPlan.runId, units: [unitId] }]);
+    const committed = await commitTable({ plan: rerun.plan, table, units: (retried as { units: never[] }).units }, deps);
+    expect(committed).toMatchObject({ committed: [unitId], advanced: [unitId] });
+    expect(await deps.watermarks.get({ tenant: rerunPlan.units[0]!.tenant, entity: rerunPlan.units[0]!.entity, company: '100', division: '' }))
+      .toMatchObject({ runId: rerunPlan.runId, changeStamp: '20261120010000000' });
+    expect(await finishRun({ plan: rerun.plan }, deps)).toMatchObject({ status: 'succeeded' });
   });
 
   it('Load stops sending statements once its table lease was lost to another load, and leaves its units to a rerun', async () => {

@@ -134,6 +134,34 @@ describe.each(stateBackends())('the run ledger on $name', (backend) => {
     expect(errorSummary('x'.repeat(5_000)).message.length).toBeLessThanOrEqual(1_001);
   });
 
+  it('moves a unit only for the execution that holds it: once a rerun claimed it, the planning execution cannot move it', async () => {
+    const { ledger } = await newLedger();
+    const { runKey } = scheduled();
+    await ledger.startRun(scheduled());
+    await ledger.registerUnits(runKey, UNITS);
+    const id = UNITS[0]!.unitId;
+    // Unclaimed: the planning execution (holder null) holds it; a rerun does not.
+    await ledger.transitionUnit(runKey, id, ['pending'], 'extracting', { holder: null });
+    const early = await transitionError(ledger.transitionUnit(runKey, id, ['extracting'], 'extracted', { holder: 'rerun-1' }));
+    expect(early).toMatchObject({ reason: 'claimed-elsewhere', heldBy: null, actual: 'extracting' });
+    await ledger.transitionUnit(runKey, id, ['extracting'], 'failed', { holder: null, error: new Error('stopped') });
+    await ledger.transitionUnit(runKey, id, ['failed'], 'pending', { claimedBy: 'rerun-1' });
+    await ledger.transitionUnit(runKey, id, ['pending'], 'extracting', { holder: 'rerun-1' });
+    await ledger.transitionUnit(runKey, id, ['extracting'], 'extracted', { holder: 'rerun-1' });
+    await ledger.transitionUnit(runKey, id, ['extracted'], 'loading', { holder: 'rerun-1' });
+
+    // The stopped execution's Load, still in flight, finishes: the unit is "loading" as it expects, but the rerun's.
+    const stale = await transitionError(ledger.transitionUnit(runKey, id, ['loading'], 'loaded', { holder: null }));
+    expect(stale).toMatchObject({ reason: 'claimed-elsewhere', heldBy: 'rerun-1', actual: 'loading' });
+    expect(stale.message).toMatch(/cannot move from loading to loaded: rerun "rerun-1" holds it \(it is loading\)/);
+    expect((await transitionError(ledger.transitionUnit(runKey, id, ['loading'], 'failed', { holder: 'rerun-2' }))).reason).toBe('claimed-elsewhere');
+    expect(await ledger.getUnit(runKey, id)).toMatchObject({ status: 'loading', claimedBy: 'rerun-1' });
+
+    expect((await ledger.transitionUnit(runKey, id, ['loading'], 'loaded', { holder: 'rerun-1' })).status).toBe('loaded');
+    // Without a holder (the claim itself, tools), any execution's unit moves.
+    expect((await ledger.transitionUnit(runKey, id, ['loaded'], 'committed')).status).toBe('committed');
+  });
+
   it('finishes a run once (idempotently for the same status) with its summary', async () => {
     const { ledger } = await newLedger();
     const { runKey } = scheduled();
