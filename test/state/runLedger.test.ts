@@ -39,6 +39,15 @@ describe.each(stateBackends())('the run ledger on $name', (backend) => {
     return { state, ledger: state.ledger(now) };
   }
 
+  /** A fresh ledger with a scheduled run and its UNITS registered. */
+  async function startedRun() {
+    const { ledger } = await newLedger();
+    const { runKey } = scheduled();
+    await ledger.startRun(scheduled());
+    await ledger.registerUnits(runKey, UNITS);
+    return { ledger, runKey };
+  }
+
   it('recognises a redelivered schedule event as the run it already started', async () => {
     const { ledger } = await newLedger();
     const first = await ledger.startRun(scheduled());
@@ -89,10 +98,7 @@ describe.each(stateBackends())('the run ledger on $name', (backend) => {
   });
 
   it('refuses transitions outside the lifecycle and from a status the unit is not in, naming unit, from and to', async () => {
-    const { ledger } = await newLedger();
-    const { runKey } = scheduled();
-    await ledger.startRun(scheduled());
-    await ledger.registerUnits(runKey, UNITS);
+    const { ledger, runKey } = await startedRun();
     const id = UNITS[1]!.unitId;
 
     const skip = await transitionError(ledger.transitionUnit(runKey, id, ['pending'], 'committed'));
@@ -113,10 +119,7 @@ describe.each(stateBackends())('the run ledger on $name', (backend) => {
   });
 
   it('records a failure as a message only and lets a rerun take the unit back to pending', async () => {
-    const { ledger } = await newLedger();
-    const { runKey } = scheduled();
-    await ledger.startRun(scheduled());
-    await ledger.registerUnits(runKey, UNITS);
+    const { ledger, runKey } = await startedRun();
     const id = UNITS[2]!.unitId;
     await ledger.transitionUnit(runKey, id, ['pending'], 'extracting');
     const cause = Object.assign(new Error('token endpoint said: Authorization: Bearer CANARY-ey.J0k3n refresh_token=CANARY-r3fr3sh'), {
@@ -135,10 +138,7 @@ describe.each(stateBackends())('the run ledger on $name', (backend) => {
   });
 
   it('moves a unit only for the execution that holds it: once a rerun claimed it, the planning execution cannot move it', async () => {
-    const { ledger } = await newLedger();
-    const { runKey } = scheduled();
-    await ledger.startRun(scheduled());
-    await ledger.registerUnits(runKey, UNITS);
+    const { ledger, runKey } = await startedRun();
     const id = UNITS[0]!.unitId;
     // Unclaimed: the planning execution (holder null) holds it; a rerun does not.
     await ledger.transitionUnit(runKey, id, ['pending'], 'extracting', { holder: null });
@@ -163,10 +163,7 @@ describe.each(stateBackends())('the run ledger on $name', (backend) => {
   });
 
   it('finishes a run once (idempotently for the same status) with its summary', async () => {
-    const { ledger } = await newLedger();
-    const { runKey } = scheduled();
-    await ledger.startRun(scheduled());
-    await ledger.registerUnits(runKey, UNITS);
+    const { ledger, runKey } = await startedRun();
     const summary = summarizeUnits(await ledger.listUnits(runKey), '1 unit failed');
     const done = await ledger.finishRun(runKey, 'failed', summary);
     expect(done).toMatchObject({ status: 'failed', summary, finishedAt: expect.any(String) });
