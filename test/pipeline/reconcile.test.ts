@@ -9,24 +9,12 @@ import { runLocalSync, type LocalSyncOptions } from '../../infra/local/runLocalS
 import { startWarehouseEmulator } from '#emulators/databricks/index.ts';
 import type { CloudSuiteEmulator, Knobs } from '#emulators/cloudsuite/index.ts';
 import { defaultCatalog } from '#shared/catalog/defaultCatalog.ts';
-import defaultConfig from '../../infra/flows.config.ts';
-import { capturingLog } from '../support/cloudSuite.ts';
+import {
+  expectCompany200RefusedAlone, hiddenChangeKnobs as knobs, INCREMENTAL, incrementalFlows as flows, lenientConfig as config, quarterOfCompanyLinesVanish, quiet,
+  smallVolume as volume,
+} from '../support/incrementalSync.ts';
 
-const quiet = { progress: () => undefined, log: capturingLog() } satisfies Partial<LocalSyncOptions>;
-/** The incremental entities and their M3 tables. */
-const INCREMENTAL: Record<string, { table: string; flow: string }> = {
-  purchase_orders: { table: 'MPHEAD', flow: 'purchase-orders' },
-  purchase_order_lines: { table: 'MPLINE', flow: 'purchase-order-lines' },
-  supplier_invoices: { table: 'FAPIBH', flow: 'supplier-invoices' },
-  supplier_invoice_lines: { table: 'FAPIBL', flow: 'supplier-invoice-lines' },
-  ap_ledger: { table: 'FPLEDG', flow: 'ap-ledger' },
-  gl_transactions: { table: 'FGLEDG', flow: 'gl-transactions' },
-};
-const flows = Object.values(INCREMENTAL).map((e) => e.flow);
-const knobs: Partial<Knobs> = { silentChangesPerDay: 2, deletesPerDay: 1 };
-// Three days of deletes in a small data set are more than the default 5 % guard: the flows allow what the test deletes.
-const config = { ...defaultConfig, flows: defaultConfig.flows.map((f) => ({ ...f, maxVanishedShare: 0.5 })) };
-const hooks = (keep: (e: CloudSuiteEmulator) => void) => ({ emulator: { volume: { purchaseOrders: 30, invoices: 40, glTransactions: 120 } }, onCloudSuite: keep });
+const hooks = (keep: (e: CloudSuiteEmulator) => void) => ({ emulator: { volume }, onCloudSuite: keep });
 
 interface TableState {
   current: Map<string, Record<string, unknown>>;
@@ -151,29 +139,11 @@ describe('reconcile mode', () => {
   }, 600_000);
 
   it('refuses the unit of a company whose purchase order lines lost a quarter of their keys; the other companies commit', async () => {
-    const stateDir = await mkdtemp(path.join(tmpdir(), 'reconcile-vanish-'));
-    const dbFile = path.join(stateDir, 'databricks', 'warehouse.duckdb');
-    let emulator: CloudSuiteEmulator | undefined;
-    const keep = hooks((e) => void (emulator = e));
-    const input = { flows: ['purchase-order-lines'] };
-    expect((await runLocalSync({ ...quiet, stateDir, input }, keep)).status).toBe('succeeded');
-    const lines200 = emulator!.truth('MPLINE', '200').length;
-    const lost = Math.ceil(lines200 / 4);
-    const company200 = async () => [...(await warehouseTables(dbFile, ['purchase_order_lines'])).get('purchase_order_lines')!.current.values()].filter((r) => r._company === '200');
-    const before = await company200();
-
-    const result = await runLocalSync(
-      { ...quiet, stateDir, input: { ...input, mode: 'reconcile' } },
-      { ...keep, onCloudSuite: (e) => { emulator = e; e.mutate({ table: 'MPLINE', company: '200', deletes: lost }); } },
-    );
-    expect(result.status).toBe('failed');
-    expect(result.units.map((u) => [u.unitId, u.status])).toEqual([
-      ['purchase-order-lines/100', 'committed'], ['purchase-order-lines/200', 'failed'], ['purchase-order-lines/300', 'committed'],
-    ]);
-    expect(result.units.find((u) => u.unitId === 'purchase-order-lines/200')!.error).toEqual({
-      name: 'VanishedKeysError',
-      message: expect.stringMatching(new RegExp(`too many keys would be marked deleted at once \\(company 200: ${lost} of ${lines200} keys`)),
-    });
-    expect(await company200()).toEqual(before);
+    const vanished = await quarterOfCompanyLinesVanish('reconcile');
+    expectCompany200RefusedAlone(vanished, 'too many keys would be marked deleted at once');
+    const { before, after } = vanished;
+    // The refused company's rows are as they were.
+    const company200 = (rows: Record<string, unknown>[]) => rows.filter((r) => r._company === '200');
+    expect(company200(after.current)).toEqual(company200(before.current));
   }, 300_000);
 });

@@ -209,9 +209,10 @@ describe('the pipeline steps', () => {
         return loaded(request, '20261120010000000');
       },
     });
-    expect(retried).toMatchObject({ status: 'complete', units: [{ unitId, maxChangeStamp: '20261120010000000' }] });
+    if (retried.status !== 'complete') throw new Error('the rerun\'s load did not complete');
+    expect(retried).toMatchObject({ units: [{ unitId, maxChangeStamp: '20261120010000000' }] });
     expect(loads).toEqual([{ runId: original.runId, units: [unitId] }, { runId: rerunPlan.runId, units: [unitId] }]);
-    const committed = await commitTable({ plan: rerun.plan, table, units: (retried as { units: never[] }).units }, deps);
+    const committed = await commitTable({ plan: rerun.plan, table, units: retried.units }, deps);
     expect(committed).toMatchObject({ committed: [unitId], advanced: [unitId] });
     expect(await deps.watermarks.get({ tenant: rerunPlan.units[0]!.tenant, entity: rerunPlan.units[0]!.entity, company: '100', division: '' }))
       .toMatchObject({ runId: rerunPlan.runId, changeStamp: '20261120010000000' });

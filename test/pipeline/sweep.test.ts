@@ -11,25 +11,13 @@ import { runLocalSync, startLocalSync, type LocalSyncOptions } from '../../infra
 import { startWarehouseEmulator } from '#emulators/databricks/index.ts';
 import type { CloudSuiteEmulator, Knobs } from '#emulators/cloudsuite/index.ts';
 import { defaultCatalog } from '#shared/catalog/defaultCatalog.ts';
-import defaultConfig from '../../infra/flows.config.ts';
-import { capturingLog } from '../support/cloudSuite.ts';
+import {
+  expectCompany200RefusedAlone, hiddenChangeKnobs as knobs, INCREMENTAL, incrementalFlows as flows, lenientConfig as config, quarterOfCompanyLinesVanish, quiet,
+  smallVolume as volume,
+} from '../support/incrementalSync.ts';
 
-const quiet = { progress: () => undefined, log: capturingLog() } satisfies Partial<LocalSyncOptions>;
-/** The incremental entities: the first four are swept by default, the ledgers are not (M3 reverses, not deletes). */
-const INCREMENTAL: Record<string, { table: string; flow: string }> = {
-  purchase_orders: { table: 'MPHEAD', flow: 'purchase-orders' },
-  purchase_order_lines: { table: 'MPLINE', flow: 'purchase-order-lines' },
-  supplier_invoices: { table: 'FAPIBH', flow: 'supplier-invoices' },
-  supplier_invoice_lines: { table: 'FAPIBL', flow: 'supplier-invoice-lines' },
-  ap_ledger: { table: 'FPLEDG', flow: 'ap-ledger' },
-  gl_transactions: { table: 'FGLEDG', flow: 'gl-transactions' },
-};
+/** The incremental entities swept by default; the ledgers are not (M3 reverses, not deletes). */
 const SWEPT = ['purchase_orders', 'purchase_order_lines', 'supplier_invoices', 'supplier_invoice_lines'];
-const flows = Object.values(INCREMENTAL).map((e) => e.flow);
-const knobs: Partial<Knobs> = { silentChangesPerDay: 2, deletesPerDay: 1 };
-// Three days of deletes in a small data set are more than the default 5 % guard: the flows allow what the test deletes.
-const config = { ...defaultConfig, flows: defaultConfig.flows.map((f) => ({ ...f, maxVanishedShare: 0.5 })) };
-const volume = { purchaseOrders: 30, invoices: 40, glTransactions: 120 };
 
 type Row = Record<string, unknown>;
 
@@ -167,29 +155,10 @@ describe('sweep mode', () => {
   }, 600_000);
 
   it('refuses the sweep unit of a company whose purchase order lines lost a quarter of their keys, naming the company and the counts; the others commit', async () => {
-    const stateDir = await mkdtemp(path.join(tmpdir(), 'sweep-vanish-'));
-    const dbFile = path.join(stateDir, 'databricks', 'warehouse.duckdb');
-    let emulator: CloudSuiteEmulator | undefined;
-    const keep = { emulator: { volume }, onCloudSuite: (e: CloudSuiteEmulator) => void (emulator = e) };
-    const input = { flows: ['purchase-order-lines'] };
-    expect((await runLocalSync({ ...quiet, stateDir, input }, keep)).status).toBe('succeeded');
-    const lines200 = emulator!.truth('MPLINE', '200').length;
-    const lost = Math.ceil(lines200 / 4);
-    const before = await warehouseTables(dbFile, ['purchase_order_lines']);
-
-    const result = await runLocalSync(
-      { ...quiet, stateDir, input: { ...input, mode: 'sweep' } },
-      { ...keep, onCloudSuite: (e) => { emulator = e; e.mutate({ table: 'MPLINE', company: '200', deletes: lost }); } },
-    );
-    expect(result.status).toBe('failed');
-    expect(result.units.map((u) => [u.unitId, u.status])).toEqual([
-      ['purchase-order-lines/100', 'committed'], ['purchase-order-lines/200', 'failed'], ['purchase-order-lines/300', 'committed'],
-    ]);
-    expect(result.units.find((u) => u.unitId === 'purchase-order-lines/200')!.error).toEqual({
-      name: 'VanishedKeysError',
-      message: expect.stringMatching(new RegExp(`key sweep would mark too many keys deleted at once \\(company 200: ${lost} of ${lines200} keys`)),
-    });
+    const vanished = await quarterOfCompanyLinesVanish('sweep');
+    expectCompany200RefusedAlone(vanished, 'key sweep would mark too many keys deleted at once');
+    const { before, after } = vanished;
     // Nothing changed: company 200's deletes were refused, and the other companies had none.
-    expect(await warehouseTables(dbFile, ['purchase_order_lines'])).toEqual(before);
+    expect(after).toEqual(before);
   }, 300_000);
 });
