@@ -131,7 +131,7 @@ async function selectHeader(mi: MiExecutor, source: ExportMiSource, company: str
 async function listOutputs(mi: MiExecutor, entity: EntityDefinition, source: MiListSource, companies: readonly string[], deadline?: Deadline): Promise<string[]> {
   for (const company of companies.length > 0 ? companies.slice(0, MAX_COMPANIES_ASKED) : [undefined]) {
     try {
-      const divisions = entity.scope === 'division' && company ? (await listDivisions(mi, company, deadline ?? Deadline.none())).slice(0, MAX_COMPANIES_ASKED) : [undefined];
+      const divisions = entity.scope === 'division' && company ? (await listDivisions(mi, company, deadline ?? Deadline.none())).slice(0, MAX_DIVISIONS_ASKED) : [undefined];
       for (const division of divisions) {
         const inputs: Record<string, string> = { ...source.inputs };
         if (source.companyInput && company) inputs[source.companyInput] = company;

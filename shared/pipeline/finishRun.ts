@@ -76,7 +76,8 @@ export async function finishRun(request: FinishRunRequest, deps: Pick<PipelineDe
     }
   }
   const missing = plan.units.length - units.length;
-  const failed = units.filter((u) => u.status === 'failed');
+  // A unit a rerun has claimed failed in this execution (that is why it was claimed), whatever the rerun made of it since.
+  const failed = units.filter((u) => u.status === 'failed' || !holdsUnit(plan, u));
   const status = failed.length === 0 && missing === 0 ? 'succeeded' : 'failed';
   const cause = status === 'failed' ? causeOf(plan.executionName, plan.units.length, failed, missing, stoppedBy) : undefined;
   const warnings = planWarnings(plan);
@@ -108,7 +109,7 @@ export async function finishRun(request: FinishRunRequest, deps: Pick<PipelineDe
 function causeOf(executionName: string, total: number, failed: UnitRecord[], missing: number, stoppedBy: Error | undefined): string {
   const listed = failed
     .slice(0, LISTED_IN_CAUSE)
-    .map((u) => `${u.unitId} (${u.error ? `${u.error.name}: ${u.error.message.slice(0, 200)}` : 'no error recorded'})`);
+    .map((u) => `${u.unitId} (${u.error ? `${u.error.name}: ${u.error.message.slice(0, 200)}` : u.claimedBy ? `taken over by rerun "${u.claimedBy}"` : 'no error recorded'})`);
   const more = failed.length > LISTED_IN_CAUSE ? `; and ${failed.length - LISTED_IN_CAUSE} more` : '';
   const lost = missing > 0 ? `; ${missing} unit(s) missing from the ledger (expired?)` : '';
   const stopped = stoppedBy ? `The execution stopped early (${stoppedBy.name}: ${stoppedBy.message.slice(0, 200)}). ` : '';

@@ -45,10 +45,7 @@ export async function rerunSchemas(original: RunPlan, units: readonly { tenant: 
   for (const unit of units) {
     const entity = original.entities[unit.entity];
     if (original.schemas[unit.tenant]?.[unit.entity]?.problem !== undefined && entity && original.tenants[unit.tenant]) {
-      const request = requests.find((r) => r.tenant === unit.tenant && r.entity.id === unit.entity);
-      if (request) {
-        if (!request.companies.includes(unit.company)) (request.companies as string[]).push(unit.company);
-      } else requests.push({ tenant: unit.tenant, entity, companies: [unit.company] });
+      requests.push({ tenant: unit.tenant, entity, companies: [unit.company] });
     }
   }
   const schemas = structuredClone(original.schemas);
@@ -66,11 +63,8 @@ async function resolveSchemas(requests: readonly SchemaRequest[], tenants: Tenan
   const connections = new Map<string, Promise<MiExecutor>>();
   const reads = new Map<string, Promise<TenantFields>>();
   const resolutions: Promise<[string, string, TenantEntity]>[] = [];
-  const seen = new Set<string>();
-  for (const { tenant: tenantName, entity, companies } of requests) {
+  for (const { tenant: tenantName, entity, companies } of oneRequestPerEntity(requests)) {
     const company = companies[0];
-    if (seen.has(`${tenantName}|${entity.id}`)) continue;
-    seen.add(`${tenantName}|${entity.id}`);
     const tenant = tenants[tenantName]!;
     let connection = connections.get(tenantName);
     if (!connection) {
@@ -102,4 +96,16 @@ async function resolveSchemas(requests: readonly SchemaRequest[], tenants: Tenan
   const schemas: RunPlan['schemas'] = {};
   for (const [tenant, entity, resolved] of await Promise.all(resolutions)) (schemas[tenant] ??= {})[entity] = resolved;
   return schemas;
+}
+
+/** Requests for one entity on one tenant (flows sharing it, a rerun's units) as one, with all their companies. */
+function oneRequestPerEntity(requests: readonly SchemaRequest[]): SchemaRequest[] {
+  const merged = new Map<string, SchemaRequest & { companies: string[] }>();
+  for (const request of requests) {
+    const key = `${request.tenant}|${request.entity.id}`;
+    const companies = merged.get(key)?.companies ?? [];
+    for (const company of request.companies) if (!companies.includes(company)) companies.push(company);
+    merged.set(key, { ...request, companies });
+  }
+  return [...merged.values()];
 }

@@ -62,4 +62,29 @@ describe('resolving the plan\'s entities per tenant', () => {
     expect(schemas.OTHER_PRD!.ap_ledger!.entity).toBeUndefined();
     expect(schemas.OTHER_PRD!.ap_ledger!.problem).toMatch(/^ap_ledger: table FPLEDG does not exist on this tenant/);
   });
+
+  it('checks an entity that several flows read in the companies of all of them', async () => {
+    // The gateway caps every answer: the supplier field list is cut, and only a supplier record can tell. The first
+    // flow's company has no supplier left; a check limited to it would let the cut list stand and narrow suppliers.
+    const capped = await startCloudSuiteEmulator({ seed: 53 });
+    try {
+      capped.mutate({ table: 'CIDMAS', company: '200', deletes: capped.truth('CIDMAS', '200').length });
+      expect(capped.truth('CIDMAS', '200')).toHaveLength(0);
+      capped.knobs.maxrecsCap = 4;
+      const { config: parsed, catalog } = validateFlowsConfig({
+        ...config,
+        tenants: { ACME_PRD: { secretName: 'acme', timeZone: 'UTC' } },
+        extraEntities: [],
+        flows: [
+          { id: 'suppliers-200', entity: 'suppliers', tenant: 'ACME_PRD', companies: ['200'], schedule },
+          { id: 'suppliers-100', entity: 'suppliers', tenant: 'ACME_PRD', companies: ['100'], schedule, target: { table: 'suppliers_100' } },
+        ],
+      });
+      const schemas = await resolveTenantSchemas(parsed.flows, parsed, catalog, { connectTenant: async () => connectTo(capped).mi, log: capturingLog() }, Deadline.none());
+      expect(schemas.ACME_PRD!.suppliers!.entity).toBeUndefined();
+      expect(schemas.ACME_PRD!.suppliers!.problem).toMatch(/^suppliers: the field list of .* cannot be trusted this time/);
+    } finally {
+      await capped.close();
+    }
+  });
 });

@@ -196,6 +196,12 @@ describe('the pipeline steps', () => {
     // The stale Load now finishes: it may not call the unit loaded (it is the rerun's), and it fails.
     release();
     await expect(staleLoad).rejects.toMatchObject({ name: 'LedgerTransitionError', reason: 'claimed-elsewhere', heldBy: 'rerun-1' });
+    // Nor may its RecordTableFailure or FinishRun, run late, fail the rerun's unit.
+    expect(await recordFailure({ plan: result.plan, table, error: { Error: 'States.TaskFailed', Cause: 'the stale Load failed' } }, deps)).toMatchObject({ failed: [] });
+    const lateFinish = await finishRun({ plan: result.plan }, deps);
+    expect(lateFinish).toMatchObject({ status: 'failed', failed: 1 });
+    expect(lateFinish.cause).toContain(`${unitId} (taken over by rerun "rerun-1")`);
+    expect(await deps.ledger.getUnit(runKey, unitId)).toMatchObject({ status: 'loading', claimedBy: 'rerun-1' });
     expect(await deps.ledger.getUnit(runKey, unitId)).toMatchObject({ status: 'loading', claimedBy: 'rerun-1' });
     // Nor may a stale Commit with the stale Load's answer move the watermark or the unit.
     const staleCommit = await commitTable({ plan: result.plan, table, units: [{ unitId, records: 1, maxChangeStamp: '20261119120000000', maxChangeDate: '20261119' }] }, deps);
